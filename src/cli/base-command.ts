@@ -1,0 +1,89 @@
+import {Command, Flags, Interfaces} from '@oclif/core'
+
+import {EXIT, UserError} from '../errors.js'
+import {type AppContext, createContext} from './context.js'
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
+
+/**
+ * What every animezipf command shares: --config, --data-dir, --json, --verbose, the exit codes,
+ * and errors rendered as one line with a hint (the stack only with --verbose).
+ */
+export abstract class BaseCommand<T extends typeof Command> extends Command {
+  static override baseFlags = {
+    config: Flags.string({description: 'config file (default: ./config.toml when present, else built-in defaults)', helpGroup: 'GLOBAL'}),
+    'data-dir': Flags.string({description: 'data folder; overrides [data] root_dir', helpGroup: 'GLOBAL'}),
+    json: Flags.boolean({description: 'print the result as one JSON object on stdout (logs go to stderr)', default: false, helpGroup: 'GLOBAL'}),
+    verbose: Flags.boolean({description: 'more log lines, and stack traces of errors', default: false, helpGroup: 'GLOBAL'}),
+  }
+
+  protected flags!: BaseFlags<T>
+  protected args!: BaseArgs<T>
+  private appContext: AppContext | undefined
+
+  public override async init(): Promise<void> {
+    await super.init()
+    const {args, flags} = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof BaseCommand).baseFlags,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    })
+    this.flags = flags as BaseFlags<T>
+    this.args = args as BaseArgs<T>
+  }
+
+  /** Config, paths, output and queue for this run. Flag overrides by dotted config key. */
+  protected context(overrides: Record<string, unknown> = {}): AppContext {
+    this.appContext ??= createContext(this.flags, overrides)
+    return this.appContext
+  }
+
+  /** End the command with an exit code, letting stdout drain. */
+  protected done(code: number): void {
+    process.exitCode = code
+  }
+
+  protected override async catch(err: Error & {oclif?: {exit?: number}; code?: string}): Promise<unknown> {
+    const verbose = this.argv.includes('--verbose') || process.argv.includes('--verbose')
+    if (err.code === 'EEXIT') throw err
+    let message: string
+    let hint: string | undefined
+    let code: number
+    if (err instanceof UserError) {
+      message = err.message
+      hint = err.hint
+      code = err.exitCode
+    } else if (err.oclif?.exit === 2 || err.name === 'CLIError' || /Parse|Flag|Arg/.test(err.constructor.name)) {
+      // oclif's own usage errors (unknown flag, bad value): first line only
+      message = err.message.split('\n')[0]!.trim()
+      hint = `see \`animezipf ${this.id ?? ''} --help\``.replace('  ', ' ')
+      code = EXIT.USAGE
+    } else {
+      message = `internal error: ${err.message.split('\n')[0]}`
+      hint = verbose ? undefined : 'run again with --verbose for the stack trace'
+      code = EXIT.JOBS_FAILED
+    }
+    process.stderr.write(`animezipf: ${message}${hint ? ` (${hint})` : ''}\n`)
+    if (verbose && err.stack) process.stderr.write(`${err.stack}\n`)
+    process.exitCode = code
+    return undefined
+  }
+
+  protected override async finally(err: Error | undefined): Promise<unknown> {
+    this.appContext?.close()
+    return super.finally(err)
+  }
+}
+
+/** Stage commands add --workers, --limit, --anime-id, --dry-run. */
+export abstract class StageCommand<T extends typeof Command> extends BaseCommand<T> {
+  static override baseFlags = {
+    ...BaseCommand.baseFlags,
+    workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, helpGroup: 'STAGE'}),
+    limit: Flags.integer({description: 'process at most this many jobs in this run', min: 1, helpGroup: 'STAGE'}),
+    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', helpGroup: 'STAGE'}),
+    'dry-run': Flags.boolean({description: 'show exactly what would be claimed and done; change nothing', default: false, helpGroup: 'STAGE'}),
+  }
+}

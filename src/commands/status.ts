@@ -1,0 +1,34 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../cli/base-command.js'
+import {EXIT} from '../errors.js'
+import {showStatus} from '../status/show.js'
+
+export default class Status extends BaseCommand<typeof Status> {
+  static override summary = 'Show the queue: jobs per stage, progress per anime, failures, running jobs, disk, throughput, workers'
+  static override examples = [
+    '<%= config.bin %> status',
+    '<%= config.bin %> status --anime-id 5114',
+    '<%= config.bin %> status --job 42',
+    '<%= config.bin %> status --json | jq .jobs.by_stage',
+    '<%= config.bin %> status --watch 5',
+  ]
+
+  static override flags = {
+    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)'}),
+    job: Flags.integer({description: 'one job with its whole event history'}),
+    top: Flags.integer({description: 'how many anime to list', default: 10, min: 1}),
+    watch: Flags.integer({description: 'redraw every N seconds until Ctrl-C', min: 1}),
+  }
+
+  public async run(): Promise<void> {
+    const ctx = this.context()
+    const code = await showStatus(ctx, {
+      malId: this.flags['anime-id'],
+      jobId: this.flags.job,
+      top: this.flags.top,
+      watchSeconds: this.flags.watch,
+    })
+    this.done(code ?? EXIT.OK)
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Every configuration key with its default. config.toml documents the same keys; a test
+ * checks that the shipped file and these defaults agree. Types are inferred from the values:
+ * numbers are integers unless listed in FLOAT_KEYS, strings listed in PATH_KEYS are paths.
+ */
+export const DEFAULTS = {
+  data: {
+    root_dir: 'data',
+    storage_dir: '',
+  },
+  disk_management: {
+    hard_limit_gb: 300,
+    pause_threshold_gb: 280,
+    resume_threshold_gb: 250,
+    check_interval_seconds: 30,
+    cache_duration_seconds: 5,
+    max_concurrent_downloads: 5,
+    cleanup: {
+      delete_video_after_transcription: true,
+      delete_audio_after_transcription: true,
+    },
+  },
+  processing: {
+    max_concurrent_transcriptions: 1,
+    max_concurrent_tokenizations: 0,
+    max_concurrent_analyses: 1,
+  },
+  queue: {
+    max_retries: 3,
+    lease_seconds: 300,
+    backoff_base_seconds: 30,
+    backoff_max_seconds: 3600,
+    shutdown_grace_seconds: 30,
+  },
+}
+
+export type Config = typeof DEFAULTS
+
+/** Numeric keys that accept fractions; every other number must be a whole number. */
+export const FLOAT_KEYS = new Set<string>([
+  'disk_management.hard_limit_gb',
+  'disk_management.pause_threshold_gb',
+  'disk_management.resume_threshold_gb',
+])
+
+/** String keys holding paths: relative values resolve against the config file's folder. */
+export const PATH_KEYS = new Set<string>(['data.root_dir', 'data.storage_dir'])
+
+/** Numeric keys that must be at least 1 (all others must be at least 0). */
+export const POSITIVE_KEYS = new Set<string>([
+  'queue.lease_seconds',
+  'disk_management.check_interval_seconds',
+  'disk_management.max_concurrent_downloads',
+  'processing.max_concurrent_transcriptions',
+  'processing.max_concurrent_analyses',
+])

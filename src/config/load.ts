@@ -1,0 +1,181 @@
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import TOML from '@iarna/toml'
+
+import {UserError} from '../errors.js'
+import {Config, DEFAULTS, FLOAT_KEYS, PATH_KEYS, POSITIVE_KEYS} from './defaults.js'
+
+export interface LoadedConfig {
+  config: Config
+  /** The file read, or undefined when none exists and the defaults apply. */
+  file: string | undefined
+  /** The folder relative paths resolve against. */
+  baseDir: string
+}
+
+export interface LoadOptions {
+  /** --config, when given: it must exist. */
+  explicitPath?: string | undefined
+  env?: NodeJS.ProcessEnv
+  cwd?: string
+  /** Flag overrides by dotted key ('data.root_dir'); already typed. */
+  overrides?: Record<string, unknown>
+}
+
+type Section = Record<string, unknown>
+
+const ENV_PREFIX = 'ANIMEZIPF_'
+
+function isSection(v: unknown): v is Section {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
+}
+
+function describe(def: unknown, key: string): string {
+  if (typeof def === 'boolean') return 'true or false'
+  if (typeof def === 'number') {
+    const min = POSITIVE_KEYS.has(key) ? 1 : 0
+    return FLOAT_KEYS.has(key) ? `a number >= ${min}` : `a whole number >= ${min}`
+  }
+  if (Array.isArray(def)) return 'an array of strings'
+  return 'a string'
+}
+
+function checkValue(def: unknown, value: unknown, key: string): boolean {
+  if (typeof def === 'boolean') return typeof value === 'boolean'
+  if (typeof def === 'number') {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return false
+    if (!FLOAT_KEYS.has(key) && !Number.isInteger(value)) return false
+    return value >= (POSITIVE_KEYS.has(key) ? 1 : 0)
+  }
+  if (Array.isArray(def)) return Array.isArray(value) && value.every((v) => typeof v === 'string')
+  return typeof value === 'string'
+}
+
+/** Merge a parsed TOML table into target, checking every key against the defaults. */
+function mergeFile(target: Section, defaults: Section, table: Section, prefix: string, file: string): void {
+  for (const [name, value] of Object.entries(table)) {
+    const key = prefix ? `${prefix}.${name}` : name
+    if (!(name in defaults)) {
+      const where = prefix ? `section [${prefix}]` : 'the top level'
+      throw new UserError(
+        `${file}: unknown key "${key}" in ${where}`,
+        `remove it or check its spelling against the documented config.toml`,
+      )
+    }
+    const def = defaults[name]
+    if (isSection(def)) {
+      if (!isSection(value)) throw new UserError(`${file}: "${key}" must be a table [${key}]`, 'see the documented config.toml')
+      mergeFile(target[name] as Section, def, value, key, file)
+      continue
+    }
+    // TOML integers parse as numbers already; @iarna/toml may return bigint-free numbers
+    const plain = typeof value === 'bigint' ? Number(value) : value
+    if (!checkValue(def, plain, key)) {
+      throw new UserError(
+        `${file}: "${key}" must be ${describe(def, key)}, got ${JSON.stringify(plain)}`,
+        `fix the value in ${path.basename(file)}`,
+      )
+    }
+    target[name] = plain
+  }
+}
+
+function parseEnvValue(def: unknown, raw: string, key: string, envName: string): unknown {
+  let value: unknown = raw
+  if (typeof def === 'boolean') {
+    if (/^(1|true|yes|on)$/i.test(raw)) value = true
+    else if (/^(0|false|no|off)$/i.test(raw)) value = false
+  } else if (typeof def === 'number') {
+    value = raw.trim() === '' ? Number.NaN : Number(raw)
+  } else if (Array.isArray(def)) {
+    value = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  }
+  if (!checkValue(def, value, key)) {
+    throw new UserError(`environment variable ${envName} must be ${describe(def, key)}, got ${JSON.stringify(raw)}`, `fix or unset ${envName}`)
+  }
+  return value
+}
+
+function applyEnv(target: Section, defaults: Section, env: NodeJS.ProcessEnv, prefix: string): void {
+  for (const [name, def] of Object.entries(defaults)) {
+    const key = prefix ? `${prefix}.${name}` : name
+    if (isSection(def)) {
+      applyEnv(target[name] as Section, def, env, key)
+      continue
+    }
+    const envName = ENV_PREFIX + key.replaceAll('.', '_').toUpperCase()
+    const raw = env[envName]
+    if (raw !== undefined) target[name] = parseEnvValue(def, raw, key, envName)
+  }
+}
+
+function setByKey(target: Section, key: string, value: unknown): void {
+  const parts = key.split('.')
+  let node = target
+  for (const part of parts.slice(0, -1)) node = node[part] as Section
+  node[parts.at(-1)!] = value
+}
+
+function getByKey(target: Section, key: string): unknown {
+  let node: unknown = target
+  for (const part of key.split('.')) node = (node as Section)[part]
+  return node
+}
+
+/** Environment variable names for each key, for the README and error hints. */
+export function envNameFor(key: string): string {
+  return ENV_PREFIX + key.replaceAll('.', '_').toUpperCase()
+}
+
+/** Load config: defaults < config file < ANIMEZIPF_* environment < flags. */
+export function loadConfig(options: LoadOptions = {}): LoadedConfig {
+  const env = options.env ?? process.env
+  const cwd = options.cwd ?? process.cwd()
+  const config = structuredClone(DEFAULTS) as Config
+  let file: string | undefined
+  const explicit = options.explicitPath ?? env.ANIMEZIPF_CONFIG
+  if (explicit) {
+    file = path.resolve(cwd, explicit)
+    if (!existsSync(file)) {
+      throw new UserError(`config file not found: ${file}`, 'check the --config path (or ANIMEZIPF_CONFIG), or leave it out to use ./config.toml or the defaults')
+    }
+  } else if (existsSync(path.join(cwd, 'config.toml'))) {
+    file = path.join(cwd, 'config.toml')
+  }
+  const baseDir = file ? path.dirname(file) : cwd
+
+  if (file) {
+    let parsed: Section
+    try {
+      parsed = TOML.parse(readFileSync(file, 'utf8')) as Section
+    } catch (error) {
+      const e = error as {line?: number; col?: number; message?: string}
+      const where = e.line === undefined ? '' : ` at line ${e.line + 1}, column ${(e.col ?? 0) + 1}`
+      const first = String(e.message ?? error).split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '')
+      throw new UserError(`${file}: not valid TOML${where}: ${first}`, 'fix the syntax (strings need quotes, tables are [section])')
+    }
+    mergeFile(config as unknown as Section, DEFAULTS as unknown as Section, parsed, '', file)
+  }
+  applyEnv(config as unknown as Section, DEFAULTS as unknown as Section, env, '')
+  for (const [key, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) setByKey(config as unknown as Section, key, value)
+  }
+
+  for (const key of PATH_KEYS) {
+    const value = getByKey(config as unknown as Section, key) as string
+    if (value) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
+  }
+  if (!config.data.storage_dir) config.data.storage_dir = config.data.root_dir
+  validateRelations(config, file ?? 'configuration')
+  return {config, file, baseDir}
+}
+
+function validateRelations(config: Config, file: string): void {
+  const d = config.disk_management
+  if (!(d.resume_threshold_gb <= d.pause_threshold_gb && d.pause_threshold_gb <= d.hard_limit_gb)) {
+    throw new UserError(
+      `${file}: disk_management thresholds must satisfy resume_threshold_gb <= pause_threshold_gb <= hard_limit_gb (got ${d.resume_threshold_gb}, ${d.pause_threshold_gb}, ${d.hard_limit_gb})`,
+      'lower resume_threshold_gb or raise hard_limit_gb',
+    )
+  }
+}

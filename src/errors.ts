@@ -1,0 +1,39 @@
+/** Exit codes every command shares (documented in the README). */
+export const EXIT = {
+  OK: 0,
+  JOBS_FAILED: 1,
+  USAGE: 2,
+  TRY_LATER: 75,
+  INTERRUPTED: 130,
+} as const
+
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT]
+
+/**
+ * A mistake the user can fix (bad flag value, bad config, unknown anime...).
+ * Rendered as one line with its hint; never with a stack trace unless --verbose.
+ */
+export class UserError extends Error {
+  readonly hint: string | undefined
+  readonly exitCode: number
+
+  constructor(message: string, hint?: string, exitCode: number = EXIT.USAGE) {
+    super(message)
+    this.name = 'UserError'
+    this.hint = hint
+    this.exitCode = exitCode
+  }
+}
+
+/** A job failure that retrying will not fix (bad input file, unknown anime): no backoff, straight to failed. */
+export class PermanentJobError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'PermanentJobError'
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message
+  return String(err)
+}

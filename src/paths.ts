@@ -1,0 +1,172 @@
+import path from 'node:path'
+
+/** Zero-padded episode stem used in every per-episode file name (ep001). */
+export function episodeStem(episode: number): string {
+  return `ep${String(episode).padStart(3, '0')}`
+}
+
+/** A name safe to use as a file name for a genre or studio ("Slice of Life" -> slice_of_life). */
+export function slug(name: string): string {
+  const s = name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replaceAll(/[^\p{L}\p{N}]+/gu, '_')
+    .replaceAll(/^_+|_+$/g, '')
+  return s || 'unnamed'
+}
+
+/**
+ * Every file location of the data folder. Nothing else joins data paths.
+ * Temporary video lives under storage_dir (which may be another disk); the rest under root_dir.
+ * Anime folders are named by MyAnimeList id.
+ */
+export class DataPaths {
+  constructor(
+    readonly root: string,
+    readonly storage: string = root,
+  ) {}
+
+  get jobsDb(): string {
+    return path.join(this.root, 'jobs.db')
+  }
+
+  // temporary
+  get videosRoot(): string {
+    return path.join(this.storage, 'videos')
+  }
+
+  videoDir(malId: number): string {
+    return path.join(this.videosRoot, String(malId), 'episodes')
+  }
+
+  videoFile(malId: number, episode: number): string {
+    return path.join(this.videoDir(malId), `${episodeStem(episode)}.mp4`)
+  }
+
+  get audioRoot(): string {
+    return path.join(this.root, 'audio')
+  }
+
+  audioFile(malId: number, episode: number): string {
+    return path.join(this.audioRoot, String(malId), `${episodeStem(episode)}.wav`)
+  }
+
+  // permanent
+  metadataFile(malId: number): string {
+    return path.join(this.videosRoot, String(malId), 'metadata.json')
+  }
+
+  get transcriptsRoot(): string {
+    return path.join(this.root, 'transcripts')
+  }
+
+  transcriptDir(malId: number): string {
+    return path.join(this.transcriptsRoot, String(malId))
+  }
+
+  /** Transcript JSON; `.json.gz` when compressed storage is on. */
+  transcriptJson(malId: number, episode: number, compressed: boolean): string {
+    return path.join(this.transcriptDir(malId), `${episodeStem(episode)}.json${compressed ? '.gz' : ''}`)
+  }
+
+  transcriptTxt(malId: number, episode: number, compressed: boolean): string {
+    return path.join(this.transcriptDir(malId), `${episodeStem(episode)}.txt${compressed ? '.gz' : ''}`)
+  }
+
+  get tokensRoot(): string {
+    return path.join(this.root, 'tokens')
+  }
+
+  tokensDir(malId: number): string {
+    return path.join(this.tokensRoot, String(malId))
+  }
+
+  tokensFile(malId: number, episode: number, compressed: boolean): string {
+    return path.join(this.tokensDir(malId), `${episodeStem(episode)}_tokens.json${compressed ? '.gz' : ''}`)
+  }
+
+  freqCsv(malId: number, episode: number): string {
+    return path.join(this.tokensDir(malId), `${episodeStem(episode)}_freq.csv`)
+  }
+
+  get analysisRoot(): string {
+    return path.join(this.root, 'analysis')
+  }
+
+  animeAnalysisDir(malId: number): string {
+    return path.join(this.analysisRoot, 'per_anime', String(malId))
+  }
+
+  animeWordFreq(malId: number): string {
+    return path.join(this.animeAnalysisDir(malId), 'word_freq.csv')
+  }
+
+  zipfParams(malId: number): string {
+    return path.join(this.animeAnalysisDir(malId), 'zipf_params.json')
+  }
+
+  statistics(malId: number): string {
+    return path.join(this.animeAnalysisDir(malId), 'statistics.json')
+  }
+
+  zipfPlot(malId: number): string {
+    return path.join(this.animeAnalysisDir(malId), 'zipf_plot.html')
+  }
+
+  get aggregatedDir(): string {
+    return path.join(this.analysisRoot, 'aggregated')
+  }
+
+  get allAnimeFreq(): string {
+    return path.join(this.aggregatedDir, 'all_anime_freq.csv')
+  }
+
+  groupFreq(kind: 'genre' | 'studio', name: string): string {
+    return path.join(this.aggregatedDir, `by_${kind}`, `${slug(name)}_freq.csv`)
+  }
+
+  groupFit(kind: 'genre' | 'studio', name: string): string {
+    return path.join(this.aggregatedDir, `by_${kind}`, `${slug(name)}_zipf.json`)
+  }
+
+  get comparisonHtml(): string {
+    return path.join(this.aggregatedDir, 'comparison.html')
+  }
+
+  get globalFit(): string {
+    return path.join(this.aggregatedDir, 'global_zipf.json')
+  }
+
+  get reportsDir(): string {
+    return path.join(this.analysisRoot, 'reports')
+  }
+
+  get finalReport(): string {
+    return path.join(this.reportsDir, 'final_report.html')
+  }
+
+  get cacheDir(): string {
+    return path.join(this.root, 'cache')
+  }
+
+  get malCacheDir(): string {
+    return path.join(this.cacheDir, 'mal_cache')
+  }
+
+  malCacheFile(key: string): string {
+    return path.join(this.malCacheDir, `${key}.json`)
+  }
+
+  get modelsDir(): string {
+    return path.join(this.root, 'models')
+  }
+
+  /** Paths relative to root are what the database stores. */
+  relative(file: string): string {
+    return path.relative(this.root, file)
+  }
+
+  absolute(stored: string): string {
+    return path.resolve(this.root, stored)
+  }
+}

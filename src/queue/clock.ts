@@ -1,0 +1,21 @@
+/** Time source of the queue; tests pass a controllable one to expire leases without waiting. */
+export interface Clock {
+  now(): number
+}
+
+export const systemClock: Clock = {now: () => Date.now()}
+
+/**
+ * Timestamps are stored as UTC text 'YYYY-MM-DD HH:MM:SS.SSS': it sorts like time, compares with
+ * SQLite's CURRENT_TIMESTAMP, reads well in sqlite3 and parses as a PostgreSQL timestamp.
+ */
+export function sqlTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+}
+
+export function parseSqlTime(value: string | null | undefined): number | undefined {
+  if (!value) return undefined
+  const iso = value.includes('T') ? value : value.replace(' ', 'T')
+  const ms = Date.parse(iso.endsWith('Z') ? iso : `${iso}Z`)
+  return Number.isNaN(ms) ? undefined : ms
+}

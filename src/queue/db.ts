@@ -1,0 +1,97 @@
+import {existsSync, mkdirSync} from 'node:fs'
+import path from 'node:path'
+import Database from 'better-sqlite3'
+
+import {UserError} from '../errors.js'
+import {MIGRATIONS, SCHEMA_VERSION} from './migrations.js'
+
+export type DB = Database.Database
+
+export interface OpenOptions {
+  /** Open without writing anything: for --dry-run and read-only views. */
+  readonly?: boolean
+  busyTimeoutMs?: number
+}
+
+function userVersion(db: DB): number {
+  return db.pragma('user_version', {simple: true}) as number
+}
+
+function refuseNewer(db: DB, file: string): void {
+  const version = userVersion(db)
+  if (version > SCHEMA_VERSION) {
+    db.close()
+    throw new UserError(
+      `${file} has schema version ${version}, newer than this animezipf understands (${SCHEMA_VERSION}); it was left untouched`,
+      'upgrade animezipf (npm install -g animezipf@latest) or point --data-dir at another folder',
+    )
+  }
+}
+
+/** Apply the migrations the database lacks, each in its own immediate transaction. */
+export function migrate(db: DB): number {
+  let applied = 0
+  for (;;) {
+    const done = db.transaction(() => {
+      const version = userVersion(db)
+      if (version >= SCHEMA_VERSION) return false
+      db.exec(MIGRATIONS[version]!)
+      db.pragma(`user_version = ${version + 1}`)
+      return true
+    }).immediate()
+    if (!done) return applied
+    applied++
+  }
+}
+
+/**
+ * Open the queue database: WAL, busy timeout, foreign keys, migrations applied.
+ * A database newer than the code is refused before anything is written to it.
+ * Read-only: a missing file gives an empty in-memory database with the current schema.
+ */
+export function openDatabase(file: string, options: OpenOptions = {}): DB {
+  const timeout = options.busyTimeoutMs ?? 10_000
+  if (options.readonly) {
+    if (!existsSync(file)) {
+      const mem = new Database(':memory:')
+      migrate(mem)
+      return mem
+    }
+    const db = new Database(file, {readonly: true, fileMustExist: true, timeout})
+    refuseNewer(db, file)
+    if (userVersion(db) < SCHEMA_VERSION) {
+      db.close()
+      throw new UserError(
+        `${file} has schema version ${userVersion(db)} and needs an upgrade to ${SCHEMA_VERSION}, which --dry-run does not do`,
+        'run the command once without --dry-run (or run `animezipf status`) to upgrade the database',
+      )
+    }
+    return db
+  }
+  mkdirSync(path.dirname(file), {recursive: true})
+  let db: DB
+  try {
+    db = new Database(file, {timeout})
+  } catch (error) {
+    throw new UserError(`cannot open the queue database ${file}: ${(error as Error).message}`, 'check --data-dir and the folder permissions')
+  }
+  try {
+    refuseNewer(db, file)
+    db.pragma('journal_mode = WAL')
+    db.pragma('synchronous = NORMAL')
+    db.pragma('foreign_keys = ON')
+    migrate(db)
+  } catch (error) {
+    if (db.open) db.close()
+    if (error instanceof UserError) throw error
+    if ((error as {code?: string}).code === 'SQLITE_NOTADB') {
+      throw new UserError(`${file} is not an SQLite database`, 'move it away or point --data-dir at another folder')
+    }
+    throw error
+  }
+  return db
+}
+
+export function schemaVersion(db: DB): number {
+  return userVersion(db)
+}

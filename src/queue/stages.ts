@@ -1,0 +1,44 @@
+/** Every stage a job can be in, in pipeline order (the CHECK list of jobs.stage). */
+export const JOB_STAGES = [
+  'queued',
+  'downloading',
+  'downloaded',
+  'transcribing',
+  'transcribed',
+  'tokenizing',
+  'tokenized',
+  'analyzing',
+  'complete',
+  'failed',
+] as const
+
+export type JobStage = (typeof JOB_STAGES)[number]
+
+export type WorkerType = 'downloader' | 'transcriber' | 'tokenizer' | 'analyzer'
+
+/** A stage of work: jobs move input -> running (leased) -> output. */
+export interface StageDef {
+  name: 'download' | 'transcribe' | 'tokenize' | 'analyze'
+  input: JobStage
+  running: JobStage
+  output: JobStage
+  workerType: WorkerType
+}
+
+export const STAGES: Record<StageDef['name'], StageDef> = {
+  download: {name: 'download', input: 'queued', running: 'downloading', output: 'downloaded', workerType: 'downloader'},
+  transcribe: {name: 'transcribe', input: 'downloaded', running: 'transcribing', output: 'transcribed', workerType: 'transcriber'},
+  tokenize: {name: 'tokenize', input: 'transcribed', running: 'tokenizing', output: 'tokenized', workerType: 'tokenizer'},
+  analyze: {name: 'analyze', input: 'tokenized', running: 'analyzing', output: 'complete', workerType: 'analyzer'},
+}
+
+export const RUNNING_STAGES: readonly JobStage[] = Object.values(STAGES).map((s) => s.running)
+
+/** The stage a leased job goes back to when its lease is released or expires. */
+export function inputOf(running: string): JobStage | undefined {
+  return Object.values(STAGES).find((s) => s.running === running)?.input
+}
+
+export function isJobStage(value: string): value is JobStage {
+  return (JOB_STAGES as readonly string[]).includes(value)
+}

@@ -1,0 +1,97 @@
+import type {ChalkInstance} from 'chalk'
+
+import {formatBytes} from '../util/disk.js'
+import type {JobReport, StatusReport} from './collect.js'
+
+function pad(s: string | number, n: number): string {
+  return String(s).padEnd(n)
+}
+
+function hours(h: number | null): string {
+  if (h === null) return 'no recent rate'
+  if (h === 0) return '-'
+  if (h < 1) return `${Math.round(h * 60)} min`
+  if (h < 48) return `${h.toFixed(1)} h`
+  return `${(h / 24).toFixed(1)} days`
+}
+
+export function renderStatus(r: StatusReport, c: ChalkInstance): string {
+  const lines: string[] = []
+  lines.push(c.bold(`animezipf status — ${r.generated_at}`), `database: ${r.database}`, `anime: ${r.anime}   jobs: ${r.jobs.total}`, '')
+  lines.push(c.bold('Jobs per stage'))
+  for (const [stage, n] of Object.entries(r.jobs.by_stage)) lines.push(`  ${pad(stage, 13)} ${String(n).padStart(8)}`)
+
+  lines.push('', c.bold('Throughput (finished jobs)'), `  ${pad('stage', 11)} ${pad('last hour', 10)} ${pad('last day', 9)} ${pad('remaining', 10)} eta`)
+  for (const [stage, t] of Object.entries(r.throughput)) {
+    lines.push(`  ${pad(stage, 11)} ${pad(t.last_hour, 10)} ${pad(t.last_day, 9)} ${pad(t.remaining, 10)} ${hours(t.eta_hours)}`)
+  }
+
+  if (r.anime_progress.length > 0) {
+    lines.push('', c.bold('Anime (most active first)'))
+    for (const a of r.anime_progress) {
+      const pct = a.total ? Math.round((100 * a.complete) / a.total) : 0
+      lines.push(
+        `  ${pad(a.mal_id, 10)} ${pad(a.title.slice(0, 40), 41)} ${String(a.complete).padStart(4)}/${pad(a.total, 4)} ${String(pct).padStart(3)}%  running ${a.running}  failed ${a.failed}`,
+      )
+    }
+  }
+
+  if (r.failures.length > 0) {
+    lines.push('', c.bold(c.red('Failed jobs (by stage and error)')))
+    for (const f of r.failures) lines.push(`  ${String(f.count).padStart(6)}  ${pad(f.stage ?? '?', 13)} ${f.error ?? ''}`)
+    lines.push('  revive them with `animezipf retry` once the cause is fixed')
+  }
+
+  if (r.running.length > 0) {
+    lines.push('', c.bold('Running jobs'))
+    for (const j of r.running) {
+      const state = j.expired ? c.red('LEASE EXPIRED') : `lease until ${j.lease_expires_at}`
+      lines.push(`  job ${pad(j.id, 7)} ${pad(j.stage, 13)} ${pad(`${j.anime_title.slice(0, 30)} ep ${j.episode}`, 38)} ${pad(j.lease_owner, 30)} since ${j.started_at ?? '?'}  ${state}`)
+    }
+    if (r.expired_leases > 0) lines.push(`  ${r.expired_leases} expired lease(s): the next run of that stage (or \`animezipf cleanup\`) recovers them`)
+  }
+
+  const d = r.disk
+  lines.push('', c.bold('Disk'))
+  lines.push(`  root_dir    ${d.root_dir} (free ${formatBytes(d.free_bytes.root_dir)})`)
+  lines.push(`  storage_dir ${d.storage_dir} (free ${formatBytes(d.free_bytes.storage_dir)})`)
+  lines.push(`  temporary   videos ${formatBytes(d.temporary.videos)}, audio ${formatBytes(d.temporary.audio)}`)
+  const p = d.permanent
+  lines.push(
+    `  permanent   transcripts ${formatBytes(p.transcripts)}, tokens ${formatBytes(p.tokens)}, analysis ${formatBytes(p.analysis)}, cache ${formatBytes(p.cache)}, database ${formatBytes(p.database)}`,
+  )
+  const state = d.state === 'ok' ? c.green('ok') : d.state === 'paused' ? c.yellow('downloads pause') : c.red('over the hard limit')
+  lines.push(
+    `  total       ${formatBytes(d.total_bytes)} of ${formatBytes(d.thresholds_bytes.hard_limit)} (pause at ${formatBytes(d.thresholds_bytes.pause)}, resume at ${formatBytes(d.thresholds_bytes.resume)}): ${state}`,
+  )
+
+  const sel = r.selection_confidence
+  if (Object.values(sel).some((n) => n > 0)) {
+    lines.push('', c.bold('Selections'), `  high ${sel.high}  medium ${sel.medium}  low ${sel.low}  no candidates ${sel.no_candidates}`)
+  }
+
+  lines.push('', c.bold('Workers'))
+  if (r.workers.length === 0) lines.push('  none running')
+  for (const w of r.workers) {
+    lines.push(`  ${pad(w.worker_type, 12)} ${pad(w.status, 6)} ${pad(w.current_job_id ? `job ${w.current_job_id}` : '-', 12)} ${pad(`${w.hostname ?? '?'}:${w.pid ?? '?'}`, 24)} heartbeat ${w.last_heartbeat}`)
+  }
+  return lines.join('\n')
+}
+
+export function renderJob(r: JobReport, c: ChalkInstance): string {
+  const j = r.job
+  const lines = [
+    c.bold(`job ${j.id}: ${j.anime_title} ep ${j.episode} (MAL ${j.mal_id ?? '-'})`),
+    `  stage ${j.stage}${j.failed_stage ? ` (failed in ${j.failed_stage})` : ''}, priority ${j.priority}, attempts ${j.attempts}, retries ${j.retry_count}/${j.max_retries}`,
+  ]
+  if (j.lease_owner) lines.push(`  leased by ${j.lease_owner} until ${j.lease_expires_at}`)
+  if (j.run_after) lines.push(`  not before ${j.run_after}`)
+  if (j.error_message) lines.push(`  error: ${j.error_message}`)
+  for (const [k, v] of Object.entries({transcript: j.transcript_path, tokens: j.tokens_path, analysis: j.analysis_path})) {
+    if (v) lines.push(`  ${k}: ${v}`)
+  }
+  if (j.token_count !== null) lines.push(`  tokens ${j.token_count}, words ${j.word_count}`)
+  lines.push('', c.bold('History'))
+  for (const e of r.events) lines.push(`  ${e.at}  ${pad(e.level, 5)} ${pad(e.event, 10)} ${pad(e.stage, 13)} ${e.message ?? ''}${e.worker ? `  [${e.worker}]` : ''}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,78 @@
+import {spawn, spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import type {Clock} from '../src/queue/clock.js'
+import {openDatabase, type DB} from '../src/queue/db.js'
+import {Queue, type NewJob} from '../src/queue/jobs.js'
+import {upsertAnime} from '../src/queue/anime.js'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+export const BIN = path.join(ROOT, 'bin', 'run.js')
+
+const made: string[] = []
+export function tempDir(prefix = 'animezipf-test-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
+
+after(() => {
+  for (const d of made) rmSync(d, {recursive: true, force: true})
+})
+
+export interface CliResult {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/** Run the built CLI as a user would, in its own process. */
+export function runCli(args: string[], options: {cwd?: string; env?: Record<string, string | undefined>} = {}): CliResult {
+  const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...options.env}
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
+  const r = spawnSync(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 300_000})
+  return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
+}
+
+export function runCliAsync(args: string[], options: {cwd?: string; env?: Record<string, string>} = {}) {
+  return spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env: {...process.env, NO_COLOR: '1', ...options.env}})
+}
+
+/** Run a TypeScript fixture script in its own node process (tsx loader). */
+export function spawnFixture(script: string, args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test', 'fixtures', script), ...args], {
+    cwd: ROOT,
+    env: {...process.env, ...env},
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+}
+
+export class FakeClock implements Clock {
+  constructor(public t = Date.parse('2026-01-01T00:00:00Z')) {}
+  now(): number {
+    return this.t
+  }
+  advance(ms: number): void {
+    this.t += ms
+  }
+}
+
+export function snapshot(file: string): Buffer {
+  return readFileSync(file)
+}
+
+/** A database with `shows` anime of `episodes` jobs each in the given stage. */
+export function seedDatabase(file: string, shows: number, episodes: number, stage: NewJob['stage'] = 'queued', clock?: Clock): DB {
+  const db = openDatabase(file)
+  const queue = new Queue(db, clock)
+  for (let s = 1; s <= shows; s++) {
+    const animeId = upsertAnime(db, {mal_id: 1000 + s, title: `Show ${s}`, episodes_total: episodes})
+    const jobs: NewJob[] = []
+    for (let e = 1; e <= episodes; e++) jobs.push({animeId, malId: 1000 + s, animeTitle: `Show ${s}`, episode: e, stage})
+    queue.enqueue(jobs, 3)
+  }
+  return db
+}
