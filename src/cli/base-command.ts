@@ -77,13 +77,10 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
-/** Stage commands add --workers, --limit, --anime-id, --dry-run. */
-export abstract class StageCommand<T extends typeof Command> extends BaseCommand<T> {
-  static override baseFlags = {
-    ...BaseCommand.baseFlags,
-    workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, helpGroup: 'STAGE'}),
-    limit: Flags.integer({description: 'process at most this many jobs in this run', min: 1, helpGroup: 'STAGE'}),
-    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', helpGroup: 'STAGE'}),
-    'dry-run': Flags.boolean({description: 'show exactly what would be claimed and done; change nothing', default: false, helpGroup: 'STAGE'}),
-  }
+/** The flags every stage command adds to its own: spread them into `static flags`. */
+export const stageFlags = {
+  workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, helpGroup: 'STAGE'}),
+  limit: Flags.integer({description: 'process at most this many jobs in this run', min: 1, helpGroup: 'STAGE'}),
+  'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', helpGroup: 'STAGE'}),
+  'dry-run': Flags.boolean({description: 'show exactly what would be claimed and done; change nothing', default: false, helpGroup: 'STAGE'}),
 }

@@ -10,6 +10,8 @@ import type {Output} from './output.js'
 
 export interface JobContext {
   job: JobRow
+  /** Which pool worker runs it (1..N): per-worker resources such as a tokenizer thread. */
+  worker: number
   /** Aborted when the run is shutting down past its grace period or the lease was lost. */
   signal: AbortSignal
   /** Report progress (0..1); it rides on the next heartbeat. */
@@ -145,7 +147,7 @@ export async function runPool(options: PoolOptions): Promise<PoolSummary> {
     return true
   }
 
-  async function runOne(job: JobRow, owner: string, workerId: number, report: (line: string) => void): Promise<void> {
+  async function runOne(job: JobRow, index: number, owner: string, workerId: number, report: (line: string) => void): Promise<void> {
     const abort = new AbortController()
     shutdown.aborts.add(abort)
     let progress: number | undefined
@@ -160,6 +162,7 @@ export async function runPool(options: PoolOptions): Promise<PoolSummary> {
     const t0 = Date.now()
     const ctx: JobContext = {
       job,
+      worker: index,
       signal: abort.signal,
       progress: (f) => {
         progress = Math.min(1, Math.max(0, f))
@@ -224,7 +227,7 @@ export async function runPool(options: PoolOptions): Promise<PoolSummary> {
         }
         options.registry.beat(workerId, 'busy', job.id)
         setTitle(`worker ${index}: ${jobLabel(job)}`)
-        await runOne(job, owner, workerId, report)
+        await runOne(job, index, owner, workerId, report)
         options.registry.beat(workerId, 'idle', null)
       }
       setTitle(`worker ${index}: done`)

@@ -25,6 +25,20 @@ export const DEFAULTS = {
     max_concurrent_tokenizations: 0,
     max_concurrent_analyses: 1,
   },
+  output: {
+    compress: true,
+  },
+  tokenize: {
+    exclude_pos: ['記号'],
+    cleaning: {
+      normalize_width: true,
+      ruby: true,
+      speaker_labels: true,
+      sound_notes: true,
+      music_marks: true,
+      drop_hallucinated: true,
+    },
+  },
   queue: {
     max_retries: 3,
     lease_seconds: 300,

@@ -1,0 +1,33 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, stageFlags} from '../cli/base-command.js'
+
+export default class Tokenize extends BaseCommand<typeof Tokenize> {
+  static override summary = 'Tokenize transcripts with kuromoji (IPADIC) into tokens and per-episode word frequencies'
+  static override description = `Claims jobs in 'transcribed', cleans the text (speaker labels, sound notes, music marks, ruby readings, width),
+tokenizes it in worker threads (one kuromoji dictionary per thread, ~0.6 s and ~400 MB each) and writes
+tokens/<mal_id>/epNNN_tokens.json(.gz) and epNNN_freq.csv. Jobs move to 'tokenized'.`
+  static override examples = [
+    '<%= config.bin %> tokenize',
+    '<%= config.bin %> tokenize --workers 2 --anime-id 5114',
+    '<%= config.bin %> tokenize --force --anime-id 5114   # after changing [tokenize.cleaning]',
+    '<%= config.bin %> tokenize --dry-run',
+  ]
+
+  static override flags = {
+    ...stageFlags,
+    force: Flags.boolean({description: 're-tokenize episodes already tokenized (after a change of cleaning rules)', default: false}),
+  }
+
+  public async run(): Promise<void> {
+    const {tokenize} = await import('../stages/tokenize/run.js')
+    const {code} = await tokenize(this.context(), {
+      workers: this.flags.workers,
+      limit: this.flags.limit,
+      malId: this.flags['anime-id'],
+      dryRun: this.flags['dry-run'],
+      force: this.flags.force,
+    })
+    this.done(code)
+  }
+}

@@ -1,0 +1,26 @@
+/** Decode a subtitle file's bytes: BOM first, then strict UTF-8, then Shift-JIS, then EUC-JP. */
+export function decodeSubtitle(data: Buffer): {text: string; encoding: string} {
+  if (data.length >= 2 && data[0] === 0xff && data[1] === 0xfe) return {text: new TextDecoder('utf-16le').decode(data.subarray(2)), encoding: 'utf-16le'}
+  if (data.length >= 2 && data[0] === 0xfe && data[1] === 0xff) return {text: new TextDecoder('utf-16be').decode(data.subarray(2)), encoding: 'utf-16be'}
+  if (data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) return {text: data.subarray(3).toString('utf8'), encoding: 'utf-8'}
+  // UTF-16 without a BOM: many zero bytes in alternate positions
+  const sample = data.subarray(0, 2000)
+  let evenZeros = 0
+  let oddZeros = 0
+  for (let i = 0; i < sample.length; i++) if (sample[i] === 0) i % 2 === 0 ? evenZeros++ : oddZeros++
+  if (oddZeros > sample.length / 8) return {text: new TextDecoder('utf-16le').decode(data), encoding: 'utf-16le'}
+  if (evenZeros > sample.length / 8) return {text: new TextDecoder('utf-16be').decode(data), encoding: 'utf-16be'}
+  for (const encoding of ['utf-8', 'shift_jis', 'euc-jp']) {
+    try {
+      return {text: new TextDecoder(encoding, {fatal: true}).decode(data), encoding}
+    } catch {
+      // not this one
+    }
+  }
+  throw new Error('unknown text encoding (not UTF-8, UTF-16, Shift-JIS or EUC-JP); convert it to UTF-8, e.g. with iconv')
+}
+
+/** True when the text holds Japanese (kana or kanji) at all. */
+export function hasJapanese(text: string): boolean {
+  return /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u.test(text)
+}

@@ -1,0 +1,222 @@
+import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import path from 'node:path'
+
+import type {AppContext} from '../../cli/context.js'
+import {EXIT, UserError, errorMessage} from '../../errors.js'
+import {writeAnimeMetadata} from '../../formats/metadata.js'
+import {type Transcript, transcriptText} from '../../formats/transcript.js'
+import {type AnimeRecord, type AnimeRow, LOCAL_ID_BASE, addCategory, animeByMalId, animeByTitle, nextLocalMalId, parseList, upsertAnime} from '../../queue/anime.js'
+import {type NewJob, Queue} from '../../queue/jobs.js'
+import {writeTextFile} from '../../util/gzip-file.js'
+import {decodeSubtitle, hasJapanese} from './decode.js'
+import {episodeFromName, naturalCompare} from './episodes.js'
+import {type SubtitleFormat, detectFormat, mergeDuplicateCues, parseSubtitles} from './subtitles.js'
+
+export interface ImportOptions {
+  paths: string[]
+  malId?: number | undefined
+  title?: string | undefined
+  episodeFrom?: number | undefined
+  genres: string[]
+  studios: string[]
+  year?: number | undefined
+  dryRun: boolean
+  /** Look an anime up by MyAnimeList id (the scrape stage's Jikan client); undefined when unreachable. */
+  lookup?: (malId: number) => Promise<AnimeRecord | undefined>
+}
+
+const EXTENSIONS = new Set(['.srt', '.ass', '.ssa', '.vtt', '.txt'])
+
+interface Parsed {
+  file: string
+  format: SubtitleFormat
+  encoding: string
+  cues: {start: number; end: number; text: string}[]
+  detected: number | undefined
+  episode?: number
+}
+
+/** Files named on the command line; folders contribute their subtitle files. */
+function expandPaths(inputs: string[]): string[] {
+  const files: string[] = []
+  for (const input of inputs) {
+    const p = path.resolve(input)
+    if (!existsSync(p)) throw new UserError(`no such file or folder: ${input}`, 'check the path')
+    if (statSync(p).isDirectory()) {
+      for (const name of readdirSync(p).sort(naturalCompare)) {
+        if (EXTENSIONS.has(path.extname(name).toLowerCase())) files.push(path.join(p, name))
+      }
+    } else files.push(p)
+  }
+  if (files.length === 0) throw new UserError('no subtitle files found', 'give .srt, .ass, .ssa, .vtt or .txt files, or a folder holding them')
+  return files
+}
+
+function parseFile(file: string): Parsed {
+  const data = readFileSync(file)
+  if (data.length === 0) throw new Error('empty file')
+  const {text, encoding} = decodeSubtitle(data)
+  const format = detectFormat(file, text)
+  const ext = path.extname(file).toLowerCase()
+  if (ext !== '.txt' && format === 'text') throw new Error(`not ${ext.slice(1).toUpperCase()} subtitles (no cues found)`)
+  const cues = mergeDuplicateCues(parseSubtitles(format, text))
+  if (cues.length === 0) throw new Error(format === 'text' ? 'no text' : 'no subtitle cues with text')
+  if (!hasJapanese(cues.map((c) => c.text).join(''))) throw new Error('no Japanese text (kana or kanji) in it')
+  return {file, format, encoding, cues, detected: episodeFromName(file)}
+}
+
+/** Number the episodes: by the numbers in the names, or in order from --episode-from. */
+function assignEpisodes(parsed: Parsed[], episodeFrom: number | undefined, warn: (m: string) => void): void {
+  const allNumbered = parsed.every((p) => p.detected !== undefined)
+  const distinct = new Set(parsed.map((p) => p.detected)).size === parsed.length
+  parsed.sort((a, b) => (allNumbered ? a.detected! - b.detected! : 0) || naturalCompare(a.file, b.file))
+  if (episodeFrom === undefined && allNumbered && distinct) {
+    for (const p of parsed) p.episode = p.detected!
+    return
+  }
+  if (episodeFrom === undefined && parsed.length > 1) {
+    warn(`episode numbers not found (or repeated) in the file names; numbering from 1 in name order (use --episode-from to choose)`)
+  }
+  parsed.forEach((p, i) => {
+    p.episode = (episodeFrom ?? 1) + i
+  })
+}
+
+async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOptions): Promise<{row: AnimeRow | undefined; record: AnimeRecord}> {
+  const db = queue.db
+  const extra = {genres: options.genres, studios: options.studios}
+  if (options.malId !== undefined) {
+    if (options.malId <= 0 || options.malId >= LOCAL_ID_BASE) throw new UserError(`--mal-id ${options.malId} is not a MyAnimeList id`, 'use the number in the anime\'s MyAnimeList URL, or --title')
+    const row = animeByMalId(db, options.malId)
+    if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
+    let fetched: AnimeRecord | undefined
+    try {
+      fetched = await options.lookup?.(options.malId)
+    } catch (error) {
+      ctx.output.warn(`could not fetch MyAnimeList id ${options.malId}: ${errorMessage(error)}`)
+    }
+    if (fetched) return {row: undefined, record: {...fetched, ...nonEmpty(extra), year: options.year ?? fetched.year}}
+    if (!options.title) {
+      throw new UserError(`anime ${options.malId} is not in the database and MyAnimeList (Jikan) could not be reached`, 'add --title "…" to import it with that id anyway')
+    }
+    return {row: undefined, record: {mal_id: options.malId, title: options.title, ...extra, year: options.year ?? null}}
+  }
+  if (!options.title) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
+  const row = animeByTitle(db, options.title)
+  if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
+  return {row: undefined, record: {mal_id: options.dryRun ? LOCAL_ID_BASE + 1 : nextLocalMalId(db), title: options.title, ...extra, year: options.year ?? null}}
+}
+
+function nonEmpty(extra: {genres: string[]; studios: string[]}): Partial<AnimeRecord> {
+  const out: Partial<AnimeRecord> = {}
+  if (extra.genres.length > 0) out.genres = extra.genres
+  if (extra.studios.length > 0) out.studios = extra.studios
+  return out
+}
+
+function rowToRecord(row: AnimeRow): AnimeRecord {
+  return {
+    ...row,
+    title_synonyms: parseList(row.title_synonyms),
+    genres: parseList(row.genres),
+    explicit_genres: parseList(row.explicit_genres),
+    themes: parseList(row.themes),
+    demographics: parseList(row.demographics),
+    studios: parseList(row.studios),
+  }
+}
+
+export interface ImportResult {
+  code: number
+  result: Record<string, unknown>
+}
+
+/** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
+export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ImportResult> {
+  const {output, paths, config} = ctx
+  const files = expandPaths(options.paths)
+  const parsed: Parsed[] = []
+  const bad: {file: string; error: string}[] = []
+  for (const file of files) {
+    try {
+      parsed.push(parseFile(file))
+    } catch (error) {
+      bad.push({file, error: errorMessage(error)})
+      output.warn(`skipped ${file}: ${errorMessage(error)}`)
+    }
+  }
+  assignEpisodes(parsed, options.episodeFrom, (m) => output.warn(m))
+
+  const queue = ctx.queue({readonly: options.dryRun})
+  const {row, record} = await resolveAnime(ctx, queue, options)
+  const existing = new Set<number>(
+    row ? (queue.db.prepare(`SELECT episode FROM jobs WHERE anime_id = ?`).all(row.id) as {episode: number}[]).map((r) => r.episode) : [],
+  )
+  const fresh = parsed.filter((p) => !existing.has(p.episode!))
+  const already = parsed.filter((p) => existing.has(p.episode!))
+  const plan = parsed.map((p) => ({
+    file: p.file,
+    episode: p.episode,
+    format: p.format,
+    encoding: p.encoding,
+    cues: p.cues.length,
+    status: existing.has(p.episode!) ? 'already imported' : options.dryRun ? 'would import' : 'imported',
+  }))
+
+  if (!options.dryRun && fresh.length > 0) {
+    const db = queue.db
+    const animeId = upsertAnime(db, record)
+    for (const g of record.genres ?? []) addCategory(db, animeId, 'genre', g, null, null)
+    for (const s of record.studios ?? []) addCategory(db, animeId, 'studio', s, null, null)
+    const maxEpisode = Math.max(...parsed.map((p) => p.episode!), record.episodes_total ?? 0)
+    if (!record.episodes_total) db.prepare(`UPDATE anime SET episodes_total = ? WHERE id = ?`).run(maxEpisode, animeId)
+    writeAnimeMetadata(paths.metadataFile(record.mal_id), {...record, episodes_total: record.episodes_total ?? maxEpisode})
+    const compress = config.output.compress
+    const jobs: NewJob[] = []
+    // files first (atomically), rows after: a row never points at a file that is not there
+    for (const p of fresh) {
+      const transcript: Transcript = {
+        anime_id: record.mal_id,
+        episode: p.episode!,
+        duration_seconds: p.format === 'text' ? null : Math.round(Math.max(...p.cues.map((c) => c.end))),
+        language: 'ja',
+        model: 'subtitles',
+        source: {kind: p.format === 'text' ? 'text' : 'subtitles', file: path.basename(p.file), format: p.format, encoding: p.encoding},
+        segments: p.cues.map((c, i) => ({id: i, start: c.start, end: c.end, text: c.text, confidence: null})),
+        transcribed_at: new Date().toISOString(),
+      }
+      const jsonFile = paths.transcriptJson(record.mal_id, p.episode!, compress)
+      const bytes = writeTextFile(jsonFile, JSON.stringify(transcript)) + writeTextFile(paths.transcriptTxt(record.mal_id, p.episode!, compress), transcriptText(transcript))
+      jobs.push({
+        animeId,
+        malId: record.mal_id,
+        animeTitle: record.title,
+        animeTitleEnglish: record.title_english ?? null,
+        episode: p.episode!,
+        stage: 'transcribed',
+        year: record.year ?? null,
+        fields: {transcript_path: paths.relative(jsonFile), transcript_size_bytes: bytes, duration_seconds: transcript.duration_seconds},
+      })
+    }
+    queue.enqueue(jobs, config.queue.max_retries)
+  }
+
+  const result = {
+    dry_run: options.dryRun,
+    anime: {mal_id: record.mal_id, title: record.title},
+    files: plan,
+    imported: options.dryRun ? 0 : fresh.length,
+    already_imported: already.length,
+    bad: bad,
+  }
+  output.result(result)
+  output.print(
+    `${options.dryRun ? 'dry run: would import' : 'imported'} ${fresh.length} episode(s) of "${record.title}" (MAL ${record.mal_id})` +
+      `${already.length ? `, ${already.length} already imported` : ''}${bad.length ? `, ${bad.length} bad file(s) skipped` : ''}`,
+  )
+  for (const p of plan) output.print(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${path.basename(p.file)} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
+  for (const b of bad) output.print(`  bad      ${path.basename(b.file)}: ${b.error}`)
+  if (fresh.length > 0 && !options.dryRun) output.print('next: `animezipf tokenize`')
+  const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
+  return {code, result}
+}

@@ -1,0 +1,65 @@
+/**
+ * Cleaning of subtitle/transcript text before tokenizing: what is not spoken dialogue goes.
+ * Each rule can be switched off in config ([tokenize.cleaning]).
+ */
+export interface CleaningRules {
+  normalize_width: boolean
+  ruby: boolean
+  speaker_labels: boolean
+  sound_notes: boolean
+  music_marks: boolean
+  drop_hallucinated: boolean
+}
+
+const OPEN = '（(［\\[【〔'
+const CLOSE = '）)］\\]】〕'
+const KANA_READING = '[\\p{Script=Hiragana}\\p{Script=Katakana}ー・゛゜]+'
+const KANJI_BEFORE = '(?<=[\\p{Script=Han}々〆ヵヶ])'
+
+/** 弱(よえ)え -> 弱え: a kana reading in brackets right after kanji. */
+const RUBY = new RegExp(`${KANJI_BEFORE}[（(]${KANA_READING}[）)]`, 'gu')
+/** （シン）text at the start of a line: a speaker label (short, no nested brackets) followed by speech. */
+const SPEAKER = new RegExp(`^\\s*[${OPEN}][^${OPEN}${CLOSE}\\n]{1,24}[${CLOSE}]\\s*(?=\\S)`, 'gmu')
+/** Any remaining bracketed note: （ドアの閉まる音）, (笑), [拍手]. */
+const NOTE = new RegExp(`[${OPEN}][^${OPEN}${CLOSE}\\n]*[${CLOSE}]`, 'gu')
+/** ♪, ～♪, ♪〜 and friends. */
+const MUSIC = /[～〜~]*[♪♫♬♩]+[～〜~]*/gu
+
+function fullWidthAsciiToAscii(text: string): string {
+  return text.replaceAll(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+}
+
+function halfWidthKatakanaToFull(text: string): string {
+  return text.replaceAll(/[\uFF61-\uFF9F]+/g, (run) => run.normalize('NFKC'))
+}
+
+/** Clean one line (a segment may hold several, separated by \n). */
+export function cleanText(text: string, rules: CleaningRules): string {
+  let t = text
+  if (rules.ruby) t = t.replaceAll(RUBY, '')
+  if (rules.speaker_labels) t = t.replaceAll(SPEAKER, '')
+  if (rules.sound_notes) t = t.replaceAll(NOTE, ' ')
+  if (rules.music_marks) t = t.replaceAll(MUSIC, ' ')
+  if (rules.normalize_width) t = halfWidthKatakanaToFull(fullWidthAsciiToAscii(t))
+  return t
+    .split('\n')
+    .map((line) => line.replaceAll(/[ \t]+/g, ' ').trim())
+    .filter((line) => line.length > 0)
+    .join('\n')
+}
+
+export interface SegmentLike {
+  text: string
+  hallucinated?: boolean
+}
+
+/** The lines to tokenize from a transcript's segments. */
+export function cleanSegments(segments: readonly SegmentLike[], rules: CleaningRules): string[] {
+  const lines: string[] = []
+  for (const s of segments) {
+    if (rules.drop_hallucinated && s.hallucinated) continue
+    const cleaned = cleanText(s.text, rules)
+    if (cleaned) lines.push(...cleaned.split('\n'))
+  }
+  return lines
+}

@@ -1,0 +1,56 @@
+import {writeToString} from 'fast-csv'
+
+import {type Token, wordOf} from './token.js'
+
+export interface WordCount {
+  word: string
+  count: number
+  pos: string
+  reading: string
+}
+
+export interface Counted {
+  rows: WordCount[]
+  tokenCount: number
+  wordCount: number
+}
+
+/** Most frequent first; ties by word then part of speech, so the file is stable. */
+export function compareCounts(a: WordCount, b: WordCount): number {
+  return b.count - a.count || (a.word < b.word ? -1 : a.word > b.word ? 1 : 0) || (a.pos < b.pos ? -1 : a.pos > b.pos ? 1 : 0)
+}
+
+/**
+ * Count words per (base form, part of speech). token_count counts every token; word_count leaves
+ * out the excluded parts of speech (symbols, punctuation, whitespace). The reading is the one seen
+ * where the surface is the base form itself, else the first one seen.
+ */
+export function countWords(tokens: readonly Token[], excludePos: ReadonlySet<string>): Counted {
+  const map = new Map<string, WordCount & {exact: boolean}>()
+  let wordCount = 0
+  for (const t of tokens) {
+    if (excludePos.has(t.pos)) continue
+    wordCount++
+    const word = wordOf(t)
+    const key = `${word}\u0000${t.pos}`
+    const exact = t.surface === word
+    const entry = map.get(key)
+    if (entry) {
+      entry.count++
+      if (exact && !entry.exact) {
+        entry.reading = t.reading
+        entry.exact = true
+      }
+    } else map.set(key, {word, count: 1, pos: t.pos, reading: t.reading, exact})
+  }
+  const rows = [...map.values()].map(({word, count, pos, reading}) => ({word, count, pos, reading})).sort(compareCounts)
+  return {rows, tokenCount: tokens.length, wordCount}
+}
+
+export const FREQ_HEADERS = ['word', 'count', 'pos', 'reading'] as const
+
+/** The frequency CSV: word,count,pos,reading with a header row. */
+export async function frequencyCsv(rows: readonly WordCount[]): Promise<string> {
+  const body = await writeToString(rows as WordCount[], {headers: [...FREQ_HEADERS], includeEndRowDelimiter: true})
+  return rows.length === 0 ? `${FREQ_HEADERS.join(',')}\n` : body
+}

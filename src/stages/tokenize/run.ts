@@ -1,0 +1,112 @@
+import {existsSync, rmSync} from 'node:fs'
+import {availableParallelism} from 'node:os'
+
+import type {AppContext} from '../../cli/context.js'
+import {type StageRunResult, runStage} from '../../cli/stage-run.js'
+import {PermanentJobError} from '../../errors.js'
+import {type Transcript, transcriptProblem} from '../../formats/transcript.js'
+import type {JobRow} from '../../queue/jobs.js'
+import {STAGES} from '../../queue/stages.js'
+import {readTextFile, writeTextFile} from '../../util/gzip-file.js'
+import {cleanSegments} from './clean.js'
+import {countWords, frequencyCsv} from './frequency.js'
+import {TokenizerThreads} from './threads.js'
+
+export interface TokenizeOptions {
+  workers?: number | undefined
+  limit?: number | undefined
+  malId?: number | undefined
+  dryRun: boolean
+  force: boolean
+}
+
+const stage = STAGES.tokenize
+
+function readTranscript(ctx: AppContext, job: JobRow): Transcript {
+  if (!job.transcript_path) throw new PermanentJobError('job has no transcript_path; import or transcribe the episode first')
+  const file = ctx.paths.absolute(job.transcript_path)
+  if (!existsSync(file)) throw new PermanentJobError(`transcript file missing: ${file}`)
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readTextFile(file))
+  } catch (error) {
+    throw new PermanentJobError(`transcript ${file} is not valid JSON: ${(error as Error).message}`)
+  }
+  const problem = transcriptProblem(parsed)
+  if (problem) throw new PermanentJobError(`transcript ${file}: ${problem}`)
+  return parsed as Transcript
+}
+
+/** `animezipf tokenize`: transcripts -> cleaned lines -> kuromoji tokens -> tokens file + frequency CSV. */
+export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promise<StageRunResult> {
+  const {config, paths} = ctx
+  const compress = config.output.compress
+  const exclude = new Set(config.tokenize.exclude_pos)
+  const workers = options.workers ?? (config.processing.max_concurrent_tokenizations || availableParallelism())
+  let rewound = 0
+  if (options.force) {
+    if (options.dryRun) {
+      ctx.output.print(`dry run: --force would send tokenized and complete jobs back to 'transcribed' first`)
+    } else {
+      rewound = ctx.queue().rewind(stage, ['tokenized', 'complete'], options.malId)
+      if (rewound > 0) ctx.output.log(`--force: ${rewound} job(s) sent back to '${stage.input}' to be tokenized again`)
+    }
+  }
+  const threads = new TokenizerThreads()
+  let totalTokens = 0
+  let totalWords = 0
+  let textBytes = 0
+  const run = await runStage(ctx, {
+    stage,
+    workers,
+    limit: options.limit,
+    malId: options.malId,
+    dryRun: options.dryRun,
+    describe: (job) => `tokenize ${job.transcript_path ?? '(no transcript)'} -> ${paths.relative(paths.freqCsv(job.mal_id!, job.episode))}`,
+    prepareWorker: (index) => threads.start(index),
+    cleanup: () => threads.close(),
+    handler: async ({job, worker}) => {
+      const transcript = readTranscript(ctx, job)
+      const lines = cleanSegments(transcript.segments, config.tokenize.cleaning)
+      textBytes += lines.reduce((n, l) => n + Buffer.byteLength(l), 0)
+      const tokens = await threads.tokenize(worker, lines)
+      const counted = countWords(tokens, exclude)
+      const malId = job.mal_id!
+      const tokensFile = paths.tokensFile(malId, job.episode, compress)
+      const doc = {
+        anime_id: malId,
+        episode: job.episode,
+        total_tokens: counted.tokenCount,
+        word_count: counted.wordCount,
+        unique_tokens: counted.rows.length,
+        tokenizer: 'kuromoji',
+        dictionary: 'ipadic',
+        cleaning: config.tokenize.cleaning,
+        tokens,
+        tokenized_at: new Date().toISOString(),
+      }
+      const tokenBytes = writeTextFile(tokensFile, JSON.stringify(doc))
+      const csvBytes = writeTextFile(paths.freqCsv(malId, job.episode), await frequencyCsv(counted.rows))
+      // a change of [output] compress leaves the other variant behind: it is stale now
+      rmSync(paths.tokensFile(malId, job.episode, !compress), {force: true})
+      totalTokens += counted.tokenCount
+      totalWords += counted.wordCount
+      return {
+        fields: {
+          tokens_path: paths.relative(tokensFile),
+          tokens_size_bytes: tokenBytes + csvBytes,
+          token_count: counted.tokenCount,
+          word_count: counted.wordCount,
+        },
+        message: `${counted.tokenCount} tokens, ${counted.wordCount} words, ${counted.rows.length} distinct`,
+      }
+    },
+    extra: (summary) => ({
+      rewound,
+      tokens: totalTokens,
+      words: totalWords,
+      text_mb_per_s: summary.elapsedMs > 0 ? Number((textBytes / 1e6 / (summary.elapsedMs / 1000)).toFixed(3)) : 0,
+    }),
+  })
+  return run
+}

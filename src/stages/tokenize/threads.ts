@@ -1,0 +1,89 @@
+import {existsSync} from 'node:fs'
+import {fileURLToPath} from 'node:url'
+import {Worker} from 'node:worker_threads'
+
+import type {Token} from './token.js'
+
+interface Pending {
+  resolve: (tokens: Token[]) => void
+  reject: (error: Error) => void
+}
+
+/** The compiled .js in dist; the .ts source when running under the tsx loader (tests, benchmarks). */
+function threadEntry(): URL {
+  const js = new URL('kuromoji-thread.js', import.meta.url)
+  return existsSync(fileURLToPath(js)) ? js : new URL('kuromoji-thread.ts', import.meta.url)
+}
+
+/** One kuromoji tokenizer in its own thread; the dictionary loads once per thread. */
+class TokenizerThread {
+  private readonly worker: Worker
+  private readonly pending = new Map<number, Pending>()
+  private nextId = 0
+  readonly ready: Promise<void>
+
+  constructor() {
+    const entry = threadEntry()
+    this.worker = entry.pathname.endsWith('.ts')
+      ? // source under tsx: register its loader inside the thread first (workers do not inherit it on Node 20)
+        new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}) })`, {eval: true})
+      : new Worker(entry)
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once('message', (msg: {ready: boolean; error?: string}) => {
+        if (msg.ready) resolve()
+        else reject(new Error(`kuromoji dictionary did not load: ${msg.error}`))
+      })
+      this.worker.once('error', reject)
+    })
+    this.ready
+      .then(() => {
+        this.worker.on('message', (msg: {id: number; tokens?: Token[]; error?: string}) => {
+          const p = this.pending.get(msg.id)
+          if (!p) return
+          this.pending.delete(msg.id)
+          if (msg.error !== undefined) p.reject(new Error(`kuromoji: ${msg.error}`))
+          else p.resolve(msg.tokens!)
+        })
+      })
+      .catch(() => {})
+    this.worker.on('error', (error) => {
+      for (const p of this.pending.values()) p.reject(error)
+      this.pending.clear()
+    })
+  }
+
+  tokenize(lines: string[]): Promise<Token[]> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++
+      this.pending.set(id, {resolve, reject})
+      this.worker.postMessage({id, lines})
+    })
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate()
+  }
+}
+
+/** A fixed set of tokenizer threads, one per pool worker (index from 1). */
+export class TokenizerThreads {
+  private readonly threads = new Map<number, TokenizerThread>()
+
+  /** Start thread `index` and wait for its dictionary. */
+  async start(index: number): Promise<void> {
+    const t = new TokenizerThread()
+    this.threads.set(index, t)
+    await t.ready
+  }
+
+  tokenize(index: number, lines: string[]): Promise<Token[]> {
+    const t = this.threads.get(index)
+    if (!t) throw new Error(`tokenizer thread ${index} was not started`)
+    return t.tokenize(lines)
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.threads.values()].map((t) => t.terminate()))
+    this.threads.clear()
+  }
+}
