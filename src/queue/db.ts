@@ -1,4 +1,4 @@
-import {existsSync, mkdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 
@@ -26,6 +26,22 @@ function refuseNewer(db: DB, file: string): void {
       'upgrade animezipf (npm install -g animezipf@latest) or point --data-dir at another folder',
     )
   }
+}
+
+/**
+ * A read-only view that creates no file. SQLite makes -wal/-shm files even for a read-only
+ * connection, so when none exist (nobody has the database open, everything is in the main file)
+ * the file is read into memory instead; otherwise they exist already and a read-only open adds nothing.
+ */
+function openSnapshot(file: string, timeout: number): DB {
+  if (existsSync(`${file}-wal`)) return new Database(file, {readonly: true, fileMustExist: true, timeout})
+  const image = readFileSync(file)
+  // bytes 18-19 say "WAL"; an in-memory image must read as a rollback-journal database
+  if (image.length >= 20) {
+    image[18] = 1
+    image[19] = 1
+  }
+  return new Database(image, {readonly: true})
 }
 
 /** Apply the migrations the database lacks, each in its own immediate transaction. */
@@ -57,7 +73,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): DB {
       migrate(mem)
       return mem
     }
-    const db = new Database(file, {readonly: true, fileMustExist: true, timeout})
+    const db = openSnapshot(file, timeout)
     refuseNewer(db, file)
     if (userVersion(db) < SCHEMA_VERSION) {
       db.close()

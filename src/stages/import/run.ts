@@ -134,6 +134,7 @@ export interface ImportResult {
 /** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
 export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ImportResult> {
   const {output, paths, config} = ctx
+  if (options.malId === undefined && !options.title) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
   const files = expandPaths(options.paths)
   const parsed: Parsed[] = []
   const bad: {file: string; error: string}[] = []

@@ -25,8 +25,9 @@ const NOTE = new RegExp(`[${OPEN}][^${OPEN}${CLOSE}\\n]*[${CLOSE}]`, 'gu')
 /** ♪, ～♪, ♪〜 and friends. */
 const MUSIC = /[～〜~]*[♪♫♬♩]+[～〜~]*/gu
 
-function fullWidthAsciiToAscii(text: string): string {
-  return text.replaceAll(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+/** Full-width letters and digits only: full-width punctuation is what IPADIC knows as 記号, so it stays. */
+function fullWidthAlnumToAscii(text: string): string {
+  return text.replaceAll(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
 }
 
 function halfWidthKatakanaToFull(text: string): string {
@@ -40,10 +41,10 @@ export function cleanText(text: string, rules: CleaningRules): string {
   if (rules.speaker_labels) t = t.replaceAll(SPEAKER, '')
   if (rules.sound_notes) t = t.replaceAll(NOTE, ' ')
   if (rules.music_marks) t = t.replaceAll(MUSIC, ' ')
-  if (rules.normalize_width) t = halfWidthKatakanaToFull(fullWidthAsciiToAscii(t))
+  if (rules.normalize_width) t = halfWidthKatakanaToFull(fullWidthAlnumToAscii(t))
   return t
     .split('\n')
-    .map((line) => line.replaceAll(/[ \t]+/g, ' ').trim())
+    .map((line) => line.replaceAll(/[ \t\u3000]+/g, ' ').trim())
     .filter((line) => line.length > 0)
     .join('\n')
 }

@@ -2,6 +2,8 @@ import {writeToString} from 'fast-csv'
 
 import {type Token, wordOf} from './token.js'
 
+const PUNCTUATION = /^[\p{P}\p{S}\s]+$/u
+
 export interface WordCount {
   word: string
   count: number
@@ -29,7 +31,8 @@ export function countWords(tokens: readonly Token[], excludePos: ReadonlySet<str
   const map = new Map<string, WordCount & {exact: boolean}>()
   let wordCount = 0
   for (const t of tokens) {
-    if (excludePos.has(t.pos)) continue
+    // punctuation the dictionary does not know comes out as an unknown noun: it is still a symbol
+    if (excludePos.has(t.pos) || PUNCTUATION.test(t.surface)) continue
     wordCount++
     const word = wordOf(t)
     const key = `${word}\u0000${t.pos}`
