@@ -1,9 +1,13 @@
 // npm run bench: figures, not assertions. Each section prints its own table.
 import {benchQueue} from './queue.js'
+import {benchTokenize} from './tokenize.js'
 import {printResults} from './measure.js'
 
 const only = process.argv.slice(2)
-const sections: [string, () => Promise<import('./measure.js').BenchResult[]>][] = [['queue', benchQueue]]
+const sections: [string, () => Promise<import('./measure.js').BenchResult[]>][] = [
+  ['queue', benchQueue],
+  ['tokenize', benchTokenize],
+]
 
 for (const [name, run] of sections) {
   if (only.length > 0 && !only.includes(name)) continue

@@ -5,7 +5,7 @@ import {writeFileAtomic} from './atomic.js'
 
 /** Write text atomically, gzip-compressed when the name ends in .gz (zcat reads it). Returns bytes written. */
 export function writeTextFile(target: string, text: string): number {
-  const data = target.endsWith('.gz') ? gzipSync(text, {level: 9}) : Buffer.from(text, 'utf8')
+  const data = target.endsWith('.gz') ? gzipSync(text, {level: 6}) : Buffer.from(text, 'utf8')
   writeFileAtomic(target, data)
   return data.length
 }

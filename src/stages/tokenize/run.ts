@@ -56,6 +56,9 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
   let totalTokens = 0
   let totalWords = 0
   let textBytes = 0
+  // throughput is measured from the first job to the last, after the dictionaries loaded
+  let firstStart = 0
+  let lastEnd = 0
   const run = await runStage(ctx, {
     stage,
     workers,
@@ -66,6 +69,7 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
     prepareWorker: (index) => threads.start(index),
     cleanup: () => threads.close(),
     handler: async ({job, worker}) => {
+      firstStart ||= Date.now()
       const transcript = readTranscript(ctx, job)
       const lines = cleanSegments(transcript.segments, config.tokenize.cleaning)
       textBytes += lines.reduce((n, l) => n + Buffer.byteLength(l), 0)
@@ -89,6 +93,7 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
       const csvBytes = writeTextFile(paths.freqCsv(malId, job.episode), await frequencyCsv(counted.rows))
       // a change of [output] compress leaves the other variant behind: it is stale now
       rmSync(paths.tokensFile(malId, job.episode, !compress), {force: true})
+      lastEnd = Date.now()
       totalTokens += counted.tokenCount
       totalWords += counted.wordCount
       return {
@@ -101,11 +106,12 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
         message: `${counted.tokenCount} tokens, ${counted.wordCount} words, ${counted.rows.length} distinct`,
       }
     },
-    extra: (summary) => ({
+    extra: () => ({
       rewound,
       tokens: totalTokens,
       words: totalWords,
-      text_mb_per_s: summary.elapsedMs > 0 ? Number((textBytes / 1e6 / (summary.elapsedMs / 1000)).toFixed(3)) : 0,
+      text_bytes: textBytes,
+      text_mb_per_s: lastEnd > firstStart ? Number((textBytes / 1e6 / ((lastEnd - firstStart) / 1000)).toFixed(3)) : null,
     }),
   })
   return run
