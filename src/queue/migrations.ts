@@ -181,6 +181,29 @@ BEGIN
   UPDATE jobs SET updated_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = NEW.id;
 END;
 `,
+  // 2: the analysis figures beyond the log-log line, and what the analysis was computed from
+  `
+ALTER TABLE analysis_results ADD COLUMN episodes_analyzed INTEGER;
+ALTER TABLE analysis_results ADD COLUMN partial BOOLEAN DEFAULT 0;
+ALTER TABLE analysis_results ADD COLUMN rank_range TEXT;
+ALTER TABLE analysis_results ADD COLUMN mle_alpha REAL;
+ALTER TABLE analysis_results ADD COLUMN mle_s REAL;
+ALTER TABLE analysis_results ADD COLUMN mle_alpha_se REAL;
+ALTER TABLE analysis_results ADD COLUMN mle_xmin INTEGER;
+ALTER TABLE analysis_results ADD COLUMN mle_n_tail INTEGER;
+ALTER TABLE analysis_results ADD COLUMN ks_d REAL;
+ALTER TABLE analysis_results ADD COLUMN bootstrap_p REAL;
+ALTER TABLE analysis_results ADD COLUMN lognormal_r REAL;
+ALTER TABLE analysis_results ADD COLUMN lognormal_p REAL;
+ALTER TABLE analysis_results ADD COLUMN zm_s REAL;
+ALTER TABLE analysis_results ADD COLUMN zm_b REAL;
+ALTER TABLE analysis_results ADD COLUMN heaps_k REAL;
+ALTER TABLE analysis_results ADD COLUMN heaps_beta REAL;
+ALTER TABLE analysis_results ADD COLUMN coverage TEXT;
+ALTER TABLE analysis_results ADD COLUMN hapax_share REAL;
+ALTER TABLE analysis_results ADD COLUMN total_tokens INTEGER;
+ALTER TABLE analysis_results ADD COLUMN input_signature TEXT;
+`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,39 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, stageFlags} from '../cli/base-command.js'
+
+export default class Analyze extends BaseCommand<typeof Analyze> {
+  static override summary = "Fit Zipf's law per anime, genre, studio and overall; write CSV/JSON, HTML plots and a report"
+  static override description = `For every anime whose episodes are all tokenized (--partial: also those with episodes still on their way),
+aggregates the episodes' word frequencies and fits: log-log least squares (as the original design), the discrete power law
+by maximum likelihood (Clauset, Shalizi & Newman: α, s = 1/(α−1), xmin by KS distance, standard error, optional bootstrap
+p-value, Vuong test against a lognormal), Zipf–Mandelbrot, Heaps' law and coverage. Then rebuilds the corpus-wide lists, the
+per-genre and per-studio fits, comparison.html and reports/final_report.html. Anime whose inputs did not change are not recomputed.`
+  static override examples = ['<%= config.bin %> analyze', '<%= config.bin %> analyze --anime-id 5114 --bootstrap 500', '<%= config.bin %> analyze --partial --json']
+
+  static override flags = {
+    limit: stageFlags.limit,
+    'anime-id': stageFlags['anime-id'],
+    'dry-run': stageFlags['dry-run'],
+    partial: Flags.boolean({description: 'also analyze anime with episodes still pending (marked partial)', default: false}),
+    bootstrap: Flags.integer({description: 'bootstrap replicates for the power-law goodness-of-fit p-value (0: skip)', default: 0, min: 0}),
+    seed: Flags.integer({description: 'seed of the bootstrap (runs are reproducible)', default: 1}),
+    'min-count': Flags.integer({description: 'leave words seen fewer times out of the fits', default: 1, min: 1}),
+    force: Flags.boolean({description: 'recompute every anime, changed or not', default: false}),
+  }
+
+  public async run(): Promise<void> {
+    const {analyze} = await import('../stages/analyze/run.js')
+    const {code} = await analyze(this.context(), {
+      malId: this.flags['anime-id'],
+      limit: this.flags.limit,
+      partial: this.flags.partial,
+      bootstrap: this.flags.bootstrap,
+      seed: this.flags.seed,
+      minCount: this.flags['min-count'],
+      force: this.flags.force,
+      dryRun: this.flags['dry-run'],
+    })
+    this.done(code)
+  }
+}

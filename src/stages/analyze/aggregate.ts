@@ -1,0 +1,195 @@
+import {existsSync} from 'node:fs'
+import path from 'node:path'
+
+import type {DataPaths} from '../../paths.js'
+import {type AnalyzedAnime, analyzedAnime, groupMembership} from '../../queue/analysis.js'
+import type {DB} from '../../queue/db.js'
+import {writeFileAtomic} from '../../util/atomic.js'
+import {type FitOptions, type FitReport, fitFrequencies, rankExponentSe} from './fit.js'
+import {FrequencyTable} from './freq-table.js'
+import {escapeHtml, fmt, page} from './html.js'
+import {plotPage} from './anime.js'
+import {rarefiedVocabulary} from './rank-fits.js'
+
+export interface GroupSummary {
+  kind: 'genre' | 'studio'
+  name: string
+  anime: number
+  total_words: number
+  unique_words: number
+  s: number | null
+  s_se: number | null
+  alpha: number | null
+  rarefied_vocabulary: number
+  freq_csv: string
+}
+
+export interface AggregateResult {
+  corpus: {anime: number; episodes: number; total_words: number; unique_words: number}
+  global: FitReport
+  groups: GroupSummary[]
+  outliers: {mal_id: number; title: string; s: number}[]
+  files: {all_anime_freq: string; global_fit: string; comparison: string; report: string; global_plot: string}
+}
+
+const OUTLIER_LOW = 0.7
+const OUTLIER_HIGH = 1.5
+
+function interval(s: number | null, se: number | null): string {
+  if (s === null) return '–'
+  return se === null ? fmt(s) : `${fmt(s)} [${fmt(s - 1.96 * se)}, ${fmt(s + 1.96 * se)}]`
+}
+
+/** A dot-and-whisker chart of rank exponents with 95% intervals, as inline SVG. */
+function exponentChart(items: {label: string; s: number | null; se: number | null}[]): string {
+  const shown = items.filter((i) => i.s !== null)
+  if (shown.length === 0) return ''
+  const lo = Math.min(0.5, ...shown.map((i) => i.s! - 1.96 * (i.se ?? 0)))
+  const hi = Math.max(2, ...shown.map((i) => i.s! + 1.96 * (i.se ?? 0)))
+  const W = 640
+  const row = 16
+  const left = 220
+  const x = (v: number) => left + ((v - lo) / (hi - lo)) * (W - left - 20)
+  const H = shown.length * row + 40
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`]
+  for (const band of [OUTLIER_LOW, 1, OUTLIER_HIGH]) out.push(`<line x1="${x(band)}" x2="${x(band)}" y1="10" y2="${H - 25}" stroke="${band === 1 ? '#999' : '#e99'}" stroke-dasharray="3 3"/><text x="${x(band)}" y="${H - 8}" text-anchor="middle">${band}</text>`)
+  shown.forEach((it, i) => {
+    const y = 20 + i * row
+    const se = it.se ?? 0
+    out.push(`<text x="${left - 8}" y="${y + 4}" text-anchor="end">${escapeHtml(it.label.slice(0, 34))}</text>`)
+    out.push(`<line x1="${x(it.s! - 1.96 * se)}" x2="${x(it.s! + 1.96 * se)}" y1="${y}" y2="${y}" stroke="#1f77b4"/>`)
+    out.push(`<circle cx="${x(it.s!)}" cy="${y}" r="3.5" fill="#1f77b4"><title>${escapeHtml(`${it.label}: s = ${interval(it.s, it.se)}`)}</title></circle>`)
+  })
+  out.push('</svg>')
+  return out.join('\n')
+}
+
+function animeRows(list: AnalyzedAnime[], paths: DataPaths, from: string, rarefied: Map<number, number>): string {
+  return list
+    .map((a) => {
+      const se = a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null
+      const link = path.relative(from, paths.zipfPlot(a.mal_id))
+      const flag = a.mle_s !== null && (a.mle_s < OUTLIER_LOW || a.mle_s > OUTLIER_HIGH) ? ' class="warn"' : ''
+      return `<tr${flag}><td><a href="${escapeHtml(link)}">${escapeHtml(a.title)}</a>${a.partial ? ' <span class="muted">(partial)</span>' : ''}</td><td>${a.episodes_analyzed ?? ''}</td><td>${a.total_words ?? ''}</td><td>${a.unique_words ?? ''}</td><td>${fmt(rarefied.get(a.anime_id), 0)}</td><td>${interval(a.mle_s, se)}</td></tr>`
+    })
+    .join('')
+}
+
+/**
+ * Rebuild the corpus-wide outputs from each analyzed anime's word_freq.csv: the global list, one list
+ * per genre and studio with its fits, comparison.html and the final report. Memory grows with the
+ * number of distinct words (per group), not with the number of episodes.
+ */
+export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): Promise<AggregateResult> {
+  const analyzed = analyzedAnime(db).filter((a) => existsSync(paths.animeWordFreq(a.mal_id)))
+  const membership = groupMembership(db)
+  const groupsOf = new Map<number, string[]>()
+  for (const m of membership) groupsOf.set(m.anime_id, [...(groupsOf.get(m.anime_id) ?? []), `${m.kind}\u0000${m.name}`])
+  const global = new FrequencyTable()
+  const groups = new Map<string, {table: FrequencyTable; anime: number}>()
+  const minWords = Math.max(1, Math.min(...analyzed.map((a) => a.total_words ?? 0).filter((n) => n > 0), Number.MAX_SAFE_INTEGER))
+  const commonN = Math.min(minWords, 10_000)
+  const rarefied = new Map<number, number>()
+  for (const a of analyzed) {
+    const table = new FrequencyTable()
+    await table.readCsv(paths.animeWordFreq(a.mal_id))
+    rarefied.set(a.anime_id, rarefiedVocabulary(table.rows().map((r) => r.count), commonN))
+    global.addTable(table)
+    for (const key of groupsOf.get(a.anime_id) ?? []) {
+      let g = groups.get(key)
+      if (!g) groups.set(key, (g = {table: new FrequencyTable(), anime: 0}))
+      g.table.addTable(table)
+      g.anime++
+    }
+  }
+
+  const globalRows = global.rows()
+  const globalFit = fitFrequencies(globalRows, options)
+  writeFileAtomic(paths.allAnimeFreq, await global.csv())
+  const episodes = analyzed.reduce((n, a) => n + (a.episodes_analyzed ?? 0), 0)
+  const corpus = {anime: analyzed.length, episodes, total_words: global.total, unique_words: global.size}
+  writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
+  const globalPlot = path.join(paths.aggregatedDir, 'global_zipf_plot.html')
+  writeFileAtomic(globalPlot, plotPage('All anime', `${corpus.anime} anime, ${corpus.episodes} episodes`, globalFit, null, globalRows))
+
+  const groupMin = Math.min(...[...groups.values()].map((g) => g.table.total), Number.MAX_SAFE_INTEGER)
+  const summaries: GroupSummary[] = []
+  for (const [key, g] of [...groups.entries()].sort()) {
+    const [kind, name] = key.split('\u0000') as ['genre' | 'studio', string]
+    const rows = g.table.rows()
+    const fit = fitFrequencies(rows, {...options, bootstrap: 0})
+    const csvFile = paths.groupFreq(kind, name)
+    writeFileAtomic(csvFile, await g.table.csv())
+    writeFileAtomic(paths.groupFit(kind, name), `${JSON.stringify({kind, name, anime: g.anime, ...fit}, null, 2)}\n`)
+    const pl = fit.power_law
+    summaries.push({
+      kind,
+      name,
+      anime: g.anime,
+      total_words: fit.total_words,
+      unique_words: fit.unique_words,
+      s: pl?.s ?? null,
+      s_se: pl ? rankExponentSe(pl) : null,
+      alpha: pl?.alpha ?? null,
+      rarefied_vocabulary: rarefiedVocabulary(rows.map((r) => r.count), Math.min(groupMin, 50_000)),
+      freq_csv: paths.relative(csvFile),
+    })
+  }
+
+  const outliers = analyzed
+    .filter((a) => a.mle_s !== null && (a.mle_s < OUTLIER_LOW || a.mle_s > OUTLIER_HIGH))
+    .map((a) => ({mal_id: a.mal_id, title: a.title, s: a.mle_s!}))
+
+  const groupTable = (kind: 'genre' | 'studio') =>
+    `<table><tr><th>${kind}</th><th>anime</th><th>words</th><th>distinct</th><th>distinct at ${Math.min(groupMin, 50_000)} words</th><th>s [95% interval]</th></tr>${summaries
+      .filter((s) => s.kind === kind)
+      .map((s) => `<tr><td>${escapeHtml(s.name)}</td><td>${s.anime}</td><td>${s.total_words}</td><td>${s.unique_words}</td><td>${fmt(s.rarefied_vocabulary, 0)}</td><td>${interval(s.s, s.s_se)}</td></tr>`)
+      .join('')}</table>`
+  const animeHeader = `<tr><th>anime</th><th>episodes</th><th>words</th><th>distinct</th><th>distinct at ${commonN} words</th><th>s [95% interval]</th></tr>`
+  const comparison = page(
+    'animezipf: comparison',
+    `<h1>Comparison of Zipf exponents</h1>
+<p>Rank exponent s = 1/(α−1) of the discrete power-law fit (maximum likelihood, xmin by KS distance), with 95% intervals.
+Vocabulary is compared at equal size (expected distinct words in a random sample of the same number of words), since raw counts grow with length.</p>
+<h2>Anime</h2>${exponentChart(analyzed.map((a) => ({label: a.title, s: a.mle_s, se: a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null})))}
+<table>${animeHeader}${animeRows(analyzed, paths, paths.aggregatedDir, rarefied)}</table>
+<h2>Genres</h2>${exponentChart(summaries.filter((s) => s.kind === 'genre').map((s) => ({label: s.name, s: s.s, se: s.s_se})))}${groupTable('genre')}
+<h2>Studios</h2>${exponentChart(summaries.filter((s) => s.kind === 'studio').map((s) => ({label: s.name, s: s.s, se: s.s_se})))}${groupTable('studio')}`,
+  )
+  writeFileAtomic(paths.comparisonHtml, comparison)
+
+  const gpl = globalFit.power_law
+  const cov = globalFit.coverage
+  const report = page(
+    'animezipf: final report',
+    `<h1>Zipf's law in anime dialogue</h1>
+<h2>Corpus</h2><table><tr><td>anime</td><td>${corpus.anime}</td></tr><tr><td>episodes</td><td>${corpus.episodes}</td></tr><tr><td>words</td><td>${corpus.total_words}</td></tr><tr><td>distinct words</td><td>${corpus.unique_words}</td></tr></table>
+<h2>Global fit</h2><table>
+<tr><td>power-law α (MLE)</td><td>${gpl ? `${fmt(gpl.alpha, 4)} ± ${fmt(gpl.alpha_se, 4)}` : '–'}</td></tr>
+<tr><td>rank exponent s</td><td>${gpl ? interval(gpl.s, rankExponentSe(gpl)) : '–'}</td></tr>
+<tr><td>xmin, words in tail, KS D</td><td>${gpl ? `${gpl.xmin}, ${gpl.n_tail}, ${fmt(gpl.ks_d, 4)}` : '–'}</td></tr>
+<tr><td>bootstrap p</td><td>${gpl?.bootstrap ? fmt(gpl.bootstrap.p_value) : 'not run'}</td></tr>
+<tr><td>vs lognormal</td><td>${gpl?.lognormal ? `R = ${fmt(gpl.lognormal.normalized_r)}, p = ${fmt(gpl.lognormal.p_value)} (${gpl.lognormal.favours})` : '–'}</td></tr>
+<tr><td>least-squares slope</td><td>${globalFit.zipf_fit ? `${fmt(globalFit.zipf_fit.alpha)} (ranks ${globalFit.zipf_fit.rank_range.join('–')}, R² ${fmt(globalFit.zipf_fit.r_squared)})` : '–'}</td></tr>
+<tr><td>Zipf–Mandelbrot s, b</td><td>${globalFit.zipf_mandelbrot ? `${fmt(globalFit.zipf_mandelbrot.s)}, ${fmt(globalFit.zipf_mandelbrot.b, 2)}` : '–'}</td></tr>
+</table><p><a href="${escapeHtml(path.relative(paths.reportsDir, globalPlot))}">global rank-frequency plot</a> · <a href="${escapeHtml(path.relative(paths.reportsDir, paths.comparisonHtml))}">comparison across anime, genres and studios</a></p>
+<h2>Coverage</h2><p>How many of the most frequent words cover a share of all words.</p>
+<table><tr><th></th><th>80%</th><th>90%</th><th>95%</th><th>98%</th><th>seen once</th></tr>
+<tr><td>all words</td>${Object.values(cov.all.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.all.hapax_share)}</td></tr>
+<tr><td>without particles</td>${Object.values(cov.without_particles.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.without_particles.hapax_share)}</td></tr></table>
+<h2>Top words</h2><table><tr><th>rank</th><th>word</th><th>POS</th><th>count</th><th>share</th></tr>${globalFit.top_words
+      .map((w) => `<tr><td>${w.rank}</td><td>${escapeHtml(w.word)}</td><td>${escapeHtml(w.pos)}</td><td>${w.count}</td><td>${fmt(w.frequency * 100, 2)}%</td></tr>`)
+      .join('')}</table>
+<h2>Outliers</h2><p>An exponent outside ${OUTLIER_LOW}–${OUTLIER_HIGH} usually means a tokenizer or transcription problem.</p>
+${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class="warn"><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(o.mal_id)))}">${escapeHtml(o.title)}</a>: s = ${fmt(o.s)}</li>`).join('')}</ul>`}
+<h2>Anime</h2><table>${animeHeader}${animeRows(analyzed, paths, paths.reportsDir, rarefied)}</table>`,
+  )
+  writeFileAtomic(paths.finalReport, report)
+  return {
+    corpus,
+    global: globalFit,
+    groups: summaries,
+    outliers,
+    files: {all_anime_freq: paths.allAnimeFreq, global_fit: paths.globalFit, comparison: paths.comparisonHtml, report: paths.finalReport, global_plot: globalPlot},
+  }
+}

@@ -1,0 +1,192 @@
+import {createHash} from 'node:crypto'
+import {existsSync, statSync} from 'node:fs'
+
+import type {DataPaths} from '../../paths.js'
+import type {AnalysisRow, EpisodeInput} from '../../queue/analysis.js'
+import {writeFileAtomic} from '../../util/atomic.js'
+import {type FitOptions, type FitReport, fitFrequencies} from './fit.js'
+import {FrequencyTable} from './freq-table.js'
+import {escapeHtml, fmt, page} from './html.js'
+import {type PlotLine, rankFrequencySvg} from './plot.js'
+import {type HeapsFit, fitHeaps} from './rank-fits.js'
+
+export interface AnimeInfo {
+  anime_id: number
+  mal_id: number
+  title: string
+}
+
+export interface AnimeAnalysis {
+  params: Record<string, unknown>
+  statistics: Record<string, unknown>
+  fit: FitReport
+  heaps: HeapsFit | null
+  totalTokens: number
+}
+
+/** What an analysis was computed from: it changes when any episode's tokens change. */
+export function inputSignature(paths: DataPaths, malId: number, episodes: readonly EpisodeInput[], options: FitOptions): string {
+  const h = createHash('sha256')
+  h.update(JSON.stringify(options))
+  for (const e of episodes) {
+    const csv = paths.freqCsv(malId, e.episode)
+    const st = existsSync(csv) ? statSync(csv) : undefined
+    h.update(`${e.episode}:${e.tokens_path}:${e.tokens_size_bytes}:${e.word_count}:${st?.size}:${st?.mtimeMs}\n`)
+  }
+  return h.digest('hex').slice(0, 32)
+}
+
+/** Stream the episodes' frequency CSVs in episode order; vocabulary growth is recorded as it goes. */
+export async function readEpisodes(paths: DataPaths, malId: number, episodes: readonly EpisodeInput[]) {
+  const table = new FrequencyTable()
+  const perEpisode: {episode: number; tokens: number; words: number; types: number}[] = []
+  const growth: {tokens: number; types: number}[] = []
+  for (const e of episodes) {
+    const file = paths.freqCsv(malId, e.episode)
+    if (!existsSync(file)) throw new Error(`frequency CSV missing: ${file} (run \`animezipf tokenize --force --anime-id ${malId}\`)`)
+    const own = await table.readCsv(file)
+    perEpisode.push({episode: e.episode, tokens: e.token_count ?? own.tokens, words: own.tokens, types: own.types})
+    growth.push({tokens: table.total, types: table.size})
+  }
+  return {table, perEpisode, growth}
+}
+
+export function fittedLines(fit: FitReport): PlotLine[] {
+  const lines: PlotLine[] = []
+  const ls = fit.zipf_fit
+  if (ls) lines.push({label: `least squares: s = ${fmt(ls.alpha)}`, color: '#7f7f7f', at: (r) => ls.constant * r ** -ls.alpha})
+  const pl = fit.power_law
+  if (pl) lines.push({label: `power-law MLE: s = ${fmt(pl.s)} (xmin ${pl.xmin})`, color: '#d62728', at: (r) => pl.xmin * (r / pl.n_tail) ** -pl.s})
+  const zm = fit.zipf_mandelbrot
+  if (zm) {
+    let z = 0
+    for (let k = 1; k <= fit.unique_words; k++) z += (k + zm.b) ** -zm.s
+    lines.push({label: `Zipf–Mandelbrot: s = ${fmt(zm.s)}, b = ${fmt(zm.b, 2)}`, color: '#2ca02c', at: (r) => (fit.total_words * (r + zm.b) ** -zm.s) / z})
+  }
+  return lines
+}
+
+function figuresTable(fit: FitReport, heaps: HeapsFit | null): string {
+  const pl = fit.power_law
+  const rows: [string, string][] = [
+    ['words (tokens counted)', String(fit.total_words)],
+    ['distinct words', String(fit.unique_words)],
+    ['least-squares slope (ranks)', fit.zipf_fit ? `${fmt(fit.zipf_fit.alpha)} (R² ${fmt(fit.zipf_fit.r_squared)}, ranks ${fit.zipf_fit.rank_range.join('–')})` : '–'],
+    ['power-law α (MLE)', pl ? `${fmt(pl.alpha, 4)} ± ${fmt(pl.alpha_se, 4)}` : '–'],
+    ['rank exponent s = 1/(α−1)', pl ? fmt(pl.s) : '–'],
+    ['xmin, words in tail', pl ? `${pl.xmin}, ${pl.n_tail}` : '–'],
+    ['KS distance', pl ? fmt(pl.ks_d, 4) : '–'],
+    ['bootstrap p', pl?.bootstrap ? `${fmt(pl.bootstrap.p_value)} (${pl.bootstrap.replicates} replicates)` : 'not run (--bootstrap N)'],
+    ['vs lognormal (Vuong R, p)', pl?.lognormal ? `${fmt(pl.lognormal.normalized_r)}, ${fmt(pl.lognormal.p_value)} → ${pl.lognormal.favours}` : '–'],
+    ['Zipf–Mandelbrot s, b', fit.zipf_mandelbrot ? `${fmt(fit.zipf_mandelbrot.s)}, ${fmt(fit.zipf_mandelbrot.b, 2)}` : '–'],
+    ["Heaps' K, β", heaps ? `${fmt(heaps.K, 2)}, ${fmt(heaps.beta)}` : '–'],
+    ['types for 80/90/95/98% of tokens', Object.values(fit.coverage.all.types_for).join(' / ')],
+    ['same without particles', Object.values(fit.coverage.without_particles.types_for).join(' / ')],
+    ['share of words seen once', fmt(fit.coverage.all.hapax_share)],
+  ]
+  return `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`
+}
+
+export function plotPage(title: string, subtitle: string, fit: FitReport, heaps: HeapsFit | null, rows: readonly {word: string; count: number}[]): string {
+  const svg = rankFrequencySvg(
+    rows.map((r, i) => ({rank: i + 1, count: r.count, word: r.word})),
+    fittedLines(fit),
+  )
+  const top = fit.top_words
+    .slice(0, 20)
+    .map((w) => `<tr><td>${w.rank}</td><td>${escapeHtml(w.word)}</td><td>${escapeHtml(w.pos)}</td><td>${w.count}</td></tr>`)
+    .join('')
+  return page(
+    `${title}: Zipf plot`,
+    `<h1>${escapeHtml(title)}</h1><p class="muted">${escapeHtml(subtitle)}</p>
+<div class="fig"><div>${svg}</div><div>${figuresTable(fit, heaps)}</div></div>
+<h2>Most frequent words</h2><table><tr><th>rank</th><th>word</th><th>POS</th><th>count</th></tr>${top}</table>`,
+  )
+}
+
+/** Analyze one anime from its episodes' frequency CSVs and write its four files atomically. */
+export async function analyzeAnime(
+  paths: DataPaths,
+  anime: AnimeInfo,
+  episodes: readonly EpisodeInput[],
+  options: FitOptions & {partial: boolean; pending: number; failed: number},
+): Promise<AnimeAnalysis> {
+  const malId = anime.mal_id
+  const {table, perEpisode, growth} = await readEpisodes(paths, malId, episodes)
+  const rows = table.rows()
+  const fit = fitFrequencies(rows, options)
+  const heaps = fitHeaps(growth) ?? null
+  const totalTokens = perEpisode.reduce((a, e) => a + e.tokens, 0)
+  const analyzedAt = new Date().toISOString()
+  const params = {
+    anime_id: malId,
+    anime_title: anime.title,
+    episodes_analyzed: episodes.length,
+    partial: options.partial && options.pending > 0,
+    episodes_pending: options.pending,
+    episodes_failed: options.failed,
+    total_words: fit.total_words,
+    unique_words: fit.unique_words,
+    vocabulary_richness: fit.vocabulary_richness,
+    zipf_fit: fit.zipf_fit,
+    power_law: fit.power_law,
+    zipf_mandelbrot: fit.zipf_mandelbrot,
+    heaps,
+    coverage: fit.coverage,
+    top_words: fit.top_words,
+    analyzed_at: analyzedAt,
+  }
+  const statistics = {
+    anime_id: malId,
+    anime_title: anime.title,
+    episodes: perEpisode,
+    total_tokens: totalTokens,
+    total_words: fit.total_words,
+    unique_words: fit.unique_words,
+    hapax_legomena: rows.filter((r) => r.count === 1).length,
+    vocabulary_growth: growth,
+    analyzed_at: analyzedAt,
+  }
+  writeFileAtomic(paths.animeWordFreq(malId), await table.csv())
+  writeFileAtomic(paths.zipfParams(malId), `${JSON.stringify(params, null, 2)}\n`)
+  writeFileAtomic(paths.statistics(malId), `${JSON.stringify(statistics, null, 2)}\n`)
+  const note = `${episodes.length} episode(s)${params.partial ? `, ${options.pending} still pending (partial)` : ''}; MyAnimeList id ${malId}`
+  writeFileAtomic(paths.zipfPlot(malId), plotPage(anime.title, note, fit, heaps, rows))
+  return {params, statistics, fit, heaps, totalTokens}
+}
+
+export function analysisRow(animeId: number, a: AnimeAnalysis, signature: string, partial: boolean): AnalysisRow {
+  const {fit} = a
+  const pl = fit.power_law
+  return {
+    anime_id: animeId,
+    zipf_alpha: fit.zipf_fit?.alpha ?? null,
+    zipf_constant: fit.zipf_fit?.constant ?? null,
+    r_squared: fit.zipf_fit?.r_squared ?? null,
+    total_words: fit.total_words,
+    unique_words: fit.unique_words,
+    vocabulary_richness: fit.vocabulary_richness,
+    top_10_words: JSON.stringify(fit.top_words.slice(0, 10)),
+    top_50_words: JSON.stringify(fit.top_words),
+    episodes_analyzed: a.params.episodes_analyzed as number,
+    partial: partial ? 1 : 0,
+    rank_range: fit.zipf_fit ? JSON.stringify(fit.zipf_fit.rank_range) : null,
+    mle_alpha: pl?.alpha ?? null,
+    mle_s: pl?.s ?? null,
+    mle_alpha_se: pl?.alpha_se ?? null,
+    mle_xmin: pl?.xmin ?? null,
+    mle_n_tail: pl?.n_tail ?? null,
+    ks_d: pl?.ks_d ?? null,
+    bootstrap_p: pl?.bootstrap?.p_value ?? null,
+    lognormal_r: pl?.lognormal?.normalized_r ?? null,
+    lognormal_p: pl?.lognormal?.p_value ?? null,
+    zm_s: fit.zipf_mandelbrot?.s ?? null,
+    zm_b: fit.zipf_mandelbrot?.b ?? null,
+    heaps_k: a.heaps?.K ?? null,
+    heaps_beta: a.heaps?.beta ?? null,
+    coverage: JSON.stringify(fit.coverage),
+    hapax_share: fit.coverage.all.hapax_share,
+    total_tokens: a.totalTokens,
+    input_signature: signature,
+  }
+}

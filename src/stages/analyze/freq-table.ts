@@ -1,0 +1,87 @@
+import {createReadStream} from 'node:fs'
+import {createInterface} from 'node:readline'
+
+import {compareCounts, frequencyCsv, type WordCount} from '../tokenize/frequency.js'
+
+/** Split one CSV line (RFC 4180 quoting). */
+export function splitCsvLine(line: string): string[] {
+  if (!line.includes('"')) return line.split(',')
+  const out: string[] = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') {
+      out.push(field)
+      field = ''
+    } else field += c
+  }
+  out.push(field)
+  return out
+}
+
+/** Word counts keyed by word and part of speech; memory grows with distinct words only. */
+export class FrequencyTable {
+  private readonly map = new Map<string, WordCount>()
+  total = 0
+
+  add(word: string, pos: string, reading: string, count: number): void {
+    const key = `${word}\u0000${pos}`
+    const e = this.map.get(key)
+    if (e) e.count += count
+    else this.map.set(key, {word, count, pos, reading})
+    this.total += count
+  }
+
+  addTable(other: FrequencyTable): void {
+    for (const r of other.map.values()) this.add(r.word, r.pos, r.reading, r.count)
+  }
+
+  get size(): number {
+    return this.map.size
+  }
+
+  has(word: string, pos: string): boolean {
+    return this.map.has(`${word}\u0000${pos}`)
+  }
+
+  /** Rows, most frequent first. */
+  rows(): WordCount[] {
+    return [...this.map.values()].sort(compareCounts)
+  }
+
+  csv(): Promise<string> {
+    return frequencyCsv(this.rows())
+  }
+
+  /** Stream a word,count,pos,reading CSV into the table; returns the file's own total and distinct count. */
+  async readCsv(file: string, onRow?: (word: string, pos: string) => void): Promise<{tokens: number; types: number}> {
+    const lines = createInterface({input: createReadStream(file, {encoding: 'utf8'}), crlfDelay: Infinity})
+    let header = true
+    let tokens = 0
+    let types = 0
+    for await (const line of lines) {
+      if (header) {
+        header = false
+        if (!line.startsWith('word,count')) throw new Error(`${file}: not a frequency CSV (header is "${line.slice(0, 40)}")`)
+        continue
+      }
+      if (!line) continue
+      const [word, count, pos, reading] = splitCsvLine(line)
+      const n = Number(count)
+      if (word === undefined || !Number.isFinite(n)) throw new Error(`${file}: bad row "${line.slice(0, 60)}"`)
+      onRow?.(word, pos ?? '')
+      this.add(word, pos ?? '', reading ?? '', n)
+      tokens += n
+      types++
+    }
+    return {tokens, types}
+  }
+}
