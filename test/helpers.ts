@@ -1,5 +1,5 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -75,4 +75,29 @@ export function seedDatabase(file: string, shows: number, episodes: number, stag
     queue.enqueue(jobs, 3)
   }
   return db
+}
+
+/** SRT files for a made-up show: lines of the test dialogue in a seeded order (written for the tests). */
+export function writeShowSubtitles(dir: string, episodes: number, seed: number, linesPerEpisode = 120): string[] {
+  const lines = readFileSync(path.join(ROOT, 'test', 'fixtures', 'text', 'dialogue.txt'), 'utf8').trim().split('\n')
+  let state = seed >>> 0
+  const random = () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0
+    return state / 4_294_967_296
+  }
+  const files: string[] = []
+  mkdirSync(dir, {recursive: true})
+  for (let e = 1; e <= episodes; e++) {
+    const cues: string[] = []
+    for (let i = 0; i < linesPerEpisode; i++) {
+      const line = lines[Math.floor(random() ** 1.6 * lines.length)]!
+      const t = i * 3
+      const stamp = (s: number) => `00:${String(Math.floor(s / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')},000`
+      cues.push(`${i + 1}\n${stamp(t)} --> ${stamp(t + 2)}\n${line}\n`)
+    }
+    const file = path.join(dir, `ep${String(e).padStart(2, '0')}.srt`)
+    writeFileSync(file, cues.join('\n'))
+    files.push(file)
+  }
+  return files
 }

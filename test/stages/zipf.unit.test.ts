@@ -1,0 +1,157 @@
+import {expect} from 'chai'
+import {readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {seededRandom} from '../../src/stages/analyze/optimize.js'
+import {type CountTable, bootstrapPValue, compareLognormal, countTable, drawPowerLaw, fitDiscretePowerLaw} from '../../src/stages/analyze/powerlaw.js'
+import {coverage, fitHeaps, fitLeastSquares, fitZipfMandelbrot, rarefiedVocabulary} from '../../src/stages/analyze/rank-fits.js'
+import {hurwitzZeta} from '../../src/stages/analyze/zeta.js'
+import {ROOT} from '../helpers.js'
+
+function mobyDick(): CountTable {
+  const ref = JSON.parse(readFileSync(path.join(ROOT, 'test', 'fixtures', 'reference', 'moby-dick-counts.json'), 'utf8')) as {pairs: [number, number][]}
+  return {values: ref.pairs.map((p) => p[0]), weights: ref.pairs.map((p) => p[1])}
+}
+
+describe('Hurwitz zeta', () => {
+  it('matches closed forms to 1e-12', () => {
+    const cases: [number, number, number][] = [
+      [2, 1, Math.PI ** 2 / 6],
+      [4, 1, Math.PI ** 4 / 90],
+      [2, 0.5, Math.PI ** 2 / 2],
+      [3, 1, 1.2020569031595942],
+      [1.5, 1, 2.612375348685488],
+      [1.01, 1, 100.57794333849687],
+    ]
+    for (const [s, q, v] of cases) expect(Math.abs(hurwitzZeta(s, q) - v) / v, `ζ(${s}, ${q})`).to.be.below(1e-12)
+  })
+
+  it('satisfies ζ(s, q) = ζ(s, q + 1) + q^−s over the range the fits use', () => {
+    for (const s of [1.05, 1.5, 1.95, 2.5, 3.5, 5.5]) {
+      for (const q of [1, 2, 7, 13.5, 100, 12345]) {
+        const lhs = hurwitzZeta(s, q)
+        expect(Math.abs(lhs - (hurwitzZeta(s, q + 1) + q ** -s)) / lhs).to.be.below(1e-10)
+      }
+    }
+  })
+
+  it('refuses s <= 1', () => {
+    expect(() => hurwitzZeta(1, 1)).to.throw(RangeError)
+  })
+})
+
+describe('discrete power-law fit', () => {
+  it('reproduces the Moby Dick reference values (poweRlaw)', () => {
+    const t = mobyDick()
+    expect(t.weights.reduce((a, b) => a + b, 0)).to.equal(18_855)
+    const fit = fitDiscretePowerLaw(t)!
+    expect(fit.xmin).to.equal(7)
+    expect(fit.alpha).to.be.closeTo(1.95273, 1e-4)
+    expect(fit.ks_d).to.be.closeTo(0.00825, 1e-4)
+    expect(fit.n_tail).to.equal(2958)
+    expect(fit.s).to.be.closeTo(1 / (fit.alpha - 1), 1e-12)
+    expect(fit.alpha_se).to.be.closeTo((fit.alpha - 1) / Math.sqrt(2958), 1e-12)
+    const fixed = fitDiscretePowerLaw(t, {xmin: 1})!
+    expect(fixed.alpha).to.be.closeTo(1.77481, 1e-4)
+  })
+
+  it('bootstrap p-value is seeded, reproducible, and does not reject Moby Dick', () => {
+    const t = mobyDick()
+    const fit = fitDiscretePowerLaw(t)!
+    const p1 = bootstrapPValue(t, fit, 12, 42)
+    const p2 = bootstrapPValue(t, fit, 12, 42)
+    expect(p1).to.equal(p2)
+    expect(p1).to.be.above(0.1)
+  })
+
+  it('against a lognormal, Moby Dick shows no clear preference (reference p ≈ 0.67)', () => {
+    const t = mobyDick()
+    const cmp = compareLognormal(t, fitDiscretePowerLaw(t)!)
+    expect(cmp.p_value).to.be.above(0.1)
+    expect(cmp.favours).to.equal('neither')
+  })
+
+  it('recovers α of synthetic discrete power-law samples within two standard errors', () => {
+    for (const [alpha, xmin, seed] of [
+      [2.5, 1, 1],
+      [2.0, 1, 2],
+      [1.8, 5, 3],
+      [3.0, 2, 4],
+    ] as const) {
+      const random = seededRandom(seed)
+      const sample = Array.from({length: 8000}, () => drawPowerLaw(alpha, xmin, random()))
+      expect(Math.min(...sample)).to.be.at.least(xmin)
+      const known = fitDiscretePowerLaw(countTable(sample), {xmin})!
+      expect(Math.abs(known.alpha - alpha), `α=${alpha} xmin=${xmin}: ${known.alpha} ± ${known.alpha_se}`).to.be.below(2 * known.alpha_se)
+      const free = fitDiscretePowerLaw(countTable(sample))!
+      expect(Math.abs(free.alpha - alpha), `free xmin: ${free.alpha} ± ${free.alpha_se} at ${free.xmin}`).to.be.below(3 * free.alpha_se)
+    }
+  })
+})
+
+describe('rank-frequency fits', () => {
+  it('least squares on hand-checkable series', () => {
+    const exact = fitLeastSquares([1000, 500, 1000 / 3, 250])!
+    expect(exact.alpha).to.be.closeTo(1, 1e-12)
+    expect(exact.constant).to.be.closeTo(1000, 1e-9)
+    expect(exact.r_squared).to.be.closeTo(1, 1e-12)
+    expect(exact.rank_range).to.deep.equal([1, 4])
+    const two = fitLeastSquares([9, 1])!
+    expect(two.alpha).to.be.closeTo(Math.log(9) / Math.log(2), 1e-12)
+    expect(two.constant).to.be.closeTo(9, 1e-12)
+    // ranks 1..3 of [4, 2, 2]: x = (0, ln2, ln3), y = (ln4, ln2, ln2)
+    const x = [0, Math.log(2), Math.log(3)]
+    const y = [Math.log(4), Math.log(2), Math.log(2)]
+    const mx = (x[0]! + x[1]! + x[2]!) / 3
+    const my = (y[0]! + y[1]! + y[2]!) / 3
+    const slope = x.reduce((s, xi, i) => s + (xi - mx) * (y[i]! - my), 0) / x.reduce((s, xi) => s + (xi - mx) ** 2, 0)
+    expect(fitLeastSquares([4, 2, 2])!.alpha).to.be.closeTo(-slope, 1e-12)
+    expect(fitLeastSquares([4, 2, 2])!.r_squared).to.be.below(1)
+  })
+
+  it('Zipf–Mandelbrot recovers s and b from a sample', () => {
+    const s = 1.1
+    const b = 2.5
+    const V = 3000
+    const weights = Array.from({length: V}, (_, r) => (r + 1 + b) ** -s)
+    const z = weights.reduce((a, w) => a + w, 0)
+    const cdf: number[] = []
+    weights.reduce((a, w, i) => (cdf[i] = a + w / z), 0)
+    const random = seededRandom(9)
+    const counts = new Array<number>(V).fill(0)
+    for (let i = 0; i < 300_000; i++) {
+      const u = random()
+      let lo = 0
+      let hi = V - 1
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1
+        if (cdf[mid]! < u) lo = mid + 1
+        else hi = mid
+      }
+      counts[lo]!++
+    }
+    const sorted = counts.filter((c) => c > 0).sort((a, c) => c - a)
+    const fit = fitZipfMandelbrot(sorted)!
+    expect(fit.s).to.be.closeTo(s, 0.05)
+    expect(fit.b).to.be.closeTo(b, 0.6)
+  })
+
+  it("Heaps' law on exact growth", () => {
+    const fit = fitHeaps([100, 1000, 10_000, 100_000].map((n) => ({tokens: n, types: 10 * n ** 0.5})))!
+    expect(fit.K).to.be.closeTo(10, 1e-9)
+    expect(fit.beta).to.be.closeTo(0.5, 1e-12)
+    expect(fitHeaps([{tokens: 10, types: 5}])).to.equal(undefined)
+  })
+
+  it('coverage and hapax share', () => {
+    const c = coverage([50, 30, 10, 5, 3, 1, 1])
+    expect(c.types_for).to.deep.equal({'80': 2, '90': 3, '95': 4, '98': 5})
+    expect(c.hapax_share).to.be.closeTo(2 / 7, 1e-12)
+  })
+
+  it('rarefied vocabulary', () => {
+    expect(rarefiedVocabulary([3, 1], 2)).to.be.closeTo(1.5, 1e-9)
+    expect(rarefiedVocabulary([1, 1, 1, 1], 2)).to.be.closeTo(2, 1e-9)
+    expect(rarefiedVocabulary([5, 4], 100)).to.equal(2)
+  })
+})
