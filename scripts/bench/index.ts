@@ -1,12 +1,14 @@
 // npm run bench: figures, not assertions. Each section prints its own table.
 import {benchQueue} from './queue.js'
 import {benchTokenize} from './tokenize.js'
+import {benchAnalyze} from './analyze.js'
 import {printResults} from './measure.js'
 
 const only = process.argv.slice(2)
 const sections: [string, () => Promise<import('./measure.js').BenchResult[]>][] = [
   ['queue', benchQueue],
   ['tokenize', benchTokenize],
+  ['analyze', benchAnalyze],
 ]
 
 for (const [name, run] of sections) {

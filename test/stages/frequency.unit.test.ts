@@ -46,3 +46,17 @@ describe('word frequencies', () => {
     expect(await frequencyCsv([])).to.equal('word,count,pos,reading\n')
   })
 })
+
+describe('aggregated frequency CSV', () => {
+  it('quotes exactly as the fast-csv episode files do', async () => {
+    const {FrequencyTable} = await import('../../src/stages/analyze/freq-table.js')
+    const rows = [
+      {word: 'の', count: 245, pos: '助詞', reading: 'ノ'},
+      {word: 'a,b', count: 3, pos: '名詞', reading: '*'},
+      {word: '"q"', count: 1, pos: '名詞', reading: '*'},
+    ]
+    const t = new FrequencyTable()
+    for (const r of rows) t.add(r.word, r.pos, r.reading, r.count)
+    expect(t.csv()).to.equal(await frequencyCsv(rows))
+  })
+})

@@ -155,3 +155,20 @@ describe('rank-frequency fits', () => {
     expect(rarefiedVocabulary([5, 4], 100)).to.equal(2)
   })
 })
+
+describe('power sums', () => {
+  it('powerSum equals the direct sum for s below, at and above 1', async () => {
+    const {powerSum} = await import('../../src/stages/analyze/zeta.js')
+    for (const s of [0.6, 1, 1.07, 2.3]) {
+      for (const [a, b] of [
+        [1, 5],
+        [1.5, 40.5],
+        [3.2, 20_000.2],
+      ] as const) {
+        let direct = 0
+        for (let x = a; x <= b; x++) direct += x ** -s
+        expect(Math.abs(powerSum(s, a, b) - direct) / direct, `s=${s} ${a}..${b}`).to.be.below(1e-11)
+      }
+    }
+  })
+})

@@ -93,7 +93,7 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
   for (const a of analyzed) {
     const table = new FrequencyTable()
     await table.readCsv(paths.animeWordFreq(a.mal_id))
-    rarefied.set(a.anime_id, rarefiedVocabulary(table.rows().map((r) => r.count), commonN))
+    rarefied.set(a.anime_id, rarefiedVocabulary(table.counts(), commonN))
     global.addTable(table)
     for (const key of groupsOf.get(a.anime_id) ?? []) {
       let g = groups.get(key)
@@ -105,7 +105,7 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
 
   const globalRows = global.rows()
   const globalFit = fitFrequencies(globalRows, options)
-  writeFileAtomic(paths.allAnimeFreq, await global.csv())
+  writeFileAtomic(paths.allAnimeFreq, global.csv())
   const episodes = analyzed.reduce((n, a) => n + (a.episodes_analyzed ?? 0), 0)
   const corpus = {anime: analyzed.length, episodes, total_words: global.total, unique_words: global.size}
   writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
@@ -119,7 +119,7 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
     const rows = g.table.rows()
     const fit = fitFrequencies(rows, {...options, bootstrap: 0})
     const csvFile = paths.groupFreq(kind, name)
-    writeFileAtomic(csvFile, await g.table.csv())
+    writeFileAtomic(csvFile, g.table.csv())
     writeFileAtomic(paths.groupFit(kind, name), `${JSON.stringify({kind, name, anime: g.anime, ...fit}, null, 2)}\n`)
     const pl = fit.power_law
     summaries.push({
@@ -131,7 +131,7 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
       s: pl?.s ?? null,
       s_se: pl ? rankExponentSe(pl) : null,
       alpha: pl?.alpha ?? null,
-      rarefied_vocabulary: rarefiedVocabulary(rows.map((r) => r.count), Math.min(groupMin, 50_000)),
+      rarefied_vocabulary: rarefiedVocabulary(g.table.counts(), Math.min(groupMin, 50_000)),
       freq_csv: paths.relative(csvFile),
     })
   }

@@ -147,7 +147,7 @@ export async function analyzeAnime(
     vocabulary_growth: growth,
     analyzed_at: analyzedAt,
   }
-  writeFileAtomic(paths.animeWordFreq(malId), await table.csv())
+  writeFileAtomic(paths.animeWordFreq(malId), table.csv())
   writeFileAtomic(paths.zipfParams(malId), `${JSON.stringify(params, null, 2)}\n`)
   writeFileAtomic(paths.statistics(malId), `${JSON.stringify(statistics, null, 2)}\n`)
   const note = `${episodes.length} episode(s)${params.partial ? `, ${options.pending} still pending (partial)` : ''}; MyAnimeList id ${malId}`

@@ -1,7 +1,12 @@
 import {createReadStream} from 'node:fs'
 import {createInterface} from 'node:readline'
 
-import {compareCounts, frequencyCsv, type WordCount} from '../tokenize/frequency.js'
+import {compareCounts, type WordCount} from '../tokenize/frequency.js'
+
+/** Quote a CSV field when it needs it (RFC 4180), as fast-csv does for the episode files. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
+}
 
 /** Split one CSV line (RFC 4180 quoting). */
 export function splitCsvLine(line: string): string[] {
@@ -57,8 +62,16 @@ export class FrequencyTable {
     return [...this.map.values()].sort(compareCounts)
   }
 
-  csv(): Promise<string> {
-    return frequencyCsv(this.rows())
+  /** The counts alone, unsorted (rarefaction and fits that need no order). */
+  counts(): number[] {
+    return [...this.map.values()].map((r) => r.count)
+  }
+
+  /** The word,count,pos,reading CSV, most frequent first (written directly: aggregates hold 100,000s of rows). */
+  csv(): string {
+    const lines = ['word,count,pos,reading']
+    for (const r of this.rows()) lines.push(`${csvField(r.word)},${r.count},${csvField(r.pos)},${csvField(r.reading)}`)
+    return `${lines.join('\n')}\n`
   }
 
   /** Stream a word,count,pos,reading CSV into the table; returns the file's own total and distinct count. */

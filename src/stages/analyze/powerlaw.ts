@@ -47,8 +47,11 @@ function fitAlpha(xmin: number, n: number, sumLog: number): number {
   return maximize1d((a) => -n * Math.log(hurwitzZeta(a, xmin)) - a * sumLog, ALPHA_LO, ALPHA_HI, 1e-9)
 }
 
-/** KS distance between the tail's empirical CDF and the fitted one, at every distinct value. */
-function ksDistance(t: CountTable, from: number, n: number, alpha: number, xmin: number): number {
+/**
+ * KS distance between the tail's empirical CDF and the fitted one, at every distinct value.
+ * It is a running maximum, so the scan stops once it passes `bound` (a better candidate exists).
+ */
+function ksDistance(t: CountTable, from: number, n: number, alpha: number, xmin: number, bound = Number.POSITIVE_INFINITY): number {
   const z0 = hurwitzZeta(alpha, xmin)
   let cum = 0
   let d = 0
@@ -57,11 +60,12 @@ function ksDistance(t: CountTable, from: number, n: number, alpha: number, xmin:
     const empirical = cum / n
     const model = 1 - hurwitzZeta(alpha, t.values[i]! + 1) / z0
     d = Math.max(d, Math.abs(empirical - model))
+    if (d > bound) return d
   }
   return d
 }
 
-function fitAt(t: CountTable, from: number): PowerLawFit {
+function fitAt(t: CountTable, from: number, bound = Number.POSITIVE_INFINITY): PowerLawFit {
   const xmin = t.values[from]!
   const {n, sumLog} = tailStats(t, from)
   const alpha = fitAlpha(xmin, n, sumLog)
@@ -71,7 +75,7 @@ function fitAt(t: CountTable, from: number): PowerLawFit {
     xmin,
     n_tail: n,
     alpha_se: (alpha - 1) / Math.sqrt(n),
-    ks_d: ksDistance(t, from, n, alpha, xmin),
+    ks_d: ksDistance(t, from, n, alpha, xmin, bound),
     log_likelihood: -n * Math.log(hurwitzZeta(alpha, xmin)) - alpha * sumLog,
   }
 }
@@ -93,7 +97,7 @@ export function fitDiscretePowerLaw(t: CountTable, options: {xmin?: number; minT
   let tailCount = t.weights.reduce((a, b) => a + b, 0)
   for (let i = 0; i < t.values.length - 1; i++) {
     if (tailCount < minTail) break
-    const fit = fitAt(t, i)
+    const fit = fitAt(t, i, best?.ks_d)
     if (!best || fit.ks_d < best.ks_d) best = fit
     tailCount -= t.weights[i]!
   }

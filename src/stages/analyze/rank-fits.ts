@@ -1,4 +1,5 @@
 import {minimizeNelderMead} from './optimize.js'
+import {powerSum} from './zeta.js'
 
 /** Log-log least squares of frequency on rank (the design's fit; biased, kept for continuity). */
 export interface LeastSquaresFit {
@@ -56,18 +57,22 @@ export function fitZipfMandelbrot(sortedCounts: readonly number[]): ZipfMandelbr
   const V = sortedCounts.length
   if (V < 3) return undefined
   const N = sortedCounts.reduce((a, c) => a + c, 0)
+  // ranks with equal counts form runs: Σ_{r in run} ln(r + b) = lnΓ(end + b + 1) − lnΓ(start + b),
+  // so one evaluation costs the number of distinct counts, not the number of words
+  const runs: {start: number; end: number; count: number}[] = []
+  for (let r = 1; r <= V; r++) {
+    const c = sortedCounts[r - 1]!
+    const last = runs.at(-1)
+    if (last && last.count === c) last.end = r
+    else runs.push({start: r, end: r, count: c})
+  }
   const negLogLik = ([s, b]: number[]) => {
     if (!(s! > 0.05 && s! < 6 && b! > -0.99 && b! < 1e4)) return Number.POSITIVE_INFINITY
-    let z = 0
-    let ll = 0
-    for (let r = 1; r <= V; r++) {
-      const l = Math.log(r + b!)
-      z += Math.exp(-s! * l)
-      ll -= sortedCounts[r - 1]! * s! * l
-    }
-    return -(ll - N * Math.log(z))
+    let data = 0
+    for (const run of runs) data += run.count * (lgamma(run.end + b! + 1) - lgamma(run.start + b!))
+    return s! * data + N * Math.log(powerSum(s!, 1 + b!, V + b!))
   }
-  const [s, b] = minimizeNelderMead(negLogLik, [1, 1], [0.2, 2], 400, 1e-10)
+  const [s, b] = minimizeNelderMead(negLogLik, [1, 1], [0.2, 2], 400, 1e-11)
   return {s: s!, b: b!, log_likelihood: -negLogLik([s!, b!])}
 }
 

@@ -12,7 +12,8 @@ const B2J_OVER_FACT = [
 export function hurwitzZeta(s: number, q: number): number {
   if (!(s > 1)) throw new RangeError(`hurwitzZeta needs s > 1, got ${s}`)
   if (!(q > 0)) throw new RangeError(`hurwitzZeta needs q > 0, got ${q}`)
-  const N = 12
+  // far from the origin the Euler–Maclaurin tail alone is already exact to double precision
+  const N = q >= 25 ? 0 : 12
   let sum = 0
   for (let n = 0; n < N; n++) sum += (q + n) ** -s
   const a = q + N
@@ -33,4 +34,32 @@ export function hurwitzZeta(s: number, q: number): number {
 /** Riemann zeta ζ(s) = ζ(s, 1). */
 export function riemannZeta(s: number): number {
   return hurwitzZeta(s, 1)
+}
+
+/**
+ * Σ_{x = first, first+1, …, last} x^(−s) for any real s and first > 0, in constant time: a direct sum
+ * of the first terms, then Euler–Maclaurin for the rest (the Zipf–Mandelbrot normaliser).
+ */
+export function powerSum(s: number, first: number, last: number): number {
+  let sum = 0
+  let x = first
+  for (let k = 0; k < 12 && x <= last; k++, x++) sum += x ** -s
+  if (x > last) return sum
+  const A = x
+  const B = last
+  sum += s === 1 ? Math.log(B / A) : (B ** (1 - s) - A ** (1 - s)) / (1 - s)
+  sum += 0.5 * (A ** -s + B ** -s)
+  // Σ_j B_2j/(2j)! · (f^(2j−1)(B) − f^(2j−1)(A)), f^(2j−1)(x) = −s(s+1)…(s+2j−2) x^(−s−2j+1)
+  let rising = s
+  let pa = A ** (-s - 1)
+  let pb = B ** (-s - 1)
+  for (let j = 0; j < 8; j++) {
+    const term = B2J_OVER_FACT[j]! * -rising * (pb - pa)
+    sum += term
+    if (Math.abs(term) < 1e-17 * Math.abs(sum)) break
+    rising *= (s + 2 * j + 1) * (s + 2 * j + 2)
+    pa /= A * A
+    pb /= B * B
+  }
+  return sum
 }
