@@ -19,6 +19,7 @@ export interface GlobalFlags {
 /** What every command's service receives: settings, file locations, output, and the queue on demand. */
 export class AppContext {
   private database: DB | undefined
+  private shared = false
 
   constructor(
     readonly config: Config,
@@ -50,7 +51,16 @@ export class AppContext {
     return {baseMs: this.config.queue.backoff_base_seconds * 1000, maxMs: this.config.queue.backoff_max_seconds * 1000}
   }
 
+  /** The same run (settings, paths, open database) speaking through another output. */
+  withOutput(output: Output): AppContext {
+    const ctx = new AppContext(this.config, this.configFile, this.paths, output, this.clock)
+    ctx.database = this.database
+    ctx.shared = true
+    return ctx
+  }
+
   close(): void {
+    if (this.shared) return
     if (this.database?.open) this.database.close()
     this.database = undefined
   }

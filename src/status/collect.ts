@@ -1,3 +1,5 @@
+import {readdirSync} from 'node:fs'
+
 import type {Config} from '../config/defaults.js'
 import type {DataPaths} from '../paths.js'
 import type {Clock} from '../queue/clock.js'
@@ -57,9 +59,24 @@ export interface CollectOptions {
   animeLimit?: number
 }
 
+/** Episode videos only: each anime's metadata.json beside them is permanent. */
+function videoBytes(paths: DataPaths): number {
+  let total = 0
+  for (const malId of listDir(paths.videosRoot)) total += folderBytes(paths.videoDir(Number(malId)))
+  return total
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
 function disk(config: Config, paths: DataPaths, stats: QueueStats): DiskReport {
   const outputs = stats.outputSizes()
-  const temporary = {videos: folderBytes(paths.videosRoot), audio: folderBytes(paths.audioRoot)}
+  const temporary = {videos: videoBytes(paths), audio: folderBytes(paths.audioRoot)}
   const permanent = {
     // per-episode outputs are summed from the queue (recorded when written) instead of walking 100,000s of files
     transcripts: outputs.transcripts,

@@ -75,7 +75,11 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
 
   const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}:analyze`
   const registry = ctx.registry()
-  const workerId = registry.register('analyzer', owner)
+  // a run with nothing to analyze leaves no trace in the workers table
+  const workerId = candidates.length > 0 ? registry.register('analyzer', owner) : undefined
+  const beatWorker = (status: 'busy' | 'idle' | 'stopped', jobId: number | null) => {
+    if (workerId !== undefined) registry.beat(workerId, status, jobId)
+  }
   let stopping = false
   const onSignal = (sig: NodeJS.Signals) => {
     if (stopping) process.exit(EXIT.INTERRUPTED)
@@ -91,10 +95,10 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
       if (stopping) break
       const jobs = queue.claim({stage, owner, count: 1_000_000, leaseMs: ctx.leaseMs, malId: c.mal_id})
       if (jobs.length === 0) continue
-      registry.beat(workerId, 'busy', jobs[0]!.id)
+      beatWorker('busy', jobs[0]!.id)
       const beat = setInterval(() => {
         for (const j of jobs) queue.extendLease(j.id, owner, ctx.leaseMs)
-        registry.beat(workerId, 'busy', jobs[0]!.id)
+        beatWorker('busy', jobs[0]!.id)
       }, Math.max(1000, ctx.leaseMs / 3))
       const t0 = Date.now()
       try {
@@ -141,7 +145,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
         if (output.verbose && error instanceof Error) output.log(error.stack ?? '')
       } finally {
         clearInterval(beat)
-        registry.beat(workerId, 'idle', null)
+        beatWorker('idle', null)
       }
     }
     const changed = outcomes.some((o) => o.status === 'analyzed')
@@ -151,7 +155,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
       output.log(`aggregated ${aggregated.corpus.anime} anime: ${aggregated.groups.length} genre/studio groups`)
     }
   } finally {
-    registry.beat(workerId, 'stopped', null)
+    beatWorker('stopped', null)
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }

@@ -16,6 +16,7 @@ export interface ImportOptions {
   paths: string[]
   malId?: number | undefined
   title?: string | undefined
+  titleJapanese?: string | undefined
   episodeFrom?: number | undefined
   genres: string[]
   studios: string[]
@@ -104,7 +105,10 @@ async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOption
   if (!options.title) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
   const row = animeByTitle(db, options.title)
   if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
-  return {row: undefined, record: {mal_id: options.dryRun ? LOCAL_ID_BASE + 1 : nextLocalMalId(db), title: options.title, ...extra, year: options.year ?? null}}
+  return {
+    row: undefined,
+    record: {mal_id: options.dryRun ? LOCAL_ID_BASE + 1 : nextLocalMalId(db), title: options.title, title_japanese: options.titleJapanese ?? null, ...extra, year: options.year ?? null},
+  }
 }
 
 function nonEmpty(extra: {genres: string[]; studios: string[]}): Partial<AnimeRecord> {

@@ -1,0 +1,91 @@
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import type {AppContext} from '../cli/context.js'
+import {EXIT, UserError} from '../errors.js'
+import {analyze} from '../stages/analyze/run.js'
+import {importSubtitles} from '../stages/import/run.js'
+import {tokenize} from '../stages/tokenize/run.js'
+import {showStatus} from '../status/show.js'
+
+/** The sample shipped with the package: fictional shows with dialogue written for animezipf. */
+export const SAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'samples')
+
+interface ShowMeta {
+  title: string
+  title_japanese?: string
+  genres: string[]
+  studios: string[]
+  year?: number
+}
+
+function samples(dir: string): {dir: string; meta: ShowMeta}[] {
+  if (!existsSync(dir)) throw new UserError(`the demo sample is missing (${dir})`, 'reinstall animezipf; the package ships a samples/ folder')
+  return readdirSync(dir, {withFileTypes: true})
+    .filter((d) => d.isDirectory() && existsSync(path.join(dir, d.name, 'show.json')))
+    .map((d) => ({dir: path.join(dir, d.name), meta: JSON.parse(readFileSync(path.join(dir, d.name, 'show.json'), 'utf8')) as ShowMeta}))
+    .sort((a, b) => a.meta.title.localeCompare(b.meta.title))
+}
+
+/**
+ * `animezipf demo`: the offline half of the pipeline on the bundled sample, through the real queue:
+ * import -> tokenize -> analyze -> status, then the global fit and where the report and plots are.
+ */
+export async function runDemo(ctx: AppContext, options: {workers: number; samplesDir?: string}): Promise<{code: number; result: Record<string, unknown>}> {
+  const {output, paths} = ctx
+  const inner = ctx.withOutput(output.nested())
+  const say = (text: string) => inner.output.print(output.color.bold(text))
+  say(`animezipf demo: data folder ${paths.root}`)
+
+  let imported = 0
+  for (const show of samples(options.samplesDir ?? SAMPLES_DIR)) {
+    say(`\n== import: ${show.meta.title} (${show.meta.title_japanese ?? ''})`)
+    const r = await importSubtitles(inner, {
+      paths: [show.dir],
+      title: show.meta.title,
+      titleJapanese: show.meta.title_japanese,
+      genres: show.meta.genres,
+      studios: show.meta.studios,
+      year: show.meta.year,
+      dryRun: false,
+    })
+    if (r.code !== EXIT.OK) return {code: r.code, result: {failed_step: 'import', ...r.result}}
+    imported += r.result.imported as number
+  }
+
+  say('\n== tokenize')
+  const tok = await tokenize(inner, {workers: options.workers, dryRun: false, force: false})
+  if (tok.code !== EXIT.OK) return {code: tok.code, result: {failed_step: 'tokenize', ...tok.result}}
+  say('\n== analyze')
+  const ana = await analyze(inner, {partial: false, bootstrap: 0, seed: 1, minCount: 1, force: false, dryRun: false})
+  if (ana.code !== EXIT.OK) return {code: ana.code, result: {failed_step: 'analyze', ...ana.result}}
+  say('\n== status')
+  await showStatus(inner, {})
+
+  const nothingNew = imported === 0 && (tok.result.claimed ?? 0) === 0 && ana.result.analyzed === 0
+  const global = existsSync(paths.globalFit) ? (JSON.parse(readFileSync(paths.globalFit, 'utf8')) as Record<string, unknown>) : undefined
+  const plots = readdirSync(path.join(paths.analysisRoot, 'per_anime')).map((id) => paths.zipfPlot(Number(id)))
+  const pl = global?.power_law as {alpha: number; alpha_se: number; s: number; xmin: number; ks_d: number} | undefined
+  const ls = global?.zipf_fit as {alpha: number; r_squared: number} | undefined
+  const result = {
+    data_dir: paths.root,
+    nothing_new: nothingNew,
+    imported_episodes: imported,
+    tokenized: tok.result.done ?? 0,
+    analyzed: ana.result.analyzed,
+    corpus: global?.corpus ?? null,
+    global_fit: pl ? {alpha: pl.alpha, alpha_se: pl.alpha_se, s: pl.s, xmin: pl.xmin, ks_d: pl.ks_d, least_squares_slope: ls?.alpha ?? null} : null,
+    coverage: global?.coverage ?? null,
+    report: paths.finalReport,
+    comparison: paths.comparisonHtml,
+    plots,
+  }
+  output.result(result)
+  say('\n== result')
+  if (nothingNew) inner.output.print('nothing new to do: every sample episode was already imported, tokenized and analyzed in this folder')
+  if (pl) inner.output.print(`global fit: α = ${pl.alpha.toFixed(4)} ± ${pl.alpha_se.toFixed(4)} (s = ${pl.s.toFixed(3)}), xmin ${pl.xmin}, KS D ${pl.ks_d.toFixed(4)}`)
+  inner.output.print(`report:     ${paths.finalReport}\ncomparison: ${paths.comparisonHtml}\nplots:\n${plots.map((p) => `  ${p}`).join('\n')}`)
+  inner.output.print('\nopen the report in a browser; it works offline. Next: `animezipf import` your own subtitles (see README).')
+  return {code: EXIT.OK, result}
+}

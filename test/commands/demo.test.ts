@@ -1,0 +1,42 @@
+import {expect} from 'chai'
+import {existsSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {openDatabase} from '../../src/queue/db.js'
+import {runCli, tempDir} from '../helpers.js'
+
+describe('demo', function () {
+  this.timeout(300_000)
+
+  it('runs the pipeline on the bundled sample, then has nothing new to do', () => {
+    const cwd = tempDir()
+    const first = runCli(['demo', '--json'], {cwd})
+    expect(first.code, first.stderr).to.equal(0)
+    const r = JSON.parse(first.stdout)
+    expect(r.data_dir).to.equal(path.join(cwd, 'demo-data'))
+    expect(r).to.include({nothing_new: false, analyzed: 3})
+    expect(r.corpus.anime).to.equal(3)
+    expect(r.global_fit.alpha).to.be.within(1.5, 3)
+    expect(existsSync(r.report)).to.equal(true)
+    expect(r.plots).to.have.length(3)
+    for (const p of r.plots) expect(existsSync(p)).to.equal(true)
+
+    const db = openDatabase(path.join(cwd, 'demo-data', 'jobs.db'))
+    const totals = db.prepare(`SELECT COUNT(*) AS jobs, SUM(token_count) AS tokens, COUNT(DISTINCT anime_id) AS anime FROM jobs WHERE stage = 'complete'`).get() as {jobs: number; tokens: number; anime: number}
+    const genres = db.prepare(`SELECT COUNT(*) AS n FROM anime_categories WHERE kind = 'genre'`).get() as {n: number}
+    const studios = db.prepare(`SELECT COUNT(DISTINCT name) AS n FROM anime_categories WHERE kind = 'studio'`).get() as {n: number}
+    db.close()
+    expect(totals.anime).to.equal(3)
+    expect(totals.tokens).to.be.at.least(5000)
+    expect(genres.n).to.be.greaterThan(0)
+    expect(studios.n).to.be.greaterThan(0)
+    // the human output went to stderr under --json; the report names the shows
+    expect(first.stderr).to.contain('== tokenize')
+    expect(readFileSync(r.report, 'utf8')).to.contain('Hagane no Hane')
+
+    const second = runCli(['demo'], {cwd})
+    expect(second.code, second.stderr).to.equal(0)
+    expect(second.stdout).to.contain('nothing new to do')
+    expect(second.stdout).to.contain('global fit: α =')
+  })
+})
