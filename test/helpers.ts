@@ -37,10 +37,6 @@ export function runCli(args: string[], options: {cwd?: string; env?: Record<stri
   return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
 }
 
-export function runCliAsync(args: string[], options: {cwd?: string; env?: Record<string, string>} = {}) {
-  return spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env: {...process.env, NO_COLOR: '1', ...options.env}})
-}
-
 /** Run a TypeScript fixture script in its own node process (tsx loader). */
 export function spawnFixture(script: string, args: string[], env: Record<string, string> = {}) {
   return spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test', 'fixtures', script), ...args], {
@@ -100,4 +96,16 @@ export function writeShowSubtitles(dir: string, episodes: number, seed: number, 
     files.push(file)
   }
   return files
+}
+
+/** Run the built CLI without blocking this process (a local stand-in server may need to answer it). */
+export function runCliAsync(args: string[], options: {cwd?: string; env?: Record<string, string>} = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env: {...process.env, NO_COLOR: '1', ...options.env}})
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('exit', (code) => resolve({code: code ?? -1, stdout, stderr}))
+  })
 }

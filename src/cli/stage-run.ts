@@ -81,7 +81,7 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
     `${stage.name}: ${summary.done} done, ${summary.failed} failed, ${summary.retried} to retry${summary.released ? `, ${summary.released} released` : ''}${summary.lost ? `, ${summary.lost} lost to other workers` : ''} in ${secs}s with ${summary.workers} worker(s)`,
   )
   for (const f of summary.failures.slice(0, 20)) output.print(`  failed: ${f.label}: ${f.error}`)
-  if (summary.failures.length > 0) output.print('  see `animezipf status` for failures; `animezipf retry` revives them once fixed')
+  if (summary.failures.length > 0) output.print('  see `animezipf status` for failures and `animezipf status --job ID` for one job\'s history')
   const code = summary.interrupted ? EXIT.INTERRUPTED : summary.failed > 0 ? EXIT.JOBS_FAILED : EXIT.OK
   return {code, result}
 }

@@ -31,7 +31,10 @@ not Japanese subtitles are reported and skipped; the rest are imported. Importin
   public async run(): Promise<void> {
     const {argv} = await this.parse(Import)
     const {importSubtitles} = await import('../stages/import/run.js')
-    const {code} = await importSubtitles(this.context(), {
+    const {animeLookup} = await import('../stages/scrape/run.js')
+    const ctx = this.context()
+    const {code} = await importSubtitles(ctx, {
+      lookup: animeLookup(ctx, this.flags['dry-run']),
       paths: argv as string[],
       malId: this.flags['mal-id'],
       title: this.flags.title,

@@ -28,6 +28,24 @@ export const DEFAULTS = {
   output: {
     compress: true,
   },
+  scrape: {
+    base_url: 'https://api.jikan.moe/v4',
+    requests_per_second: 3,
+    requests_per_minute: 60,
+    max_retries: 6,
+    backoff_base_ms: 1000,
+    backoff_max_ms: 60_000,
+    timeout_seconds: 30,
+    cache_ttl_hours: 168,
+    top_n: 50,
+    order_by: 'score',
+    types: ['tv'],
+    include_unscored: false,
+    kinds: ['genre', 'theme', 'demographic', 'studio'],
+    include_explicit_genres: false,
+    top_studios: 50,
+    episode_lists_for_all: false,
+  },
   tokenize: {
     exclude_pos: ['記号'],
     cleaning: {
@@ -61,7 +79,18 @@ export const FLOAT_KEYS = new Set<string>([
 export const PATH_KEYS = new Set<string>(['data.root_dir', 'data.storage_dir'])
 
 /** Numeric keys that must be at least 1 (all others must be at least 0). */
+/** String keys limited to a set of values. */
+export const CHOICES: Record<string, readonly string[]> = {
+  'scrape.order_by': ['score', 'members', 'popularity', 'scored_by', 'favorites', 'rank'],
+  'scrape.types': ['tv', 'movie', 'ova', 'special', 'ona', 'music', 'cm', 'pv', 'tv_special'],
+  'scrape.kinds': ['genre', 'theme', 'demographic', 'studio'],
+}
+
 export const POSITIVE_KEYS = new Set<string>([
+  'scrape.requests_per_second',
+  'scrape.requests_per_minute',
+  'scrape.top_n',
+  'scrape.timeout_seconds',
   'queue.lease_seconds',
   'disk_management.check_interval_seconds',
   'disk_management.max_concurrent_downloads',

@@ -3,7 +3,7 @@ import path from 'node:path'
 import TOML from '@iarna/toml'
 
 import {UserError} from '../errors.js'
-import {Config, DEFAULTS, FLOAT_KEYS, PATH_KEYS, POSITIVE_KEYS} from './defaults.js'
+import {CHOICES, Config, DEFAULTS, FLOAT_KEYS, PATH_KEYS, POSITIVE_KEYS} from './defaults.js'
 
 export interface LoadedConfig {
   config: Config
@@ -36,8 +36,9 @@ function describe(def: unknown, key: string): string {
     const min = POSITIVE_KEYS.has(key) ? 1 : 0
     return FLOAT_KEYS.has(key) ? `a number >= ${min}` : `a whole number >= ${min}`
   }
-  if (Array.isArray(def)) return 'an array of strings'
-  return 'a string'
+  const choices = CHOICES[key]
+  if (Array.isArray(def)) return choices ? `an array of ${choices.map((c) => `"${c}"`).join(', ')}` : 'an array of strings'
+  return choices ? `one of ${choices.map((c) => `"${c}"`).join(', ')}` : 'a string'
 }
 
 function checkValue(def: unknown, value: unknown, key: string): boolean {
@@ -47,8 +48,9 @@ function checkValue(def: unknown, value: unknown, key: string): boolean {
     if (!FLOAT_KEYS.has(key) && !Number.isInteger(value)) return false
     return value >= (POSITIVE_KEYS.has(key) ? 1 : 0)
   }
-  if (Array.isArray(def)) return Array.isArray(value) && value.every((v) => typeof v === 'string')
-  return typeof value === 'string'
+  const choices = CHOICES[key]
+  if (Array.isArray(def)) return Array.isArray(value) && value.every((v) => typeof v === 'string' && (!choices || choices.includes(v)))
+  return typeof value === 'string' && (!choices || choices.includes(value))
 }
 
 /** Merge a parsed TOML table into target, checking every key against the defaults. */

@@ -39,7 +39,7 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   if (r.failures.length > 0) {
     lines.push('', c.bold(c.red('Failed jobs (by stage and error)')))
     for (const f of r.failures) lines.push(`  ${String(f.count).padStart(6)}  ${pad(f.stage ?? '?', 13)} ${f.error ?? ''}`)
-    lines.push('  revive them with `animezipf retry` once the cause is fixed')
+    lines.push('  `animezipf status --job ID` shows a job\'s whole history')
   }
 
   if (r.running.length > 0) {
@@ -48,7 +48,7 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
       const state = j.expired ? c.red('LEASE EXPIRED') : `lease until ${j.lease_expires_at}`
       lines.push(`  job ${pad(j.id, 7)} ${pad(j.stage, 13)} ${pad(`${j.anime_title.slice(0, 30)} ep ${j.episode}`, 38)} ${pad(j.lease_owner, 30)} since ${j.started_at ?? '?'}  ${state}`)
     }
-    if (r.expired_leases > 0) lines.push(`  ${r.expired_leases} expired lease(s): the next run of that stage (or \`animezipf cleanup\`) recovers them`)
+    if (r.expired_leases > 0) lines.push(`  ${r.expired_leases} expired lease(s): the next run of that stage recovers them`)
   }
 
   const d = r.disk

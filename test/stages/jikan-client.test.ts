@@ -1,0 +1,101 @@
+import {expect} from 'chai'
+import path from 'node:path'
+
+import {DataPaths} from '../../src/paths.js'
+import {JikanClient, JikanError} from '../../src/stages/scrape/jikan-client.js'
+import {FakeJikan, maxInWindow} from '../fakes/jikan-server.js'
+import {tempDir} from '../helpers.js'
+
+describe('Jikan client against the local stand-in', function () {
+  this.timeout(60_000)
+  let server: FakeJikan
+  let base: string
+
+  beforeEach(async () => {
+    server = new FakeJikan()
+    base = await server.start()
+  })
+  afterEach(() => server.stop())
+
+  const client = (over: Partial<ConstructorParameters<typeof JikanClient>[0]> = {}) =>
+    new JikanClient({
+      baseUrl: base,
+      limits: [{count: 50, windowMs: 1000}],
+      maxRetries: 4,
+      backoffBaseMs: 20,
+      backoffMaxMs: 200,
+      timeoutMs: 5000,
+      paths: new DataPaths(path.join(tempDir(), 'data')),
+      cacheTtlMs: 3_600_000,
+      refresh: false,
+      writeCache: true,
+      ...over,
+    })
+
+  it('paces requests under two limits at once, as the server observes them', async () => {
+    // as in production, the client's windows are 10% longer than the limits it must respect
+    const c = client({limits: [{count: 3, windowMs: 330}, {count: 5, windowMs: 1650}]})
+    await Promise.all(Array.from({length: 12}, (_, i) => c.get(`/anime/${1001 + i}`)))
+    const times = server.requests.map((r) => r.t)
+    expect(times).to.have.length(12)
+    expect(maxInWindow(times, 300)).to.be.at.most(3)
+    expect(maxInWindow(times, 1500)).to.be.at.most(5)
+    expect(Math.max(...times) - Math.min(...times)).to.be.at.least(2 * 1500)
+  })
+
+  it('retries a 429 burst with backoff, then succeeds', async () => {
+    server.scenario = {burst429: 3}
+    const c = client()
+    const body = await c.get('/anime/1001')
+    expect((body.data as {mal_id: number}).mal_id).to.equal(1001)
+    expect(c.stats).to.include({requests: 4, retries: 3})
+    expect(server.requests.map((r) => r.status)).to.deep.equal([429, 429, 429, 200])
+  })
+
+  it('honours Retry-After', async () => {
+    server.scenario = {burst429: 1, retryAfterSeconds: 1}
+    await client().get('/anime/1002')
+    const [first, second] = server.requests
+    expect(second!.t - first!.t).to.be.at.least(950)
+  })
+
+  it('retries a 500 UpstreamException, an error body sent with HTTP 200 and a truncated body', async () => {
+    server.scenario = {upstream500Once: '/anime/1003', errorBody200Once: '/anime/1004', truncatedOnce: '/anime/1005'}
+    const c = client()
+    for (const id of [1003, 1004, 1005]) expect(((await c.get(`/anime/${id}`)).data as {mal_id: number}).mal_id).to.equal(id)
+    expect(c.stats.retries).to.equal(3)
+    expect(server.requests.map((r) => r.status)).to.deep.equal([500, 200, 200, 200, 200, 200])
+  })
+
+  it('gives up on a permanent error at once, naming the URL', async () => {
+    const c = client()
+    const error = await c.get('/anime/999999').catch((e: unknown) => e)
+    expect(error).to.be.instanceOf(JikanError)
+    expect((error as JikanError).transient).to.equal(false)
+    expect((error as JikanError).url).to.contain('/anime/999999')
+    expect(server.requests).to.have.length(1)
+  })
+
+  it('gives up on a transient error after max_retries', async () => {
+    server.scenario = {burst429: 100}
+    const error = await client({maxRetries: 2}).get('/anime/1001').catch((e: unknown) => e)
+    expect((error as JikanError).transient).to.equal(true)
+    expect((error as Error).message).to.match(/gave up after 3 attempts/)
+    expect(server.requests).to.have.length(3)
+  })
+
+  it('serves a repeated request from its disk cache; refresh ignores the cache', async () => {
+    const paths = new DataPaths(path.join(tempDir(), 'data'))
+    const a = client({paths})
+    await a.get('/anime', {genres: 1, page: 1})
+    await a.get('/anime', {genres: 1, page: 1})
+    expect(a.stats).to.include({requests: 1, cached: 1})
+    const b = client({paths})
+    await b.get('/anime', {page: 1, genres: 1})
+    expect(b.stats).to.include({requests: 0, cached: 1})
+    const c = client({paths, refresh: true})
+    await c.get('/anime', {genres: 1, page: 1})
+    expect(c.stats.requests).to.equal(1)
+    expect(server.requests).to.have.length(2)
+  })
+})
