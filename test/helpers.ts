@@ -1,5 +1,5 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -108,4 +108,18 @@ export function runCliAsync(args: string[], options: {cwd?: string; env?: Record
     child.stderr.on('data', (d) => (stderr += d))
     child.on('exit', (code) => resolve({code: code ?? -1, stdout, stderr}))
   })
+}
+
+/** Every file under a folder with its bytes, for byte-identical comparisons. */
+export function tree(dir: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = path.join(d, name)
+      if (statSync(p).isDirectory()) walk(p)
+      else out.set(path.relative(dir, p), readFileSync(p).toString('base64'))
+    }
+  }
+  if (existsSync(dir)) walk(dir)
+  return out
 }

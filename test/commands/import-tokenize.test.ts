@@ -1,26 +1,13 @@
 import {expect} from 'chai'
-import {cpSync, existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {cpSync, existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
-import {ROOT, runCli, tempDir} from '../helpers.js'
+import {ROOT, runCli, tempDir, tree} from '../helpers.js'
 import {openDatabase} from '../../src/queue/db.js'
 
 const SUBS = path.join(ROOT, 'test', 'fixtures', 'subs')
 
-/** Every file under a folder with its bytes, for byte-identical comparisons. */
-function tree(dir: string): Map<string, string> {
-  const out = new Map<string, string>()
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name)
-      if (statSync(p).isDirectory()) walk(p)
-      else out.set(path.relative(dir, p), readFileSync(p).toString('base64'))
-    }
-  }
-  if (existsSync(dir)) walk(dir)
-  return out
-}
 
 describe('import and tokenize (CLI)', () => {
   it('imports SRT, ASS and VTT files, reports bad ones, and tokenizes them', () => {

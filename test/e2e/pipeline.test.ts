@@ -1,22 +1,10 @@
 import {expect} from 'chai'
-import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {openDatabase} from '../../src/queue/db.js'
-import {runCli, tempDir, writeShowSubtitles} from '../helpers.js'
+import {runCli, tempDir, tree, writeShowSubtitles} from '../helpers.js'
 
-function tree(dir: string): Map<string, string> {
-  const out = new Map<string, string>()
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = path.join(d, name)
-      if (statSync(p).isDirectory()) walk(p)
-      else out.set(path.relative(dir, p), readFileSync(p).toString('base64'))
-    }
-  }
-  walk(dir)
-  return out
-}
 
 function csvTotal(file: string): number {
   return readFileSync(file, 'utf8')
