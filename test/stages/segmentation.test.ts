@@ -57,3 +57,28 @@ describe('kuromoji segmentation', function () {
     expect(agreement).to.be.at.least(0.995)
   })
 })
+
+describe('the faster lattice builder', function () {
+  this.timeout(120_000)
+  it('gives exactly the tokens kuromoji gives with its own builder', async () => {
+    const {createRequire} = await import('node:module')
+    const {installFastLattice} = await import('../../src/stages/tokenize/lattice.js')
+    const require = createRequire(import.meta.url)
+    const kuromoji = require('kuromoji') as {builder(o: {dicPath: string}): {build(cb: (e: Error | null, t: {tokenize(s: string): unknown[]}) => void): void}}
+    const dicPath = path.join(path.dirname(require.resolve('kuromoji/package.json')), 'dict')
+    const tokenizer = await new Promise<{tokenize(s: string): unknown[]}>((resolve, reject) => kuromoji.builder({dicPath}).build((e, t) => (e ? reject(e) : resolve(t))))
+    const texts = [
+      ...lines,
+      lines.join(''),
+      'ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ漢字かな',
+      '𠮷野家で牛丼を食べた😀😀！ｱｲｳｴｵ１２３',
+      'ーーーー……！？　　東京特許許可局長今日急遽休暇許可拒否',
+      '',
+    ]
+    const before = texts.map((t) => tokenizer.tokenize(t))
+    installFastLattice(tokenizer as unknown as Parameters<typeof installFastLattice>[0])
+    const after = texts.map((t) => tokenizer.tokenize(t))
+    expect(after.flat().length).to.be.greaterThan(300)
+    expect(after).to.deep.equal(before)
+  })
+})

@@ -3,6 +3,11 @@ import {createRequire} from 'node:module'
 import path from 'node:path'
 import {parentPort} from 'node:worker_threads'
 
+import {gzipSync} from 'node:zlib'
+
+import {countWords} from './frequency.js'
+import {installFastLattice} from './lattice.js'
+import type {EpisodeReply, ThreadRequest} from './threads.js'
 import type {Token} from './token.js'
 
 interface KuromojiToken {
@@ -27,21 +32,31 @@ kuromoji.builder({dicPath}).build((err, tokenizer) => {
     parentPort!.postMessage({ready: false, error: err.message})
     return
   }
-  parentPort!.on('message', (msg: {id: number; lines: string[]}) => {
-    try {
-      const tokens: Token[] = []
-      for (const line of msg.lines) {
-        for (const t of tokenizer.tokenize(line)) {
-          tokens.push({
-            surface: t.surface_form,
-            pos: t.pos,
-            pos_detail: t.pos_detail_1,
-            reading: t.reading ?? '*',
-            base_form: t.basic_form,
-          })
-        }
+  installFastLattice(tokenizer as unknown as Parameters<typeof installFastLattice>[0])
+  const tokenize = (lines: string[]): Token[] => {
+    const tokens: Token[] = []
+    for (const line of lines) {
+      for (const t of tokenizer.tokenize(line)) {
+        tokens.push({surface: t.surface_form, pos: t.pos, pos_detail: t.pos_detail_1, reading: t.reading ?? '*', base_form: t.basic_form})
       }
-      parentPort!.postMessage({id: msg.id, tokens})
+    }
+    return tokens
+  }
+  parentPort!.on('message', (msg: ThreadRequest) => {
+    try {
+      if (msg.kind === 'tokens') {
+        parentPort!.postMessage({id: msg.id, tokens: tokenize(msg.lines)})
+        return
+      }
+      // a whole episode: tokens, counts and the serialised tokens file are made here, off the main thread
+      const tokens = tokenize(msg.lines)
+      const counted = countWords(tokens, new Set(msg.excludePos))
+      const doc = {...msg.header, total_tokens: counted.tokenCount, word_count: counted.wordCount, unique_tokens: counted.rows.length, tokens, tokenized_at: new Date().toISOString()}
+      const json = JSON.stringify(doc)
+      // level 3: within a fifth of level 6 in size at two and a half times the speed
+      const bytes = msg.compress ? gzipSync(json, {level: 3}) : Buffer.from(json, 'utf8')
+      const reply: EpisodeReply = {id: msg.id, rows: counted.rows, tokenCount: counted.tokenCount, wordCount: counted.wordCount, tokensFile: bytes}
+      parentPort!.postMessage(reply, [bytes.buffer as ArrayBuffer])
     } catch (error) {
       parentPort!.postMessage({id: msg.id, error: (error as Error).message})
     }

@@ -7,9 +7,10 @@ import {PermanentJobError} from '../../errors.js'
 import {type Transcript, transcriptProblem} from '../../formats/transcript.js'
 import type {JobRow} from '../../queue/jobs.js'
 import {STAGES} from '../../queue/stages.js'
+import {writeFileAtomic} from '../../util/atomic.js'
 import {readTextFile, writeTextFile} from '../../util/gzip-file.js'
 import {cleanSegments} from './clean.js'
-import {countWords, frequencyCsv} from './frequency.js'
+import {frequencyCsv} from './frequency.js'
 import {TokenizerThreads} from './threads.js'
 
 export interface TokenizeOptions {
@@ -73,23 +74,12 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
       const transcript = readTranscript(ctx, job)
       const lines = cleanSegments(transcript.segments, config.tokenize.cleaning)
       textBytes += lines.reduce((n, l) => n + Buffer.byteLength(l), 0)
-      const tokens = await threads.tokenize(worker, lines)
-      const counted = countWords(tokens, exclude)
       const malId = job.mal_id!
+      const header = {anime_id: malId, episode: job.episode, tokenizer: 'kuromoji', dictionary: 'ipadic', cleaning: config.tokenize.cleaning}
+      const counted = await threads.episode(worker, lines, {excludePos: [...exclude], compress, header})
       const tokensFile = paths.tokensFile(malId, job.episode, compress)
-      const doc = {
-        anime_id: malId,
-        episode: job.episode,
-        total_tokens: counted.tokenCount,
-        word_count: counted.wordCount,
-        unique_tokens: counted.rows.length,
-        tokenizer: 'kuromoji',
-        dictionary: 'ipadic',
-        cleaning: config.tokenize.cleaning,
-        tokens,
-        tokenized_at: new Date().toISOString(),
-      }
-      const tokenBytes = writeTextFile(tokensFile, JSON.stringify(doc))
+      writeFileAtomic(tokensFile, counted.tokensFile)
+      const tokenBytes = counted.tokensFile.byteLength
       const csvBytes = writeTextFile(paths.freqCsv(malId, job.episode), await frequencyCsv(counted.rows))
       // a change of [output] compress leaves the other variant behind: it is stale now
       rmSync(paths.tokensFile(malId, job.episode, !compress), {force: true})

@@ -2,10 +2,24 @@ import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
+import type {WordCount} from './frequency.js'
 import type {Token} from './token.js'
 
+export type ThreadRequest =
+  | {kind: 'tokens'; id: number; lines: string[]}
+  | {kind: 'episode'; id: number; lines: string[]; excludePos: string[]; compress: boolean; header: Record<string, unknown>}
+
+/** One episode done in a thread: its counts and the bytes of its tokens file (gzip or plain JSON). */
+export interface EpisodeReply {
+  id: number
+  rows: WordCount[]
+  tokenCount: number
+  wordCount: number
+  tokensFile: Uint8Array
+}
+
 interface Pending {
-  resolve: (tokens: Token[]) => void
+  resolve: (reply: {tokens?: Token[]} & Partial<EpisodeReply>) => void
   reject: (error: Error) => void
 }
 
@@ -37,12 +51,12 @@ class TokenizerThread {
     })
     this.ready
       .then(() => {
-        this.worker.on('message', (msg: {id: number; tokens?: Token[]; error?: string}) => {
+        this.worker.on('message', (msg: {id: number; error?: string} & Partial<EpisodeReply> & {tokens?: Token[]}) => {
           const p = this.pending.get(msg.id)
           if (!p) return
           this.pending.delete(msg.id)
           if (msg.error !== undefined) p.reject(new Error(`kuromoji: ${msg.error}`))
-          else p.resolve(msg.tokens!)
+          else p.resolve(msg)
         })
       })
       .catch(() => {})
@@ -52,11 +66,11 @@ class TokenizerThread {
     })
   }
 
-  tokenize(lines: string[]): Promise<Token[]> {
+  request(message: ThreadRequest extends infer R ? (R extends {id: number} ? Omit<R, 'id'> : never) : never): Promise<{tokens?: Token[]} & Partial<EpisodeReply>> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++
       this.pending.set(id, {resolve, reject})
-      this.worker.postMessage({id, lines})
+      this.worker.postMessage({...message, id})
     })
   }
 
@@ -76,10 +90,20 @@ export class TokenizerThreads {
     await t.ready
   }
 
-  tokenize(index: number, lines: string[]): Promise<Token[]> {
+  private thread(index: number): TokenizerThread {
     const t = this.threads.get(index)
     if (!t) throw new Error(`tokenizer thread ${index} was not started`)
-    return t.tokenize(lines)
+    return t
+  }
+
+  /** The tokens of some lines. */
+  async tokenize(index: number, lines: string[]): Promise<Token[]> {
+    return (await this.thread(index).request({kind: 'tokens', lines})).tokens!
+  }
+
+  /** A whole episode in the thread: counts, and its tokens file ready to write. */
+  async episode(index: number, lines: string[], options: {excludePos: string[]; compress: boolean; header: Record<string, unknown>}): Promise<EpisodeReply> {
+    return (await this.thread(index).request({kind: 'episode', lines, ...options})) as EpisodeReply
   }
 
   async close(): Promise<void> {
