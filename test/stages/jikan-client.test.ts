@@ -33,14 +33,15 @@ describe('Jikan client against the local stand-in', function () {
     })
 
   it('paces requests under two limits at once, as the server observes them', async () => {
-    // as in production, the client's windows are 10% longer than the limits it must respect
-    const c = client({limits: [{count: 3, windowMs: 330}, {count: 5, windowMs: 1650}]})
-    await Promise.all(Array.from({length: 12}, (_, i) => c.get(`/anime/${1001 + i}`)))
+    // as in production, the client's windows are longer than the limits it must respect; the margin
+    // absorbs the jitter of the trip to the server on a busy machine
+    const c = client({limits: [{count: 2, windowMs: 600}, {count: 4, windowMs: 2000}]})
+    await Promise.all(Array.from({length: 9}, (_, i) => c.get(`/anime/${1001 + i}`)))
     const times = server.requests.map((r) => r.t)
-    expect(times).to.have.length(12)
-    expect(maxInWindow(times, 300)).to.be.at.most(3)
-    expect(maxInWindow(times, 1500)).to.be.at.most(5)
-    expect(Math.max(...times) - Math.min(...times)).to.be.at.least(2 * 1500)
+    expect(times).to.have.length(9)
+    expect(maxInWindow(times, 500)).to.be.at.most(2)
+    expect(maxInWindow(times, 1800)).to.be.at.most(4)
+    expect(Math.max(...times) - Math.min(...times)).to.be.at.least(2 * 1800)
   })
 
   it('retries a 429 burst with backoff, then succeeds', async () => {
