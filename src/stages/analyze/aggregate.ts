@@ -6,7 +6,7 @@ import {type AnalyzedAnime, analyzedAnime, groupMembership} from '../../queue/an
 import type {DB} from '../../queue/db.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {type FitOptions, type FitReport, fitFrequencies, rankExponentSe} from './fit.js'
-import {FrequencyTable} from './freq-table.js'
+import {CountVector, Vocabulary, readFreqCsv} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {plotPage} from './anime.js'
 import {rarefiedVocabulary} from './rank-fits.js'
@@ -85,27 +85,33 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
   const membership = groupMembership(db)
   const groupsOf = new Map<number, string[]>()
   for (const m of membership) groupsOf.set(m.anime_id, [...(groupsOf.get(m.anime_id) ?? []), `${m.kind}\u0000${m.name}`])
-  const global = new FrequencyTable()
-  const groups = new Map<string, {table: FrequencyTable; anime: number}>()
+  const vocabulary = new Vocabulary()
+  const global = new CountVector(vocabulary)
+  const groups = new Map<string, {table: CountVector; anime: number}>()
   const minWords = Math.max(1, Math.min(...analyzed.map((a) => a.total_words ?? 0).filter((n) => n > 0), Number.MAX_SAFE_INTEGER))
   const commonN = Math.min(minWords, 10_000)
   const rarefied = new Map<number, number>()
   for (const a of analyzed) {
-    const table = new FrequencyTable()
-    await table.readCsv(paths.animeWordFreq(a.mal_id))
-    rarefied.set(a.anime_id, rarefiedVocabulary(table.counts(), commonN))
-    global.addTable(table)
+    const ids: number[] = []
+    const counts: number[] = []
+    await readFreqCsv(paths.animeWordFreq(a.mal_id), (word, pos, reading, count) => {
+      ids.push(vocabulary.id(word, pos, reading))
+      counts.push(count)
+    })
+    rarefied.set(a.anime_id, rarefiedVocabulary(counts, commonN))
+    const targets = [global]
     for (const key of groupsOf.get(a.anime_id) ?? []) {
       let g = groups.get(key)
-      if (!g) groups.set(key, (g = {table: new FrequencyTable(), anime: 0}))
-      g.table.addTable(table)
+      if (!g) groups.set(key, (g = {table: new CountVector(vocabulary), anime: 0}))
       g.anime++
+      targets.push(g.table)
     }
+    for (const t of targets) for (let i = 0; i < ids.length; i++) t.add(ids[i]!, counts[i]!)
   }
 
   const globalRows = global.rows()
   const globalFit = fitFrequencies(globalRows, options)
-  writeFileAtomic(paths.allAnimeFreq, global.csv())
+  writeFileAtomic(paths.allAnimeFreq, global.csv(globalRows))
   const episodes = analyzed.reduce((n, a) => n + (a.episodes_analyzed ?? 0), 0)
   const corpus = {anime: analyzed.length, episodes, total_words: global.total, unique_words: global.size}
   writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
@@ -119,7 +125,7 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
     const rows = g.table.rows()
     const fit = fitFrequencies(rows, {...options, bootstrap: 0})
     const csvFile = paths.groupFreq(kind, name)
-    writeFileAtomic(csvFile, g.table.csv())
+    writeFileAtomic(csvFile, g.table.csv(rows))
     writeFileAtomic(paths.groupFit(kind, name), `${JSON.stringify({kind, name, anime: g.anime, ...fit}, null, 2)}\n`)
     const pl = fit.power_law
     summaries.push({
@@ -131,7 +137,7 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
       s: pl?.s ?? null,
       s_se: pl ? rankExponentSe(pl) : null,
       alpha: pl?.alpha ?? null,
-      rarefied_vocabulary: rarefiedVocabulary(g.table.counts(), Math.min(groupMin, 50_000)),
+      rarefied_vocabulary: rarefiedVocabulary(g.table.values(), Math.min(groupMin, 50_000)),
       freq_csv: paths.relative(csvFile),
     })
   }
