@@ -37,6 +37,7 @@ export function rankFrequencySvg(points: readonly PlotPoint[], lines: readonly P
   const ly = (c: number) => H - M.bottom - (Math.log10(Math.max(c, 0.5)) / Math.log10(maxCount * 1.2)) * (H - M.top - M.bottom)
   const parts: string[] = []
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="rank-frequency plot">`)
+  parts.push(`<defs><clipPath id="plot-area"><rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}"/></clipPath></defs>`)
   parts.push(`<rect x="${M.left}" y="${M.top}" width="${W - M.left - M.right}" height="${H - M.top - M.bottom}" fill="none" stroke="#999"/>`)
   for (let d = 1; d <= maxRank; d *= 10) parts.push(`<line x1="${lx(d)}" x2="${lx(d)}" y1="${H - M.bottom}" y2="${H - M.bottom + 5}" stroke="#333"/><text x="${lx(d)}" y="${H - M.bottom + 18}" text-anchor="middle">${d}</text>`)
   for (let d = 1; d <= maxCount * 1.2; d *= 10) parts.push(`<line x1="${M.left - 5}" x2="${M.left}" y1="${ly(d)}" y2="${ly(d)}" stroke="#333"/><text x="${M.left - 8}" y="${ly(d) + 4}" text-anchor="end">${d}</text>`)
@@ -51,7 +52,7 @@ export function rankFrequencySvg(points: readonly PlotPoint[], lines: readonly P
       const c = line.at(r)
       if (Number.isFinite(c) && c > 0.3) pts.push(`${lx(r).toFixed(1)},${ly(c).toFixed(1)}`)
     }
-    if (pts.length > 1) parts.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${line.color}" stroke-width="2"><title>${escapeHtml(line.label)}</title></polyline>`)
+    if (pts.length > 1) parts.push(`<polyline clip-path="url(#plot-area)" points="${pts.join(' ')}" fill="none" stroke="${line.color}" stroke-width="2"><title>${escapeHtml(line.label)}</title></polyline>`)
     parts.push(`<rect x="${W - 230}" y="${M.top + 10 + i * 16}" width="12" height="3" fill="${line.color}"/><text x="${W - 212}" y="${M.top + 15 + i * 16}">${escapeHtml(line.label)}</text>`)
   })
   parts.push('</svg>')
