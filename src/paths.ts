@@ -93,8 +93,12 @@ export class DataPaths {
     return path.join(this.root, 'analysis')
   }
 
+  get perAnimeRoot(): string {
+    return path.join(this.analysisRoot, 'per_anime')
+  }
+
   animeAnalysisDir(malId: number): string {
-    return path.join(this.analysisRoot, 'per_anime', String(malId))
+    return path.join(this.perAnimeRoot, String(malId))
   }
 
   animeWordFreq(malId: number): string {
@@ -131,6 +135,10 @@ export class DataPaths {
 
   get comparisonHtml(): string {
     return path.join(this.aggregatedDir, 'comparison.html')
+  }
+
+  get globalPlot(): string {
+    return path.join(this.aggregatedDir, 'global_zipf_plot.html')
   }
 
   get globalFit(): string {

@@ -65,7 +65,7 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
 
   const nothingNew = imported === 0 && (tok.result.claimed ?? 0) === 0 && ana.result.analyzed === 0
   const global = existsSync(paths.globalFit) ? (JSON.parse(readFileSync(paths.globalFit, 'utf8')) as Record<string, unknown>) : undefined
-  const plots = readdirSync(path.join(paths.analysisRoot, 'per_anime')).map((id) => paths.zipfPlot(Number(id)))
+  const plots = readdirSync(paths.perAnimeRoot).map((id) => paths.zipfPlot(Number(id)))
   const pl = global?.power_law as {alpha: number; alpha_se: number; s: number; xmin: number; ks_d: number} | undefined
   const ls = global?.zipf_fit as {alpha: number; r_squared: number} | undefined
   const result = {

@@ -95,6 +95,19 @@ export function analysisInputs(db: DB, animeId: number, owner: string): EpisodeI
     .all({animeId, owner}) as EpisodeInput[]
 }
 
+/** MyAnimeList ids of anime with complete jobs (what --force would analyze again). */
+export function completeAnime(db: DB, malId?: number): number[] {
+  return (
+    db.prepare(`SELECT DISTINCT a.mal_id FROM jobs j JOIN anime a ON a.id = j.anime_id WHERE j.stage = 'complete' AND (@m IS NULL OR a.mal_id = @m)`).all({m: malId ?? null}) as {
+      mal_id: number
+    }[]
+  ).map((r) => r.mal_id)
+}
+
+export function hasAnalyses(db: DB): boolean {
+  return db.prepare(`SELECT 1 FROM analysis_results LIMIT 1`).get() !== undefined
+}
+
 export function latestAnalysis(db: DB, animeId: number): AnalysisRow | undefined {
   return db.prepare(`SELECT * FROM analysis_results WHERE anime_id = ? ORDER BY id DESC LIMIT 1`).get(animeId) as AnalysisRow | undefined
 }

@@ -98,6 +98,11 @@ export function addCategory(db: DB, animeId: number, kind: CategoryKind, name: s
   ).run(animeId, kind, name, categoryMalId, rank)
 }
 
+/** Set the episode count where the metadata had none. */
+export function fillEpisodesTotal(db: DB, animeId: number, episodes: number): void {
+  db.prepare(`UPDATE anime SET episodes_total = ? WHERE id = ? AND episodes_total IS NULL`).run(episodes, animeId)
+}
+
 export function animeByMalId(db: DB, malId: number): AnimeRow | undefined {
   return db.prepare(`SELECT * FROM anime WHERE mal_id = ?`).get(malId) as AnimeRow | undefined
 }

@@ -366,6 +366,16 @@ export class Queue {
     return row.t ?? undefined
   }
 
+  /** Episode numbers that have a job, for one anime (by row id) or one MyAnimeList id. */
+  episodesOf(where: {animeId?: number; malId?: number}): number[] {
+    return (
+      this.stmt(`SELECT episode FROM jobs WHERE (@animeId IS NULL OR anime_id = @animeId) AND (@malId IS NULL OR mal_id = @malId) ORDER BY episode`).all({
+        animeId: where.animeId ?? null,
+        malId: where.malId ?? null,
+      }) as {episode: number}[]
+    ).map((r) => r.episode)
+  }
+
   getJob(jobId: number): JobRow | undefined {
     return this.stmt(`SELECT * FROM jobs WHERE id = ?`).get(jobId) as JobRow | undefined
   }

@@ -115,7 +115,7 @@ export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): 
   const episodes = analyzed.reduce((n, a) => n + (a.episodes_analyzed ?? 0), 0)
   const corpus = {anime: analyzed.length, episodes, total_words: global.total, unique_words: global.size}
   writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
-  const globalPlot = path.join(paths.aggregatedDir, 'global_zipf_plot.html')
+  const globalPlot = paths.globalPlot
   writeFileAtomic(globalPlot, plotPage('All anime', `${corpus.anime} anime, ${corpus.episodes} episodes`, globalFit, null, globalRows))
 
   const groupMin = Math.min(...[...groups.values()].map((g) => g.table.total), Number.MAX_SAFE_INTEGER)

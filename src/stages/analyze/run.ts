@@ -4,7 +4,7 @@ import {hostname} from 'node:os'
 
 import type {AppContext} from '../../cli/context.js'
 import {EXIT, errorMessage} from '../../errors.js'
-import {analysisCandidates, analysisInputs, blockedAnimeCount, latestAnalysis, recordAnalysis} from '../../queue/analysis.js'
+import {analysisCandidates, analysisInputs, blockedAnimeCount, completeAnime, hasAnalyses, latestAnalysis, recordAnalysis} from '../../queue/analysis.js'
 import {STAGES} from '../../queue/stages.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
 import {analysisRow, analyzeAnime, inputSignature} from './anime.js'
@@ -49,10 +49,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
     const db = ctx.db({readonly: true})
     let candidates = analysisCandidates(db, options.partial, options.malId)
     if (options.force) {
-      const done = db
-        .prepare(`SELECT DISTINCT a.mal_id FROM jobs j JOIN anime a ON a.id = j.anime_id WHERE j.stage = 'complete' AND (@m IS NULL OR a.mal_id = @m)`)
-        .all({m: options.malId ?? null}) as {mal_id: number}[]
-      const extra = done.filter((d) => !candidates.some((c) => c.mal_id === d.mal_id)).length
+      const extra = completeAnime(db, options.malId).filter((id) => !candidates.some((c) => c.mal_id === id)).length
       if (extra > 0) output.print(`dry run: --force would also re-analyze ${extra} already complete anime`)
     }
     if (options.limit !== undefined) candidates = candidates.slice(0, options.limit)
@@ -149,7 +146,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
       }
     }
     const changed = outcomes.some((o) => o.status === 'analyzed')
-    const haveAny = (db.prepare(`SELECT COUNT(*) AS n FROM analysis_results`).get() as {n: number}).n > 0
+    const haveAny = hasAnalyses(db)
     if (!stopping && haveAny && (changed || options.force || !existsSync(paths.finalReport))) {
       aggregated = await aggregate(db, paths, fitOptions)
       output.log(`aggregated ${aggregated.corpus.anime} anime: ${aggregated.groups.length} genre/studio groups`)

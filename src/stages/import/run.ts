@@ -5,7 +5,7 @@ import type {AppContext} from '../../cli/context.js'
 import {EXIT, UserError, errorMessage} from '../../errors.js'
 import {writeAnimeMetadata} from '../../formats/metadata.js'
 import {type Transcript, transcriptText} from '../../formats/transcript.js'
-import {type AnimeRecord, type AnimeRow, LOCAL_ID_BASE, addCategory, animeByMalId, animeByTitle, nextLocalMalId, parseList, upsertAnime} from '../../queue/anime.js'
+import {type AnimeRecord, type AnimeRow, LOCAL_ID_BASE, addCategory, fillEpisodesTotal, animeByMalId, animeByTitle, nextLocalMalId, parseList, upsertAnime} from '../../queue/anime.js'
 import {type NewJob, Queue} from '../../queue/jobs.js'
 import {writeTextFile} from '../../util/gzip-file.js'
 import {decodeSubtitle, hasJapanese} from './decode.js'
@@ -155,7 +155,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   const queue = ctx.queue({readonly: options.dryRun})
   const {row, record} = await resolveAnime(ctx, queue, options)
   const existing = new Set<number>(
-    row ? (queue.db.prepare(`SELECT episode FROM jobs WHERE anime_id = ?`).all(row.id) as {episode: number}[]).map((r) => r.episode) : [],
+    row ? queue.episodesOf({animeId: row.id}) : [],
   )
   const fresh = parsed.filter((p) => !existing.has(p.episode!))
   const already = parsed.filter((p) => existing.has(p.episode!))
@@ -174,7 +174,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
     for (const g of record.genres ?? []) addCategory(db, animeId, 'genre', g, null, null)
     for (const s of record.studios ?? []) addCategory(db, animeId, 'studio', s, null, null)
     const maxEpisode = Math.max(...parsed.map((p) => p.episode!), record.episodes_total ?? 0)
-    if (!record.episodes_total) db.prepare(`UPDATE anime SET episodes_total = ? WHERE id = ?`).run(maxEpisode, animeId)
+    if (!record.episodes_total) fillEpisodesTotal(db, animeId, maxEpisode)
     writeAnimeMetadata(paths.metadataFile(record.mal_id), {...record, episodes_total: record.episodes_total ?? maxEpisode})
     const compress = config.output.compress
     const jobs: NewJob[] = []

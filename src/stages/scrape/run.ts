@@ -177,7 +177,7 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<{
     if (options.dryRun) {
       stored.set(a.mal_id, -1)
       if (isNew) summary.new_anime++
-      const existing = isNew ? 0 : (db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE mal_id = ?`).get(a.mal_id) as {n: number}).n
+      const existing = isNew ? 0 : ctx.queue({readonly: true}).episodesOf({malId: a.mal_id}).length
       summary.jobs_enqueued += Math.max(0, plan.episodes - existing)
       return
     }
