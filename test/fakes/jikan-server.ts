@@ -84,6 +84,8 @@ export interface Scenario {
   truncatedOnce?: string
   /** always answer 400 for a path (with query) containing this: a permanent error */
   permanent400?: string
+  /** anime items without a title (a response missing what the pipeline needs) */
+  dropTitles?: boolean
   /** more requests than this in any 1 s is answered 429, as the real API does */
   perSecondLimit?: number
 }
@@ -118,7 +120,7 @@ export class FakeJikan {
       mal_id: a.mal_id,
       url: `https://myanimelist.net/anime/${a.mal_id}`,
       titles: [{type: 'Default', title: a.title}],
-      title: a.title,
+      title: this.scenario.dropTitles ? undefined : a.title,
       title_english: `${a.title} (EN)`,
       title_japanese: 'テスト',
       title_synonyms: [],

@@ -2,6 +2,7 @@ import {expect} from 'chai'
 import path from 'node:path'
 
 import {DataPaths} from '../../src/paths.js'
+import {JikanApi} from '../../src/stages/scrape/jikan-api.js'
 import {JikanClient, JikanError} from '../../src/stages/scrape/jikan-client.js'
 import {FakeJikan, maxInWindow} from '../fakes/jikan-server.js'
 import {tempDir} from '../helpers.js'
@@ -83,6 +84,16 @@ describe('Jikan client against the local stand-in', function () {
     expect((error as JikanError).transient).to.equal(true)
     expect((error as Error).message).to.match(/gave up after 3 attempts/)
     expect(server.requests).to.have.length(3)
+  })
+
+  it('a response without the fields the pipeline needs is a permanent error naming the URL', async () => {
+    server.scenario = {dropTitles: true}
+    const api = new JikanApi(client())
+    const error = await api.searchPage({genres: 1, page: 1}).catch((e: unknown) => e)
+    expect(error).to.be.instanceOf(JikanError)
+    expect((error as JikanError).transient).to.equal(false)
+    expect((error as Error).message).to.match(/anime \d+ has no "title"/)
+    expect((error as JikanError).url).to.match(/\/anime\?genres=1&page=1$/)
   })
 
   it('serves a repeated request from its disk cache; refresh ignores the cache', async () => {
