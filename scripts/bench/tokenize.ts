@@ -41,7 +41,7 @@ export async function benchTokenize(): Promise<BenchResult[]> {
   const work = mkdtempSync(path.join(tmpdir(), 'animezipf-bench-tok-'))
   const results: BenchResult[] = []
   try {
-    const copies = 20
+    const copies = 60
     const data = path.join(work, 'data')
     let episodes = 0
     // the corpus is small: import it several times (as different anime) for a run long enough to measure

@@ -52,8 +52,7 @@ export function countWords(tokens: readonly Token[], excludePos: ReadonlySet<str
 
 export const FREQ_HEADERS = ['word', 'count', 'pos', 'reading'] as const
 
-/** The frequency CSV: word,count,pos,reading with a header row. */
-export async function frequencyCsv(rows: readonly WordCount[]): Promise<string> {
-  const body = await writeToString(rows as WordCount[], {headers: [...FREQ_HEADERS], includeEndRowDelimiter: true})
-  return rows.length === 0 ? `${FREQ_HEADERS.join(',')}\n` : body
+/** The frequency CSV: word,count,pos,reading with a header row (rows as arrays: fast-csv formats them faster). */
+export function frequencyCsv(rows: readonly WordCount[]): Promise<string> {
+  return writeToString([[...FREQ_HEADERS], ...rows.map((r) => [r.word, r.count, r.pos, r.reading])], {includeEndRowDelimiter: true})
 }

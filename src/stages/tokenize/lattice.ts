@@ -122,6 +122,16 @@ export function installFastLattice(tokenizer: {viterbi_builder: Builder; token_i
   const b = tokenizer.viterbi_builder
   const known = b.token_info_dictionary
   const unknown = b.unknown_dictionary
+  // the character class of a character never changes: look each one up once
+  const classes = new Map<string, ReturnType<Dictionary['unknown_dictionary']['lookup']>>()
+  const classOf = (ch: string) => {
+    let c = classes.get(ch)
+    if (c === undefined) {
+      c = unknown.lookup(ch)
+      classes.set(ch, c)
+    }
+    return c
+  }
   const hits: TrieHit[] = []
   b.build = (sentenceText: string) => {
     const lattice = new ViterbiLattice()
@@ -137,7 +147,7 @@ export function installFastLattice(tokenizer: {viterbi_builder: Builder; token_i
         }
       }
       const head = sentence.charAt(pos)
-      const headClass = unknown.lookup(head)
+      const headClass = classOf(head)
       if (vocabulary.length === 0 || headClass.is_always_invoke === 1) {
         let surface = head
         let length = 1 // kuromoji counts a lone head character in characters, a group in UTF-16 units
@@ -145,7 +155,7 @@ export function installFastLattice(tokenizer: {viterbi_builder: Builder; token_i
           let grouped = false
           for (let k = pos + 1; k < sentence.length; k++) {
             const next = sentence.charAt(k)
-            if (unknown.lookup(next).class_name !== headClass.class_name) break
+            if (classOf(next).class_name !== headClass.class_name) break
             surface += next
             grouped = true
           }

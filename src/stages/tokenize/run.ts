@@ -10,7 +10,6 @@ import {STAGES} from '../../queue/stages.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {readTextFile, writeTextFile} from '../../util/gzip-file.js'
 import {cleanSegments} from './clean.js'
-import {frequencyCsv} from './frequency.js'
 import {TokenizerThreads} from './threads.js'
 
 export interface TokenizeOptions {
@@ -80,7 +79,7 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
       const tokensFile = paths.tokensFile(malId, job.episode, compress)
       writeFileAtomic(tokensFile, counted.tokensFile)
       const tokenBytes = counted.tokensFile.byteLength
-      const csvBytes = writeTextFile(paths.freqCsv(malId, job.episode), await frequencyCsv(counted.rows))
+      const csvBytes = writeTextFile(paths.freqCsv(malId, job.episode), counted.frequencyCsv)
       // a change of [output] compress leaves the other variant behind: it is stale now
       rmSync(paths.tokensFile(malId, job.episode, !compress), {force: true})
       lastEnd = Date.now()
@@ -93,7 +92,7 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
           token_count: counted.tokenCount,
           word_count: counted.wordCount,
         },
-        message: `${counted.tokenCount} tokens, ${counted.wordCount} words, ${counted.rows.length} distinct`,
+        message: `${counted.tokenCount} tokens, ${counted.wordCount} words, ${counted.distinct} distinct`,
       }
     },
     extra: () => ({

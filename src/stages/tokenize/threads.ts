@@ -2,20 +2,20 @@ import {existsSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
-import type {WordCount} from './frequency.js'
 import type {Token} from './token.js'
 
 export type ThreadRequest =
   | {kind: 'tokens'; id: number; lines: string[]}
   | {kind: 'episode'; id: number; lines: string[]; excludePos: string[]; compress: boolean; header: Record<string, unknown>}
 
-/** One episode done in a thread: its counts and the bytes of its tokens file (gzip or plain JSON). */
+/** One episode done in a thread: its counts, the bytes of its tokens file (gzip or plain JSON) and its frequency CSV. */
 export interface EpisodeReply {
   id: number
-  rows: WordCount[]
+  distinct: number
   tokenCount: number
   wordCount: number
   tokensFile: Uint8Array
+  frequencyCsv: string
 }
 
 interface Pending {
