@@ -184,7 +184,7 @@ Vocabulary is compared at equal size (expected distinct words in a random sample
 <tr><td>all words</td>${Object.values(cov.all.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.all.hapax_share)}</td></tr>
 <tr><td>without particles</td>${Object.values(cov.without_particles.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.without_particles.hapax_share)}</td></tr></table>
 <h2>Top words</h2><table><tr><th>rank</th><th>word</th><th>POS</th><th>count</th><th>share</th></tr>${globalFit.top_words
-      .map((w) => `<tr><td>${w.rank}</td><td>${escapeHtml(w.word)}</td><td>${escapeHtml(w.pos)}</td><td>${w.count}</td><td>${fmt(w.frequency * 100, 2)}%</td></tr>`)
+      .map((w) => `<tr><td>${w.rank}</td><td class="t">${escapeHtml(w.word)}</td><td class="t">${escapeHtml(w.pos)}</td><td>${w.count}</td><td>${fmt(w.frequency * 100, 2)}%</td></tr>`)
       .join('')}</table>
 <h2>Outliers</h2><p>An exponent outside ${OUTLIER_LOW}–${OUTLIER_HIGH} usually means a tokenizer or transcription problem.</p>
 ${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class="warn"><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(o.mal_id)))}">${escapeHtml(o.title)}</a>: s = ${fmt(o.s)}</li>`).join('')}</ul>`}

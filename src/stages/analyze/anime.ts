@@ -94,7 +94,7 @@ export function plotPage(title: string, subtitle: string, fit: FitReport, heaps:
   )
   const top = fit.top_words
     .slice(0, 20)
-    .map((w) => `<tr><td>${w.rank}</td><td>${escapeHtml(w.word)}</td><td>${escapeHtml(w.pos)}</td><td>${w.count}</td></tr>`)
+    .map((w) => `<tr><td>${w.rank}</td><td class="t">${escapeHtml(w.word)}</td><td class="t">${escapeHtml(w.pos)}</td><td>${w.count}</td></tr>`)
     .join('')
   return page(
     `${title}: Zipf plot`,

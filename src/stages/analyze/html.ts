@@ -22,7 +22,7 @@ export function page(title: string, body: string): string {
 <title>${escapeHtml(title)}</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI","Hiragino Sans","Noto Sans CJK JP",sans-serif;margin:2em;color:#222;max-width:1100px}
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}td:first-child,th:first-child,td.t{text-align:left}
 .fig{display:flex;gap:2em;flex-wrap:wrap;align-items:flex-start}.muted{color:#777}.warn{color:#b00}
 svg text{font-size:11px;fill:#333}svg .pt{fill:#1f77b4;fill-opacity:.55}svg .pt:hover{fill:#d62728;fill-opacity:1}
 </style>
