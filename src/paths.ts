@@ -165,10 +165,6 @@ export class DataPaths {
     return path.join(this.malCacheDir, `${key}.json`)
   }
 
-  get modelsDir(): string {
-    return path.join(this.root, 'models')
-  }
-
   /** Paths relative to root are what the database stores. */
   relative(file: string): string {
     return path.relative(this.root, file)

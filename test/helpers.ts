@@ -56,10 +56,6 @@ export class FakeClock implements Clock {
   }
 }
 
-export function snapshot(file: string): Buffer {
-  return readFileSync(file)
-}
-
 /** A database with `shows` anime of `episodes` jobs each in the given stage. */
 export function seedDatabase(file: string, shows: number, episodes: number, stage: NewJob['stage'] = 'queued', clock?: Clock): DB {
   const db = openDatabase(file)

@@ -58,7 +58,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } else if (err.oclif?.exit === 2 || err.name === 'CLIError' || /Parse|Flag|Arg/.test(err.constructor.name)) {
       // oclif's own usage errors (unknown flag, bad value): first line only
       message = err.message.split('\n')[0]!.trim()
-      hint = `see \`animezipf ${this.id ?? ''} --help\``.replace('  ', ' ')
+      hint = `see \`animezipf ${this.id ? `${this.id} ` : ''}--help\``
       code = EXIT.USAGE
     } else {
       message = `internal error: ${err.message.split('\n')[0]}`

@@ -19,7 +19,10 @@ export interface GlobalFlags {
 /** What every command's service receives: settings, file locations, output, and the queue on demand. */
 export class AppContext {
   private database: DB | undefined
-  private shared = false
+  private queueHandle: Queue | undefined
+  private registryHandle: WorkerRegistry | undefined
+  /** Set for a context that only speaks through another output: the parent owns the database. */
+  private parent: AppContext | undefined
 
   constructor(
     readonly config: Config,
@@ -31,16 +34,22 @@ export class AppContext {
 
   /** The queue database, opened once (read-only for --dry-run: nothing is written, no file is created). */
   db(options: {readonly?: boolean} = {}): DB {
+    if (this.parent) return this.parent.db(options)
     this.database ??= openDatabase(this.paths.jobsDb, {readonly: options.readonly ?? false})
     return this.database
   }
 
+  /** The queue on that database, made once so its prepared statements are reused. */
   queue(options: {readonly?: boolean} = {}): Queue {
-    return new Queue(this.db(options), this.clock)
+    if (this.parent) return this.parent.queue(options)
+    this.queueHandle ??= new Queue(this.db(options), this.clock)
+    return this.queueHandle
   }
 
   registry(): WorkerRegistry {
-    return new WorkerRegistry(this.db(), this.clock)
+    if (this.parent) return this.parent.registry()
+    this.registryHandle ??= new WorkerRegistry(this.db(), this.clock)
+    return this.registryHandle
   }
 
   get leaseMs(): number {
@@ -54,15 +63,16 @@ export class AppContext {
   /** The same run (settings, paths, open database) speaking through another output. */
   withOutput(output: Output): AppContext {
     const ctx = new AppContext(this.config, this.configFile, this.paths, output, this.clock)
-    ctx.database = this.database
-    ctx.shared = true
+    ctx.parent = this
     return ctx
   }
 
   close(): void {
-    if (this.shared) return
+    if (this.parent) return
     if (this.database?.open) this.database.close()
     this.database = undefined
+    this.queueHandle = undefined
+    this.registryHandle = undefined
   }
 }
 

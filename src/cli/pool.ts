@@ -1,12 +1,11 @@
-import {randomUUID} from 'node:crypto'
-import {hostname} from 'node:os'
 import {Listr} from 'listr2'
 
 import {PermanentJobError, errorMessage} from '../errors.js'
 import type {Backoff, JobFields, JobRow, Queue} from '../queue/jobs.js'
 import type {StageDef} from '../queue/stages.js'
-import type {WorkerRegistry} from '../queue/workers.js'
+import {type WorkerRegistry, newRunId} from '../queue/workers.js'
 import type {Output} from './output.js'
+import {Shutdown} from './shutdown.js'
 
 export interface JobContext {
   job: JobRow
@@ -65,52 +64,6 @@ export function jobLabel(job: Pick<JobRow, 'id' | 'anime_title' | 'episode'>): s
   return `job ${job.id} (${job.anime_title} ep ${job.episode})`
 }
 
-class Shutdown {
-  stopping = false
-  readonly aborts = new Set<AbortController>()
-  private graceTimer: NodeJS.Timeout | undefined
-  private signals = 0
-  private readonly listener = (sig: NodeJS.Signals) => this.onSignal(sig)
-
-  constructor(
-    private readonly output: Output,
-    private readonly graceMs: number,
-    private readonly install: boolean,
-  ) {
-    if (install) {
-      process.on('SIGINT', this.listener)
-      process.on('SIGTERM', this.listener)
-    }
-  }
-
-  private onSignal(sig: NodeJS.Signals): void {
-    this.signals++
-    if (this.signals > 1) {
-      this.output.log(`${sig} again: exiting now; unfinished leases expire and the next run recovers them`)
-      process.exit(130)
-    }
-    this.requestStop(`${sig} received: no new jobs; running jobs get ${Math.round(this.graceMs / 1000)}s to finish (press Ctrl-C again to exit now)`)
-  }
-
-  requestStop(reason: string): void {
-    if (this.stopping) return
-    this.stopping = true
-    this.output.log(reason)
-    this.graceTimer = setTimeout(() => {
-      for (const a of this.aborts) a.abort(new Error('shutdown grace period over'))
-    }, this.graceMs)
-    this.graceTimer.unref()
-  }
-
-  dispose(): void {
-    if (this.graceTimer) clearTimeout(this.graceTimer)
-    if (this.install) {
-      process.off('SIGINT', this.listener)
-      process.off('SIGTERM', this.listener)
-    }
-  }
-}
-
 /**
  * The bounded worker pool every stage runs on: N listr2 tasks, each looping
  * claim -> run -> finish, with heartbeats, fenced results and a graceful shutdown.
@@ -118,7 +71,7 @@ class Shutdown {
 export async function runPool(options: PoolOptions): Promise<PoolSummary> {
   const {queue, stage, output} = options
   const started = Date.now()
-  const runId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  const runId = newRunId()
   const summary: PoolSummary = {
     stage: stage.name,
     workers: options.workers,
@@ -132,7 +85,11 @@ export async function runPool(options: PoolOptions): Promise<PoolSummary> {
     elapsedMs: 0,
     failures: [],
   }
-  const shutdown = new Shutdown(output, options.graceMs, options.handleSignals ?? true)
+  const shutdown = new Shutdown(output, {
+    graceMs: options.graceMs,
+    install: options.handleSignals ?? true,
+    what: `running jobs get ${Math.round(options.graceMs / 1000)}s to finish`,
+  })
   const heartbeatMs = Math.max(50, Math.floor(options.leaseMs / 3))
 
   const recovered = queue.recoverExpired()

@@ -27,7 +27,8 @@ export interface StageRunResult {
 
 /** Run one stage through the pool with the exit codes, dry-run and summary every stage shares. */
 export async function runStage(ctx: AppContext, options: StageRunOptions): Promise<StageRunResult> {
-  const {stage, output} = {stage: options.stage, output: ctx.output}
+  const {stage} = options
+  const {output} = ctx
   if (options.dryRun) {
     const queue = ctx.queue({readonly: true})
     const jobs = queue.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId)

@@ -23,7 +23,6 @@ export const DEFAULTS = {
   processing: {
     max_concurrent_transcriptions: 1,
     max_concurrent_tokenizations: 0,
-    max_concurrent_analyses: 1,
   },
   output: {
     compress: true,
@@ -95,5 +94,4 @@ export const POSITIVE_KEYS = new Set<string>([
   'disk_management.check_interval_seconds',
   'disk_management.max_concurrent_downloads',
   'processing.max_concurrent_transcriptions',
-  'processing.max_concurrent_analyses',
 ])

@@ -105,7 +105,7 @@ function applyEnv(target: Section, defaults: Section, env: NodeJS.ProcessEnv, pr
       applyEnv(target[name] as Section, def, env, key)
       continue
     }
-    const envName = ENV_PREFIX + key.replaceAll('.', '_').toUpperCase()
+    const envName = envNameFor(key)
     const raw = env[envName]
     if (raw !== undefined) target[name] = parseEnvValue(def, raw, key, envName)
   }
@@ -124,7 +124,7 @@ function getByKey(target: Section, key: string): unknown {
   return node
 }
 
-/** Environment variable names for each key, for the README and error hints. */
+/** The environment variable of a key: ANIMEZIPF_ + the dotted key in upper case, dots as '_'. */
 export function envNameFor(key: string): string {
   return ENV_PREFIX + key.replaceAll('.', '_').toUpperCase()
 }

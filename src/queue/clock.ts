@@ -12,10 +12,3 @@ export const systemClock: Clock = {now: () => Date.now()}
 export function sqlTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 }
-
-export function parseSqlTime(value: string | null | undefined): number | undefined {
-  if (!value) return undefined
-  const iso = value.includes('T') ? value : value.replace(' ', 'T')
-  const ms = Date.parse(iso.endsWith('Z') ? iso : `${iso}Z`)
-  return Number.isNaN(ms) ? undefined : ms
-}

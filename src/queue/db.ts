@@ -107,7 +107,3 @@ export function openDatabase(file: string, options: OpenOptions = {}): DB {
   }
   return db
 }
-
-export function schemaVersion(db: DB): number {
-  return userVersion(db)
-}

@@ -2,7 +2,7 @@ import type {Statement} from 'better-sqlite3'
 
 import {Clock, sqlTime, systemClock} from './clock.js'
 import type {DB} from './db.js'
-import {JobStage, RUNNING_STAGES, StageDef, inputOf} from './stages.js'
+import {JobStage, StageDef, inputOf} from './stages.js'
 
 export interface JobRow {
   id: number
@@ -389,11 +389,5 @@ export class Queue {
     this.stmt(
       `INSERT INTO job_events (job_id, at, stage, event, level, message, worker) VALUES (@jobId, @at, @stage, @event, @level, @message, @worker)`,
     ).run({jobId, at: this.now(), stage, event, level, message, worker})
-  }
-
-  /** Jobs leased right now in a running stage (for recovery checks and status). */
-  leasedCount(): number {
-    const placeholders = RUNNING_STAGES.map(() => '?').join(', ')
-    return (this.stmt(`SELECT COUNT(*) AS n FROM jobs WHERE stage IN (${placeholders}) AND lease_owner IS NOT NULL`).get(...RUNNING_STAGES) as {n: number}).n
   }
 }

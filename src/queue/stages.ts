@@ -38,7 +38,3 @@ export const RUNNING_STAGES: readonly JobStage[] = Object.values(STAGES).map((s)
 export function inputOf(running: string): JobStage | undefined {
   return Object.values(STAGES).find((s) => s.running === running)?.input
 }
-
-export function isJobStage(value: string): value is JobStage {
-  return (JOB_STAGES as readonly string[]).includes(value)
-}

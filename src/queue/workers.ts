@@ -1,9 +1,15 @@
+import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
 import type {Statement} from 'better-sqlite3'
 
 import {Clock, sqlTime, systemClock} from './clock.js'
 import type {DB} from './db.js'
 import type {WorkerType} from './stages.js'
+
+/** A lease owner prefix unique to this run of this process: host:pid:random. */
+export function newRunId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+}
 
 export type WorkerStatus = 'idle' | 'busy' | 'error' | 'stopped'
 

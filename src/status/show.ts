@@ -32,24 +32,19 @@ export async function showStatus(ctx: AppContext, options: StatusOptions): Promi
     output.print(renderStatus(report, output.color))
     return EXIT.OK
   }
-  let stop = false
-  const onSignal = () => {
-    stop = true
-  }
+  const stop = new AbortController()
+  const onSignal = () => stop.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
-    while (!stop) {
+    while (!stop.signal.aborted) {
       const report = collect()
       if (output.json) output.result(report)
       else {
         if (output.interactive) process.stdout.write('\u001B[2J\u001B[H')
         output.print(renderStatus(report, output.color))
       }
-      const ac = new AbortController()
-      const tick = setInterval(() => stop && ac.abort(), 100)
-      await sleep(options.watchSeconds * 1000, undefined, {signal: ac.signal}).catch(() => {})
-      clearInterval(tick)
+      await sleep(options.watchSeconds * 1000, undefined, {signal: stop.signal}).catch(() => {})
     }
   } finally {
     process.off('SIGINT', onSignal)

@@ -28,7 +28,3 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
     throw error
   }
 }
-
-export function isTempName(name: string): boolean {
-  return name.startsWith('.') && name.endsWith('.tmp')
-}

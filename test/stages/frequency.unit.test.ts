@@ -49,14 +49,14 @@ describe('word frequencies', () => {
 
 describe('aggregated frequency CSV', () => {
   it('quotes exactly as the fast-csv episode files do', async () => {
-    const {FrequencyTable} = await import('../../src/stages/analyze/freq-table.js')
+    const {CountVector, Vocabulary} = await import('../../src/stages/analyze/freq-table.js')
     const rows = [
       {word: 'の', count: 245, pos: '助詞', reading: 'ノ'},
       {word: 'a,b', count: 3, pos: '名詞', reading: '*'},
       {word: '"q"', count: 1, pos: '名詞', reading: '*'},
     ]
-    const t = new FrequencyTable()
-    for (const r of rows) t.add(r.word, r.pos, r.reading, r.count)
+    const t = new CountVector(new Vocabulary())
+    for (const r of rows) t.add(t.vocabulary.id(r.word, r.pos, r.reading), r.count)
     expect(t.csv()).to.equal(await frequencyCsv(rows))
   })
 })

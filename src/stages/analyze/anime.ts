@@ -5,7 +5,7 @@ import type {DataPaths} from '../../paths.js'
 import type {AnalysisRow, EpisodeInput} from '../../queue/analysis.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {type FitOptions, type FitReport, fitFrequencies} from './fit.js'
-import {FrequencyTable} from './freq-table.js'
+import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {type PlotLine, rankFrequencySvg} from './plot.js'
 import {type HeapsFit, fitHeaps} from './rank-fits.js'
@@ -38,7 +38,7 @@ export function inputSignature(paths: DataPaths, malId: number, episodes: readon
 
 /** Stream the episodes' frequency CSVs in episode order; vocabulary growth is recorded as it goes. */
 export async function readEpisodes(paths: DataPaths, malId: number, episodes: readonly EpisodeInput[]) {
-  const table = new FrequencyTable()
+  const table = new CountVector(new Vocabulary())
   const perEpisode: {episode: number; tokens: number; words: number; types: number}[] = []
   const growth: {tokens: number; types: number}[] = []
   for (const e of episodes) {

@@ -32,52 +32,6 @@ export function splitCsvLine(line: string): string[] {
   return out
 }
 
-/** Word counts keyed by word and part of speech; memory grows with distinct words only. */
-export class FrequencyTable {
-  private readonly map = new Map<string, WordCount>()
-  total = 0
-
-  add(word: string, pos: string, reading: string, count: number): void {
-    const key = `${word}\u0000${pos}`
-    const e = this.map.get(key)
-    if (e) e.count += count
-    else this.map.set(key, {word, count, pos, reading})
-    this.total += count
-  }
-
-  addTable(other: FrequencyTable): void {
-    for (const r of other.map.values()) this.add(r.word, r.pos, r.reading, r.count)
-  }
-
-  get size(): number {
-    return this.map.size
-  }
-
-  has(word: string, pos: string): boolean {
-    return this.map.has(`${word}\u0000${pos}`)
-  }
-
-  /** Rows, most frequent first. */
-  rows(): WordCount[] {
-    return [...this.map.values()].sort(compareCounts)
-  }
-
-  /** The counts alone, unsorted (rarefaction and fits that need no order). */
-  counts(): number[] {
-    return [...this.map.values()].map((r) => r.count)
-  }
-
-  /** The word,count,pos,reading CSV, most frequent first (written directly: aggregates hold 100,000s of rows). */
-  csv(): string {
-    return rowsCsv(this.rows())
-  }
-
-  /** Stream a word,count,pos,reading CSV into the table; returns the file's own total and distinct count. */
-  readCsv(file: string): Promise<{tokens: number; types: number}> {
-    return readFreqCsv(file, (word, pos, reading, count) => this.add(word, pos, reading, count))
-  }
-}
-
 /** Stream the rows of a word,count,pos,reading CSV; returns the file's total and its number of rows. */
 export async function readFreqCsv(file: string, onRow: (word: string, pos: string, reading: string, count: number) => void): Promise<{tokens: number; types: number}> {
   const lines = createInterface({input: createReadStream(file, {encoding: 'utf8'}), crlfDelay: Infinity})
@@ -164,6 +118,11 @@ export class CountVector {
 
   csv(rows = this.rows()): string {
     return rowsCsv(rows)
+  }
+
+  /** Add a word,count,pos,reading CSV; returns the file's own total and number of rows. */
+  readCsv(file: string): Promise<{tokens: number; types: number}> {
+    return readFreqCsv(file, (word, pos, reading, count) => this.add(this.vocabulary.id(word, pos, reading), count))
   }
 }
 

@@ -1,11 +1,11 @@
-import {randomUUID} from 'node:crypto'
 import {existsSync} from 'node:fs'
-import {hostname} from 'node:os'
 
 import type {AppContext} from '../../cli/context.js'
+import {Shutdown} from '../../cli/shutdown.js'
 import {EXIT, errorMessage} from '../../errors.js'
 import {analysisCandidates, analysisInputs, blockedAnimeCount, completeAnime, hasAnalyses, latestAnalysis, recordAnalysis} from '../../queue/analysis.js'
 import {STAGES} from '../../queue/stages.js'
+import {newRunId} from '../../queue/workers.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
 import {analysisRow, analyzeAnime, inputSignature} from './anime.js'
 import type {FitOptions} from './fit.js'
@@ -70,26 +70,20 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
   let candidates = analysisCandidates(db, options.partial, options.malId)
   if (options.limit !== undefined) candidates = candidates.slice(0, options.limit)
 
-  const owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}:analyze`
+  const owner = `${newRunId()}:analyze`
   const registry = ctx.registry()
   // a run with nothing to analyze leaves no trace in the workers table
   const workerId = candidates.length > 0 ? registry.register('analyzer', owner) : undefined
   const beatWorker = (status: 'busy' | 'idle' | 'stopped', jobId: number | null) => {
     if (workerId !== undefined) registry.beat(workerId, status, jobId)
   }
-  let stopping = false
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) process.exit(EXIT.INTERRUPTED)
-    stopping = true
-    output.log(`${sig} received: finishing the current anime, then stopping (Ctrl-C again to exit now)`)
-  }
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
+  // an anime's analysis is not interruptible: the one running finishes, no other starts
+  const shutdown = new Shutdown(output, {graceMs: ctx.config.queue.shutdown_grace_seconds * 1000, install: true, what: 'the anime being analyzed finishes'})
   const outcomes: AnimeOutcome[] = []
   let aggregated: AggregateResult | undefined
   try {
     for (const c of candidates) {
-      if (stopping) break
+      if (shutdown.stopping) break
       const jobs = queue.claim({stage, owner, count: 1_000_000, leaseMs: ctx.leaseMs, malId: c.mal_id})
       if (jobs.length === 0) continue
       beatWorker('busy', jobs[0]!.id)
@@ -147,14 +141,13 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
     }
     const changed = outcomes.some((o) => o.status === 'analyzed')
     const haveAny = hasAnalyses(db)
-    if (!stopping && haveAny && (changed || options.force || !existsSync(paths.finalReport))) {
+    if (!shutdown.stopping && haveAny && (changed || options.force || !existsSync(paths.finalReport))) {
       aggregated = await aggregate(db, paths, fitOptions)
       output.log(`aggregated ${aggregated.corpus.anime} anime: ${aggregated.groups.length} genre/studio groups`)
     }
   } finally {
     beatWorker('stopped', null)
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    shutdown.dispose()
   }
 
   const failed = outcomes.filter((o) => o.status === 'failed')
@@ -163,7 +156,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
     analyzed: outcomes.filter((o) => o.status === 'analyzed').length,
     unchanged: outcomes.filter((o) => o.status === 'unchanged').length,
     failed: failed.length,
-    interrupted: stopping,
+    interrupted: shutdown.stopping,
     global: aggregated
       ? {
           corpus: aggregated.corpus,
@@ -196,6 +189,6 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
     if (g) output.print(`global fit: s = ${g.s.toFixed(3)} (α = ${g.alpha.toFixed(4)} ± ${g.alpha_se.toFixed(4)}, xmin ${g.xmin}, KS D ${g.ks_d.toFixed(4)})`)
     output.print(`report:     ${aggregated.files.report}\ncomparison: ${aggregated.files.comparison}\nfrequencies: ${aggregated.files.all_anime_freq}`)
   }
-  const code = stopping ? EXIT.INTERRUPTED : failed.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
+  const code = shutdown.stopping ? EXIT.INTERRUPTED : failed.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
   return {code, result}
 }

@@ -107,7 +107,7 @@ async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOption
   if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
   return {
     row: undefined,
-    record: {mal_id: options.dryRun ? LOCAL_ID_BASE + 1 : nextLocalMalId(db), title: options.title, title_japanese: options.titleJapanese ?? null, ...extra, year: options.year ?? null},
+    record: {mal_id: nextLocalMalId(db), title: options.title, title_japanese: options.titleJapanese ?? null, ...extra, year: options.year ?? null},
   }
 }
 

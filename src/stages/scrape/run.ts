@@ -155,6 +155,7 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<{
   const wanted = options.categories.map(parseCategoryFlag)
   const api = createJikan(ctx, options)
   const db = ctx.db({readonly: options.dryRun})
+  const queue = ctx.queue({readonly: options.dryRun})
   const n = options.limit ?? config.scrape.top_n
   const summary: ScrapeSummary = {dry_run: options.dryRun, categories_read: 0, anime_found: 0, unique_anime: 0, new_anime: 0, jobs_enqueued: 0, requests: 0, from_cache: 0, retries: 0, categories: []}
   const stored = new Map<number, number>() // mal_id -> anime row id (this run)
@@ -177,7 +178,7 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<{
     if (options.dryRun) {
       stored.set(a.mal_id, -1)
       if (isNew) summary.new_anime++
-      const existing = isNew ? 0 : ctx.queue({readonly: true}).episodesOf({malId: a.mal_id}).length
+      const existing = isNew ? 0 : queue.episodesOf({malId: a.mal_id}).length
       summary.jobs_enqueued += Math.max(0, plan.episodes - existing)
       return
     }
@@ -190,7 +191,7 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<{
       for (let e = 1; e <= plan.episodes; e++) {
         jobs.push({animeId: id, malId: a.mal_id, animeTitle: a.title, animeTitleEnglish: a.title_english, episode: e, year: a.year, priority: plan.recaps.has(e) ? -1 : 0})
       }
-      summary.jobs_enqueued += ctx.queue().enqueue(jobs, config.queue.max_retries)
+      summary.jobs_enqueued += queue.enqueue(jobs, config.queue.max_retries)
       return id
     }).immediate()
     stored.set(a.mal_id, animeId)
@@ -202,7 +203,6 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<{
     if (options.malId !== undefined) {
       const a = await api.anime(options.malId)
       await store(a, undefined, null)
-      summary.categories_read = 0
     } else {
       const categories = await categoriesToRead(api, ctx, wanted)
       output.log(`scrape: ${categories.length} categories, top ${n} of each (${config.scrape.order_by}, ${config.scrape.types.join('/')})`)

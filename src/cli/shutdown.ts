@@ -1,0 +1,56 @@
+import {EXIT} from '../errors.js'
+import type {Output} from './output.js'
+
+export interface ShutdownOptions {
+  /** How long running work may go on after the first signal before it is aborted. */
+  graceMs: number
+  /** Install SIGINT/SIGTERM handlers (off for in-process tests). */
+  install: boolean
+  /** What happens to running work, for the log line: "running jobs get 30s to finish". */
+  what: string
+}
+
+/**
+ * Ctrl-C and SIGTERM for every long-running command: the first signal stops new work and, after
+ * the grace period, aborts what still runs; a second one exits at once (leases then expire and
+ * the next run recovers them).
+ */
+export class Shutdown {
+  stopping = false
+  readonly aborts = new Set<AbortController>()
+  private graceTimer: NodeJS.Timeout | undefined
+  private signals = 0
+  private readonly listener = (sig: NodeJS.Signals) => this.onSignal(sig)
+
+  constructor(
+    private readonly output: Output,
+    private readonly options: ShutdownOptions,
+  ) {
+    if (options.install) {
+      process.on('SIGINT', this.listener)
+      process.on('SIGTERM', this.listener)
+    }
+  }
+
+  private onSignal(sig: NodeJS.Signals): void {
+    this.signals++
+    if (this.signals > 1) {
+      this.output.log(`${sig} again: exiting now; unfinished leases expire and the next run recovers them`)
+      process.exit(EXIT.INTERRUPTED)
+    }
+    this.stopping = true
+    this.output.log(`${sig} received: no new work; ${this.options.what} (press Ctrl-C again to exit now)`)
+    this.graceTimer = setTimeout(() => {
+      for (const a of this.aborts) a.abort(new Error('shutdown grace period over'))
+    }, this.options.graceMs)
+    this.graceTimer.unref()
+  }
+
+  dispose(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer)
+    if (this.options.install) {
+      process.off('SIGINT', this.listener)
+      process.off('SIGTERM', this.listener)
+    }
+  }
+}
