@@ -52,7 +52,17 @@ export class DataPaths {
   }
 
   // permanent
+  get metadataRoot(): string {
+    return path.join(this.root, 'metadata')
+  }
+
+  /** Anime metadata: permanent, so under root_dir (shared by every host), not beside the temporary videos. */
   metadataFile(malId: number): string {
+    return path.join(this.metadataRoot, `${malId}.json`)
+  }
+
+  /** Where metadata.json lived before it moved under root_dir (moved on the next read-write run). */
+  legacyMetadataFile(malId: number): string {
     return path.join(this.videosRoot, String(malId), 'metadata.json')
   }
 

@@ -5,9 +5,12 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {Clock} from '../src/queue/clock.js'
-import {openDatabase, type DB} from '../src/queue/db.js'
-import {Queue, type NewJob} from '../src/queue/jobs.js'
-import {upsertAnime} from '../src/queue/anime.js'
+import {type Queue, openQueue, queueLocation} from '../src/queue/index.js'
+import type {NewJob} from '../src/queue/rows.js'
+import {openDatabase, type DB} from '../src/queue/sqlite/open.js'
+import {freshPgDatabase} from './pg.js'
+
+export {openDatabase, type DB}
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export const BIN = path.join(ROOT, 'bin', 'run.js')
@@ -56,17 +59,35 @@ export class FakeClock implements Clock {
   }
 }
 
-/** A database with `shows` anime of `episodes` jobs each in the given stage. */
-export function seedDatabase(file: string, shows: number, episodes: number, stage: NewJob['stage'] = 'queued', clock?: Clock): DB {
-  const db = openDatabase(file)
-  const queue = new Queue(db, clock)
+/** `shows` anime of `episodes` jobs each in the given stage. */
+export async function seedQueue(queue: Queue, shows: number, episodes: number, stage: NewJob['stage'] = 'queued'): Promise<void> {
   for (let s = 1; s <= shows; s++) {
-    const animeId = upsertAnime(db, {mal_id: 1000 + s, title: `Show ${s}`, episodes_total: episodes})
+    const animeId = await queue.anime.upsert({mal_id: 1000 + s, title: `Show ${s}`, episodes_total: episodes})
     const jobs: NewJob[] = []
     for (let e = 1; e <= episodes; e++) jobs.push({animeId, malId: 1000 + s, animeTitle: `Show ${s}`, episode: e, stage})
-    queue.enqueue(jobs, 3)
+    await queue.jobs.enqueue(jobs, 3)
   }
-  return db
+}
+
+/** Open a queue at a file or a postgres:// URL. */
+export async function openAt(target: string, clock?: Clock, host?: string): Promise<Queue> {
+  const location = queueLocation(target.startsWith('postgres') ? target : `sqlite:${target}`, target)
+  return openQueue({location, clock, host})
+}
+
+/** An SQLite file (or PostgreSQL database) with `shows` anime of `episodes` jobs each in the given stage. */
+export async function seedDatabase(target: string, shows: number, episodes: number, stage: NewJob['stage'] = 'queued', clock?: Clock): Promise<void> {
+  const queue = await openAt(target, clock)
+  try {
+    await seedQueue(queue, shows, episodes, stage)
+  } finally {
+    await queue.close()
+  }
+}
+
+/** A fresh, empty queue on a backend: an SQLite file in a temp folder, or a new PostgreSQL database. */
+export async function freshQueueTarget(backend: 'sqlite' | 'postgres'): Promise<string> {
+  return backend === 'postgres' ? freshPgDatabase() : path.join(tempDir(), 'jobs.db')
 }
 
 /** SRT files for a made-up show: lines of the test dialogue in a seeded order (written for the tests). */

@@ -2,6 +2,7 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {EXIT, UserError} from '../errors.js'
 import {type AppContext, createContext} from './context.js'
+import type {ServiceResult} from './result.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
@@ -45,6 +46,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.exitCode = code
   }
 
+  /** Print a service's result (one JSON object under --json, its summary lines otherwise) and set the exit code. */
+  protected finish(r: ServiceResult<object>): void {
+    const output = this.context().output
+    output.result(r.result)
+    for (const line of r.text) output.print(line)
+    this.done(r.code)
+  }
+
   protected override async catch(err: Error & {oclif?: {exit?: number}; code?: string}): Promise<unknown> {
     const verbose = this.argv.includes('--verbose') || process.argv.includes('--verbose')
     if (err.code === 'EEXIT') throw err
@@ -72,7 +81,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
-    this.appContext?.close()
+    await this.appContext?.close()
     return super.finally(err)
   }
 }

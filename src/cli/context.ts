@@ -4,9 +4,9 @@ import {loadConfig} from '../config/load.js'
 import type {Config} from '../config/defaults.js'
 import {DataPaths} from '../paths.js'
 import {type Clock, systemClock} from '../queue/clock.js'
-import {type DB, openDatabase} from '../queue/db.js'
-import {type Backoff, Queue} from '../queue/jobs.js'
-import {WorkerRegistry} from '../queue/workers.js'
+import {type Queue, type QueueLocation, openQueue, queueLocation} from '../queue/index.js'
+import type {Backoff} from '../util/backoff.js'
+import {moveLegacyMetadata} from '../formats/metadata.js'
 import {Output} from './output.js'
 
 export interface GlobalFlags {
@@ -18,11 +18,8 @@ export interface GlobalFlags {
 
 /** What every command's service receives: settings, file locations, output, and the queue on demand. */
 export class AppContext {
-  private database: DB | undefined
-  private queueHandle: Queue | undefined
-  private registryHandle: WorkerRegistry | undefined
-  /** Set for a context that only speaks through another output: the parent owns the database. */
-  private parent: AppContext | undefined
+  private opened: Promise<Queue> | undefined
+  private openedReadonly = false
 
   constructor(
     readonly config: Config,
@@ -32,24 +29,33 @@ export class AppContext {
     readonly clock: Clock = systemClock,
   ) {}
 
-  /** The queue database, opened once (read-only for --dry-run: nothing is written, no file is created). */
-  db(options: {readonly?: boolean} = {}): DB {
-    if (this.parent) return this.parent.db(options)
-    this.database ??= openDatabase(this.paths.jobsDb, {readonly: options.readonly ?? false})
-    return this.database
+  /** Where the queue lives ([queue] url; default jobs.db under root_dir). */
+  get queueLocation(): QueueLocation {
+    return queueLocation(this.config.queue.url, this.paths.jobsDb)
   }
 
-  /** The queue on that database, made once so its prepared statements are reused. */
-  queue(options: {readonly?: boolean} = {}): Queue {
-    if (this.parent) return this.parent.queue(options)
-    this.queueHandle ??= new Queue(this.db(options), this.clock)
-    return this.queueHandle
+  /** This machine's name in the queue. */
+  get host(): string {
+    return this.config.queue.host_id
   }
 
-  registry(): WorkerRegistry {
-    if (this.parent) return this.parent.registry()
-    this.registryHandle ??= new WorkerRegistry(this.db(), this.clock)
-    return this.registryHandle
+  /**
+   * The queue, opened once per run. Read-only (--dry-run, status): nothing is written and no file
+   * is created. A read-write open also moves files of an older data layout into place.
+   */
+  queue(options: {readonly?: boolean} = {}): Promise<Queue> {
+    const readonly = options.readonly ?? false
+    if (this.opened && this.openedReadonly && !readonly) throw new Error('the queue was opened read-only in this run')
+    if (!this.opened) {
+      this.openedReadonly = readonly
+      this.opened = openQueue({location: this.queueLocation, readonly, clock: this.clock, host: this.host}).then((q) => {
+        if (!readonly) moveLegacyMetadata(this.paths)
+        return q
+      })
+      // a failed open is reported by whoever awaits it; the next call tries again
+      this.opened.catch(() => (this.opened = undefined))
+    }
+    return this.opened
   }
 
   get leaseMs(): number {
@@ -60,19 +66,10 @@ export class AppContext {
     return {baseMs: this.config.queue.backoff_base_seconds * 1000, maxMs: this.config.queue.backoff_max_seconds * 1000}
   }
 
-  /** The same run (settings, paths, open database) speaking through another output. */
-  withOutput(output: Output): AppContext {
-    const ctx = new AppContext(this.config, this.configFile, this.paths, output, this.clock)
-    ctx.parent = this
-    return ctx
-  }
-
-  close(): void {
-    if (this.parent) return
-    if (this.database?.open) this.database.close()
-    this.database = undefined
-    this.queueHandle = undefined
-    this.registryHandle = undefined
+  async close(): Promise<void> {
+    const q = this.opened
+    this.opened = undefined
+    if (q) await (await q.catch(() => undefined))?.close()
   }
 }
 

@@ -34,14 +34,6 @@ export class Output {
     this.interactive = tty && !options.json && !noColor && process.env.CI === undefined
   }
 
-  /**
-   * The output for a service run inside another command (demo): its results are not printed, and
-   * its text goes to stderr when the outer command prints JSON, so stdout stays one object.
-   */
-  nested(): Output {
-    return new Output({json: false, verbose: this.verbose, stdout: this.json ? this.err : this.out, stderr: this.err, color: this.color.level > 0})
-  }
-
   /** A timestamped log line (stderr): what cron mails and what a log file keeps. */
   log(message: string): void {
     this.err.write(`${new Date().toISOString().slice(0, 19)}Z ${message}\n`)

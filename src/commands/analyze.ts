@@ -24,7 +24,7 @@ per-genre and per-studio fits, comparison.html and reports/final_report.html. An
 
   public async run(): Promise<void> {
     const {analyze} = await import('../stages/analyze/run.js')
-    const {code} = await analyze(this.context(), {
+    const r = await analyze(this.context(), {
       malId: this.flags['anime-id'],
       limit: this.flags.limit,
       partial: this.flags.partial,
@@ -34,6 +34,6 @@ per-genre and per-studio fits, comparison.html and reports/final_report.html. An
       force: this.flags.force,
       dryRun: this.flags['dry-run'],
     })
-    this.done(code)
+    this.finish(r)
   }
 }

@@ -18,7 +18,6 @@ A second run in the same folder has nothing new to do.`
   public async run(): Promise<void> {
     const {runDemo} = await import('../demo/run.js')
     const ctx = this.context({'data.root_dir': path.resolve(this.flags['data-dir'] ?? 'demo-data')})
-    const {code} = await runDemo(ctx, {workers: this.flags.workers})
-    this.done(code)
+    this.finish(await runDemo(ctx, {workers: this.flags.workers}))
   }
 }

@@ -33,7 +33,7 @@ not Japanese subtitles are reported and skipped; the rest are imported. Importin
     const {importSubtitles} = await import('../stages/import/run.js')
     const {animeLookup} = await import('../stages/scrape/run.js')
     const ctx = this.context()
-    const {code} = await importSubtitles(ctx, {
+    const r = await importSubtitles(ctx, {
       lookup: animeLookup(ctx, this.flags['dry-run']),
       paths: argv as string[],
       malId: this.flags['mal-id'],
@@ -44,6 +44,6 @@ not Japanese subtitles are reported and skipped; the rest are imported. Importin
       year: this.flags.year,
       dryRun: this.flags['dry-run'],
     })
-    this.done(code)
+    this.finish(r)
   }
 }

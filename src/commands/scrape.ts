@@ -25,13 +25,13 @@ data/cache/mal_cache/, so a second run (or one after Ctrl-C) makes no request fo
 
   public async run(): Promise<void> {
     const {scrape} = await import('../stages/scrape/run.js')
-    const {code} = await scrape(this.context(), {
+    const r = await scrape(this.context(), {
       limit: this.flags.limit,
       categories: this.flags.category,
       malId: this.flags['anime-id'],
       refresh: this.flags.refresh,
       dryRun: this.flags['dry-run'],
     })
-    this.done(code)
+    this.finish(r)
   }
 }

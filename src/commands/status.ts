@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import {EXIT} from '../errors.js'
-import {showStatus} from '../status/show.js'
+import {showStatus, watchStatus} from '../status/show.js'
 
 export default class Status extends BaseCommand<typeof Status> {
   static override summary = 'Show the queue: jobs per stage, progress per anime, failures, running jobs, disk, throughput, workers'
@@ -23,12 +22,8 @@ export default class Status extends BaseCommand<typeof Status> {
 
   public async run(): Promise<void> {
     const ctx = this.context()
-    const code = await showStatus(ctx, {
-      malId: this.flags['anime-id'],
-      jobId: this.flags.job,
-      top: this.flags.top,
-      watchSeconds: this.flags.watch,
-    })
-    this.done(code ?? EXIT.OK)
+    const options = {malId: this.flags['anime-id'], jobId: this.flags.job, top: this.flags.top}
+    if (this.flags.watch) this.done(await watchStatus(ctx, {...options, watchSeconds: this.flags.watch}))
+    else this.finish(await showStatus(ctx, options))
   }
 }

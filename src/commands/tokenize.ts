@@ -21,13 +21,13 @@ tokens/<mal_id>/epNNN_tokens.json(.gz) and epNNN_freq.csv. Jobs move to 'tokeniz
 
   public async run(): Promise<void> {
     const {tokenize} = await import('../stages/tokenize/run.js')
-    const {code} = await tokenize(this.context(), {
+    const r = await tokenize(this.context(), {
       workers: this.flags.workers,
       limit: this.flags.limit,
       malId: this.flags['anime-id'],
       dryRun: this.flags['dry-run'],
       force: this.flags.force,
     })
-    this.done(code)
+    this.finish(r)
   }
 }

@@ -7,6 +7,7 @@ export const DEFAULTS = {
   data: {
     root_dir: 'data',
     storage_dir: '',
+    storage_shared: false,
   },
   disk_management: {
     hard_limit_gb: 300,
@@ -57,6 +58,8 @@ export const DEFAULTS = {
     },
   },
   queue: {
+    url: '',
+    host_id: '',
     max_retries: 3,
     lease_seconds: 300,
     backoff_base_seconds: 30,

@@ -1,4 +1,5 @@
 import {existsSync, readFileSync} from 'node:fs'
+import {hostname} from 'node:os'
 import path from 'node:path'
 import TOML from '@iarna/toml'
 
@@ -168,6 +169,10 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     if (value) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
   }
   if (!config.data.storage_dir) config.data.storage_dir = config.data.root_dir
+  // a relative sqlite: URL is a path like the others
+  const sqliteUrl = /^sqlite:(\/\/)?(.*)$/i.exec(config.queue.url.trim())
+  if (sqliteUrl && sqliteUrl[2]) config.queue.url = `sqlite:${path.resolve(baseDir, sqliteUrl[2])}`
+  if (!config.queue.host_id.trim()) config.queue.host_id = hostname()
   validateRelations(config, file ?? 'configuration')
   return {config, file, baseDir}
 }

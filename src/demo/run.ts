@@ -3,6 +3,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {AppContext} from '../cli/context.js'
+import type {ServiceResult} from '../cli/result.js'
 import {EXIT, UserError} from '../errors.js'
 import {analyze} from '../stages/analyze/run.js'
 import {importSubtitles} from '../stages/import/run.js'
@@ -32,36 +33,40 @@ function samples(dir: string): {dir: string; meta: ShowMeta}[] {
  * `animezipf demo`: the offline half of the pipeline on the bundled sample, through the real queue:
  * import -> tokenize -> analyze -> status, then the global fit and where the report and plots are.
  */
-export async function runDemo(ctx: AppContext, options: {workers: number; samplesDir?: string}): Promise<{code: number; result: Record<string, unknown>}> {
+export async function runDemo(ctx: AppContext, options: {workers: number; samplesDir?: string}): Promise<ServiceResult> {
   const {output, paths} = ctx
-  const inner = ctx.withOutput(output.nested())
-  const say = (text: string) => inner.output.print(output.color.bold(text))
-  say(`animezipf demo: data folder ${paths.root}`)
+  // the steps' summaries go to stdout, or to stderr when stdout carries the one JSON result
+  const say = (text: string) => (output.json ? process.stderr.write(`${text}\n`) : output.print(text))
+  const show = (r: ServiceResult<object>) => r.text.forEach(say)
+  say(output.color.bold(`animezipf demo: data folder ${paths.root}`))
 
   let imported = 0
-  for (const show of samples(options.samplesDir ?? SAMPLES_DIR)) {
-    say(`\n== import: ${show.meta.title} (${show.meta.title_japanese ?? ''})`)
-    const r = await importSubtitles(inner, {
-      paths: [show.dir],
-      title: show.meta.title,
-      titleJapanese: show.meta.title_japanese,
-      genres: show.meta.genres,
-      studios: show.meta.studios,
-      year: show.meta.year,
+  for (const sample of samples(options.samplesDir ?? SAMPLES_DIR)) {
+    say(output.color.bold(`\n== import: ${sample.meta.title} (${sample.meta.title_japanese ?? ''})`))
+    const r = await importSubtitles(ctx, {
+      paths: [sample.dir],
+      title: sample.meta.title,
+      titleJapanese: sample.meta.title_japanese,
+      genres: sample.meta.genres,
+      studios: sample.meta.studios,
+      year: sample.meta.year,
       dryRun: false,
     })
-    if (r.code !== EXIT.OK) return {code: r.code, result: {failed_step: 'import', ...r.result}}
+    show(r)
+    if (r.code !== EXIT.OK) return {code: r.code, result: {failed_step: 'import', ...r.result}, text: []}
     imported += r.result.imported as number
   }
 
-  say('\n== tokenize')
-  const tok = await tokenize(inner, {workers: options.workers, dryRun: false, force: false})
-  if (tok.code !== EXIT.OK) return {code: tok.code, result: {failed_step: 'tokenize', ...tok.result}}
-  say('\n== analyze')
-  const ana = await analyze(inner, {partial: false, bootstrap: 0, seed: 1, minCount: 1, force: false, dryRun: false})
-  if (ana.code !== EXIT.OK) return {code: ana.code, result: {failed_step: 'analyze', ...ana.result}}
-  say('\n== status')
-  await showStatus(inner, {})
+  say(output.color.bold('\n== tokenize'))
+  const tok = await tokenize(ctx, {workers: options.workers, dryRun: false, force: false})
+  show(tok)
+  if (tok.code !== EXIT.OK) return {code: tok.code, result: {failed_step: 'tokenize', ...tok.result}, text: []}
+  say(output.color.bold('\n== analyze'))
+  const ana = await analyze(ctx, {partial: false, bootstrap: 0, seed: 1, minCount: 1, force: false, dryRun: false})
+  show(ana)
+  if (ana.code !== EXIT.OK) return {code: ana.code, result: {failed_step: 'analyze', ...ana.result}, text: []}
+  say(output.color.bold('\n== status'))
+  show(await showStatus(ctx, {}))
 
   const nothingNew = imported === 0 && (tok.result.claimed ?? 0) === 0 && ana.result.analyzed === 0
   const global = existsSync(paths.globalFit) ? (JSON.parse(readFileSync(paths.globalFit, 'utf8')) as Record<string, unknown>) : undefined
@@ -81,11 +86,10 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
     comparison: paths.comparisonHtml,
     plots,
   }
-  output.result(result)
-  say('\n== result')
-  if (nothingNew) inner.output.print('nothing new to do: every sample episode was already imported, tokenized and analyzed in this folder')
-  if (pl) inner.output.print(`global fit: α = ${pl.alpha.toFixed(4)} ± ${pl.alpha_se.toFixed(4)} (s = ${pl.s.toFixed(3)}), xmin ${pl.xmin}, KS D ${pl.ks_d.toFixed(4)}`)
-  inner.output.print(`report:     ${paths.finalReport}\ncomparison: ${paths.comparisonHtml}\nplots:\n${plots.map((p) => `  ${p}`).join('\n')}`)
-  inner.output.print('\nopen the report in a browser; it works offline. Next: `animezipf import` your own subtitles (see README).')
-  return {code: EXIT.OK, result}
+  const text = [output.color.bold('\n== result')]
+  if (nothingNew) text.push('nothing new to do: every sample episode was already imported, tokenized and analyzed in this folder')
+  if (pl) text.push(`global fit: α = ${pl.alpha.toFixed(4)} ± ${pl.alpha_se.toFixed(4)} (s = ${pl.s.toFixed(3)}), xmin ${pl.xmin}, KS D ${pl.ks_d.toFixed(4)}`)
+  text.push(`report:     ${paths.finalReport}\ncomparison: ${paths.comparisonHtml}\nplots:\n${plots.map((p) => `  ${p}`).join('\n')}`)
+  text.push('\nopen the report in a browser; it works offline. Next: `animezipf import` your own subtitles (see README).')
+  return {code: EXIT.OK, result, text}
 }

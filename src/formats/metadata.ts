@@ -1,4 +1,7 @@
-import type {AnimeRecord} from '../queue/anime.js'
+import {existsSync, readFileSync, readdirSync, rmSync} from 'node:fs'
+
+import type {DataPaths} from '../paths.js'
+import type {AnimeRecord} from '../queue/rows.js'
 import {writeFileAtomic} from '../util/atomic.js'
 
 /** metadata.json per anime (the design's format, plus every stored field). */
@@ -31,4 +34,28 @@ export function writeAnimeMetadata(file: string, anime: AnimeRecord, fetchedAt =
     fetched_at: fetchedAt.toISOString(),
   }
   writeFileAtomic(file, `${JSON.stringify(doc, null, 2)}\n`)
+}
+
+/**
+ * Move metadata files of the older layout (videos/<mal_id>/metadata.json on storage_dir, which
+ * `cleanup` empties) to metadata/<mal_id>.json under root_dir. Idempotent; copies across disks.
+ */
+export function moveLegacyMetadata(paths: DataPaths): number {
+  let moved = 0
+  let ids: string[]
+  try {
+    ids = readdirSync(paths.videosRoot)
+  } catch {
+    return 0
+  }
+  for (const id of ids) {
+    if (!/^\d+$/.test(id)) continue
+    const from = paths.legacyMetadataFile(Number(id))
+    if (!existsSync(from)) continue
+    const to = paths.metadataFile(Number(id))
+    if (!existsSync(to)) writeFileAtomic(to, readFileSync(from))
+    rmSync(from, {force: true})
+    moved++
+  }
+  return moved
 }

@@ -1,46 +1,6 @@
-import type {DB} from './db.js'
-
-/** An anime row as stages write it; list fields are arrays here and JSON text in the table. */
-export interface AnimeRecord {
-  mal_id: number
-  title: string
-  title_english?: string | null
-  title_japanese?: string | null
-  title_synonyms?: string[]
-  type?: string | null
-  episodes_total?: number | null
-  status?: string | null
-  aired_from?: string | null
-  aired_to?: string | null
-  season?: string | null
-  year?: number | null
-  genres?: string[]
-  explicit_genres?: string[]
-  themes?: string[]
-  demographics?: string[]
-  studios?: string[]
-  score?: number | null
-  scored_by?: number | null
-  rank?: number | null
-  popularity?: number | null
-  source?: string | null
-  rating?: string | null
-  duration_minutes?: number | null
-}
-
-export interface AnimeRow extends Omit<AnimeRecord, 'title_synonyms' | 'genres' | 'explicit_genres' | 'themes' | 'demographics' | 'studios'> {
-  id: number
-  title_synonyms: string | null
-  genres: string | null
-  explicit_genres: string | null
-  themes: string | null
-  demographics: string | null
-  studios: string | null
-  fetched_at: string
-  updated_at: string
-}
-
-export type CategoryKind = 'genre' | 'explicit_genre' | 'theme' | 'demographic' | 'studio'
+import {type Clock, sqlTime, systemClock} from './clock.js'
+import type {AnimeRecord, AnimeRow, CategoryKind} from './rows.js'
+import type {Sql} from './sql.js'
 
 const LIST_FIELDS = ['title_synonyms', 'genres', 'explicit_genres', 'themes', 'demographics', 'studios'] as const
 const FIELDS = [
@@ -69,53 +29,16 @@ const FIELDS = [
   'duration_minutes',
 ] as const
 
-/** Insert or update an anime by MyAnimeList id; returns its row id. */
-export function upsertAnime(db: DB, record: AnimeRecord): number {
-  const params: Record<string, unknown> = {mal_id: record.mal_id}
+/** Anime without a MyAnimeList entry (imported by title) get ids from 1,000,000,001 up. */
+export const LOCAL_ID_BASE = 1_000_000_000
+
+function recordParams(record: AnimeRecord): Record<string, unknown> {
+  const params: Record<string, unknown> = {}
   for (const f of FIELDS) {
     const v = (record as unknown as Record<string, unknown>)[f]
     params[f] = (LIST_FIELDS as readonly string[]).includes(f) ? JSON.stringify(v ?? []) : (v ?? null)
   }
-  const cols = FIELDS.join(', ')
-  const vals = FIELDS.map((f) => `@${f}`).join(', ')
-  const sets = FIELDS.map((f) => `${f} = excluded.${f}`).join(', ')
-  const row = db
-    .prepare(
-      `INSERT INTO anime (mal_id, ${cols}) VALUES (@mal_id, ${vals})
-       ON CONFLICT (mal_id) DO UPDATE SET ${sets}, fetched_at = CURRENT_TIMESTAMP RETURNING id`,
-    )
-    .get(params) as {id: number}
-  return row.id
-}
-
-/** Record that an anime is in a category list (merged, never overwritten; the best rank wins). */
-export function addCategory(db: DB, animeId: number, kind: CategoryKind, name: string, rank: number | null, categoryMalId: number | null): void {
-  db.prepare(
-    `INSERT INTO anime_categories (anime_id, kind, name, category_mal_id, rank) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (anime_id, kind, name) DO UPDATE SET
-       rank = CASE WHEN anime_categories.rank IS NULL OR (excluded.rank IS NOT NULL AND excluded.rank < anime_categories.rank) THEN excluded.rank ELSE anime_categories.rank END,
-       category_mal_id = COALESCE(excluded.category_mal_id, anime_categories.category_mal_id)`,
-  ).run(animeId, kind, name, categoryMalId, rank)
-}
-
-/** Set the episode count where the metadata had none. */
-export function fillEpisodesTotal(db: DB, animeId: number, episodes: number): void {
-  db.prepare(`UPDATE anime SET episodes_total = ? WHERE id = ? AND episodes_total IS NULL`).run(episodes, animeId)
-}
-
-export function animeByMalId(db: DB, malId: number): AnimeRow | undefined {
-  return db.prepare(`SELECT * FROM anime WHERE mal_id = ?`).get(malId) as AnimeRow | undefined
-}
-
-export function animeByTitle(db: DB, title: string): AnimeRow | undefined {
-  return db.prepare(`SELECT * FROM anime WHERE title = ? ORDER BY id LIMIT 1`).get(title) as AnimeRow | undefined
-}
-
-/** The next id for an anime that has no MyAnimeList entry (imported by title): 1,000,000,000 and up. */
-export const LOCAL_ID_BASE = 1_000_000_000
-export function nextLocalMalId(db: DB): number {
-  const row = db.prepare(`SELECT MAX(mal_id) AS m FROM anime WHERE mal_id >= ?`).get(LOCAL_ID_BASE) as {m: number | null}
-  return (row.m ?? LOCAL_ID_BASE) + 1
+  return params
 }
 
 export function parseList(value: string | null | undefined): string[] {
@@ -125,5 +48,79 @@ export function parseList(value: string | null | undefined): string[] {
     return Array.isArray(v) ? v.map(String) : []
   } catch {
     return []
+  }
+}
+
+/** The anime and anime_categories tables. */
+export class AnimeStore {
+  constructor(
+    private readonly sql: Sql,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** Insert or update an anime by MyAnimeList id; returns its row id. */
+  async upsert(record: AnimeRecord): Promise<number> {
+    const cols = FIELDS.join(', ')
+    const vals = FIELDS.map((f) => `@${f}`).join(', ')
+    const sets = FIELDS.map((f) => `${f} = excluded.${f}`).join(', ')
+    const row = await this.sql.get<{id: number}>(
+      `INSERT INTO anime (mal_id, ${cols}, fetched_at) VALUES (@mal_id, ${vals}, @now)
+       ON CONFLICT (mal_id) DO UPDATE SET ${sets}, fetched_at = excluded.fetched_at RETURNING id`,
+      {mal_id: record.mal_id, ...recordParams(record), now: sqlTime(this.clock.now())},
+    )
+    return row!.id
+  }
+
+  /**
+   * The anime of a title that has no MyAnimeList id: found by title, or inserted with the next
+   * local id, in one step that no other process can interleave (two imports at once used to get
+   * the same id). Returns the row and whether it was new.
+   */
+  async findOrCreateLocal(record: Omit<AnimeRecord, 'mal_id'>): Promise<{row: AnimeRow; created: boolean}> {
+    return this.sql.transaction(
+      async (tx) => {
+        const store = new AnimeStore(tx, this.clock)
+        const existing = await store.byTitle(record.title)
+        if (existing) return {row: existing, created: false}
+        const malId = await store.nextLocalMalId()
+        await store.upsert({...record, mal_id: malId})
+        return {row: (await store.byMalId(malId))!, created: true}
+      },
+      {lock: 'local-anime-id'},
+    )
+  }
+
+  /** Record that an anime is in a category list (merged, never overwritten; the best rank wins). */
+  async addCategory(animeId: number, kind: CategoryKind, name: string, rank: number | null, categoryMalId: number | null): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO anime_categories (anime_id, kind, name, category_mal_id, rank) VALUES (@animeId, @kind, @name, @categoryMalId, @rank)
+       ON CONFLICT (anime_id, kind, name) DO UPDATE SET
+         rank = CASE WHEN anime_categories.rank IS NULL OR (excluded.rank IS NOT NULL AND excluded.rank < anime_categories.rank) THEN excluded.rank ELSE anime_categories.rank END,
+         category_mal_id = COALESCE(excluded.category_mal_id, anime_categories.category_mal_id)`,
+      {animeId, kind, name, categoryMalId, rank},
+    )
+  }
+
+  /** Set the episode count where the metadata had none. */
+  async fillEpisodesTotal(animeId: number, episodes: number): Promise<void> {
+    await this.sql.run(`UPDATE anime SET episodes_total = @episodes WHERE id = @id AND episodes_total IS NULL`, {episodes, id: animeId})
+  }
+
+  async byMalId(malId: number): Promise<AnimeRow | undefined> {
+    return this.sql.get<AnimeRow>(`SELECT * FROM anime WHERE mal_id = @malId`, {malId})
+  }
+
+  async byTitle(title: string): Promise<AnimeRow | undefined> {
+    return this.sql.get<AnimeRow>(`SELECT * FROM anime WHERE title = @title ORDER BY id LIMIT 1`, {title})
+  }
+
+  /** The id the next local anime would get (shown by --dry-run; the real one is allocated by findOrCreateLocal). */
+  async nextLocalMalId(): Promise<number> {
+    const row = await this.sql.get<{m: number | null}>(`SELECT MAX(mal_id) AS m FROM anime WHERE mal_id >= @base`, {base: LOCAL_ID_BASE})
+    return (row?.m ?? LOCAL_ID_BASE) + 1
+  }
+
+  async count(): Promise<number> {
+    return (await this.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM anime`))!.n
   }
 }

@@ -23,11 +23,13 @@ export interface StageDef {
   running: JobStage
   output: JobStage
   workerType: WorkerType
+  /** Its input lives on one host's storage_dir (the downloaded video): claim only local jobs unless storage is shared. */
+  hostBound?: boolean
 }
 
 export const STAGES: Record<StageDef['name'], StageDef> = {
   download: {name: 'download', input: 'queued', running: 'downloading', output: 'downloaded', workerType: 'downloader'},
-  transcribe: {name: 'transcribe', input: 'downloaded', running: 'transcribing', output: 'transcribed', workerType: 'transcriber'},
+  transcribe: {name: 'transcribe', input: 'downloaded', running: 'transcribing', output: 'transcribed', workerType: 'transcriber', hostBound: true},
   tokenize: {name: 'tokenize', input: 'transcribed', running: 'tokenizing', output: 'tokenized', workerType: 'tokenizer'},
   analyze: {name: 'analyze', input: 'tokenized', running: 'analyzing', output: 'complete', workerType: 'analyzer'},
 }
@@ -37,4 +39,10 @@ export const RUNNING_STAGES: readonly JobStage[] = Object.values(STAGES).map((s)
 /** The stage a leased job goes back to when its lease is released or expires. */
 export function inputOf(running: string): JobStage | undefined {
   return Object.values(STAGES).find((s) => s.running === running)?.input
+}
+
+/** The stages a job passes through before reaching `stage` (its input side included, 'failed' not). */
+export function stagesBefore(stage: JobStage): JobStage[] {
+  const pipeline: readonly JobStage[] = JOB_STAGES.filter((s) => s !== 'failed')
+  return pipeline.slice(0, pipeline.indexOf(stage))
 }

@@ -1,125 +1,101 @@
 import {sqlTime} from './clock.js'
-import type {DB} from './db.js'
+import type {AnimeProgress, RunningJob, WorkerRow} from './rows.js'
+import type {Sql} from './sql.js'
 import {JOB_STAGES, RUNNING_STAGES, STAGES} from './stages.js'
-
-export interface AnimeProgress {
-  mal_id: number
-  title: string
-  total: number
-  complete: number
-  failed: number
-  running: number
-  waiting: number
-  last_activity: string | null
-}
-
-export interface RunningJob {
-  id: number
-  mal_id: number | null
-  anime_title: string
-  episode: number
-  stage: string
-  lease_owner: string
-  started_at: string | null
-  lease_expires_at: string
-  expired: boolean
-}
-
-export interface WorkerRow {
-  id: number
-  worker_type: string
-  status: string
-  current_job_id: number | null
-  last_heartbeat: string
-  owner: string
-  pid: number | null
-  hostname: string | null
-  started_at: string | null
-}
 
 /** The read side of the queue for `status`: indexed aggregate queries only. */
 export class QueueStats {
-  constructor(private readonly db: DB) {}
+  constructor(private readonly sql: Sql) {}
 
-  jobsPerStage(malId?: number): Record<string, number> {
-    const rows = this.db
-      .prepare(`SELECT stage, COUNT(*) AS n FROM jobs WHERE (@malId IS NULL OR mal_id = @malId) GROUP BY stage`)
-      .all({malId: malId ?? null}) as {stage: string; n: number}[]
+  async jobsPerStage(malId?: number): Promise<Record<string, number>> {
+    const rows = await this.sql.all<{stage: string; n: number}>(
+      `SELECT stage, COUNT(*) AS n FROM jobs WHERE (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId) GROUP BY stage`,
+      {malId: malId ?? null},
+    )
     const counts: Record<string, number> = Object.fromEntries(JOB_STAGES.map((s) => [s, 0]))
     for (const r of rows) counts[r.stage] = r.n
     return counts
   }
 
-  animeCount(): number {
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM anime`).get() as {n: number}).n
+  /** Jobs per stage and host holding the video (several machines). */
+  async jobsPerHost(): Promise<{host: string | null; stage: string; n: number}[]> {
+    return this.sql.all(`SELECT video_host AS host, stage, COUNT(*) AS n FROM jobs WHERE video_host IS NOT NULL GROUP BY video_host, stage ORDER BY video_host, stage`)
   }
 
-  animeProgress(limit: number, malId?: number): AnimeProgress[] {
+  async animeCount(): Promise<number> {
+    return (await this.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM anime`))!.n
+  }
+
+  async animeProgress(limit: number, malId?: number): Promise<AnimeProgress[]> {
     const running = RUNNING_STAGES.map((s) => `'${s}'`).join(', ')
-    return this.db
-      .prepare(
-        `SELECT a.mal_id, a.title, p.total, p.complete, p.failed, p.running, p.total - p.complete - p.failed - p.running AS waiting, p.last_activity
-         FROM (SELECT anime_id, COUNT(*) AS total,
-                 SUM(CASE WHEN stage = 'complete' THEN 1 ELSE 0 END) AS complete,
-                 SUM(CASE WHEN stage = 'failed' THEN 1 ELSE 0 END) AS failed,
-                 SUM(CASE WHEN stage IN (${running}) THEN 1 ELSE 0 END) AS running,
-                 MAX(updated_at) AS last_activity
-               FROM jobs WHERE (@malId IS NULL OR mal_id = @malId) GROUP BY anime_id) p
-         JOIN anime a ON a.id = p.anime_id
-         ORDER BY p.running DESC, p.last_activity DESC, a.mal_id
-         LIMIT @limit`,
-      )
-      .all({limit, malId: malId ?? null}) as AnimeProgress[]
+    return this.sql.all<AnimeProgress>(
+      `SELECT a.mal_id, a.title, p.total, p.complete, p.failed, p.running, p.total - p.complete - p.failed - p.running AS waiting, p.last_activity
+       FROM (SELECT anime_id, COUNT(*) AS total,
+               SUM(CASE WHEN stage = 'complete' THEN 1 ELSE 0 END) AS complete,
+               SUM(CASE WHEN stage = 'failed' THEN 1 ELSE 0 END) AS failed,
+               SUM(CASE WHEN stage IN (${running}) THEN 1 ELSE 0 END) AS running,
+               MAX(updated_at) AS last_activity
+             FROM jobs WHERE (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId) GROUP BY anime_id) p
+       JOIN anime a ON a.id = p.anime_id
+       ORDER BY p.running DESC, p.last_activity DESC, a.mal_id
+       LIMIT @limit`,
+      {limit, malId: malId ?? null},
+    )
   }
 
-  failures(limit: number, malId?: number): {failed_stage: string | null; error_message: string | null; count: number}[] {
-    return this.db
-      .prepare(
-        `SELECT failed_stage, error_message, COUNT(*) AS count FROM jobs WHERE stage = 'failed' AND (@malId IS NULL OR mal_id = @malId)
-         GROUP BY failed_stage, error_message ORDER BY count DESC, failed_stage LIMIT @limit`,
-      )
-      .all({limit, malId: malId ?? null}) as {failed_stage: string | null; error_message: string | null; count: number}[]
+  async failures(limit: number, malId?: number): Promise<{failed_stage: string | null; error_message: string | null; count: number}[]> {
+    return this.sql.all(
+      `SELECT failed_stage, error_message, COUNT(*) AS count FROM jobs WHERE stage = 'failed' AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId)
+       GROUP BY failed_stage, error_message ORDER BY count DESC, failed_stage LIMIT @limit`,
+      {limit, malId: malId ?? null},
+    )
   }
 
-  runningJobs(nowMs: number, limit: number, malId?: number): RunningJob[] {
-    const rows = this.db
-      .prepare(
-        `SELECT id, mal_id, anime_title, episode, stage, lease_owner, started_at, lease_expires_at FROM jobs
-         WHERE lease_owner IS NOT NULL AND (@malId IS NULL OR mal_id = @malId) ORDER BY lease_expires_at LIMIT @limit`,
-      )
-      .all({limit, malId: malId ?? null}) as Omit<RunningJob, 'expired'>[]
-    const now = sqlTime(nowMs)
-    return rows.map((r) => ({...r, expired: r.lease_expires_at < now}))
+  /** Leased jobs, with whether the lease has expired (compared in SQL, as times). */
+  async runningJobs(nowMs: number, limit: number, malId?: number): Promise<RunningJob[]> {
+    const rows = await this.sql.all<Omit<RunningJob, 'expired'> & {expired: number}>(
+      `SELECT id, mal_id, anime_title, episode, stage, lease_owner, started_at, lease_expires_at,
+         CASE WHEN lease_expires_at < @now THEN 1 ELSE 0 END AS expired
+       FROM jobs WHERE lease_owner IS NOT NULL AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId) ORDER BY lease_expires_at LIMIT @limit`,
+      {limit, malId: malId ?? null, now: sqlTime(nowMs)},
+    )
+    return rows.map((r) => ({...r, expired: r.expired === 1}))
   }
 
   /** Finished jobs per stage since a time (job_events, indexed on event, stage, at). */
-  finishedSince(sinceMs: number): Record<string, number> {
-    const stmt = this.db.prepare(`SELECT COUNT(*) AS n FROM job_events WHERE event = 'finished' AND stage = @stage AND at >= @since`)
+  async finishedSince(sinceMs: number): Promise<Record<string, number>> {
     const out: Record<string, number> = {}
-    for (const s of Object.values(STAGES)) out[s.name] = (stmt.get({stage: s.output, since: sqlTime(sinceMs)}) as {n: number}).n
+    for (const s of Object.values(STAGES)) {
+      const row = await this.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM job_events WHERE event = 'finished' AND stage = @stage AND at >= @since`, {
+        stage: s.output,
+        since: sqlTime(sinceMs),
+      })
+      out[s.name] = row?.n ?? 0
+    }
     return out
   }
 
-  outputSizes(): {transcripts: number; tokens: number} {
-    const row = this.db
-      .prepare(`SELECT COALESCE(SUM(transcript_size_bytes), 0) AS t, COALESCE(SUM(tokens_size_bytes), 0) AS k FROM jobs`)
-      .get() as {t: number; k: number}
-    return {transcripts: row.t, tokens: row.k}
+  async outputSizes(): Promise<{transcripts: number; tokens: number}> {
+    const row = await this.sql.get<{t: number; k: number}>(`SELECT COALESCE(SUM(transcript_size_bytes), 0) AS t, COALESCE(SUM(tokens_size_bytes), 0) AS k FROM jobs`)
+    return {transcripts: row?.t ?? 0, tokens: row?.k ?? 0}
   }
 
-  selectionConfidence(): Record<string, number> {
-    const rows = this.db.prepare(`SELECT confidence, COUNT(*) AS n FROM anime_selection_cache GROUP BY confidence`).all() as {
-      confidence: string
-      n: number
-    }[]
+  async selectionConfidence(): Promise<Record<string, number>> {
+    const rows = await this.sql.all<{confidence: string; n: number}>(`SELECT confidence, COUNT(*) AS n FROM anime_selection_cache GROUP BY confidence`)
     const out: Record<string, number> = {high: 0, medium: 0, low: 0, no_candidates: 0}
     for (const r of rows) out[r.confidence] = r.n
     return out
   }
 
-  liveWorkers(sinceMs: number): WorkerRow[] {
-    return this.db
-      .prepare(`SELECT * FROM workers WHERE status != 'stopped' AND last_heartbeat >= @since ORDER BY worker_type, id`)
-      .all({since: sqlTime(sinceMs)}) as WorkerRow[]
+  async liveWorkers(sinceMs: number): Promise<WorkerRow[]> {
+    return this.sql.all<WorkerRow>(`SELECT * FROM workers WHERE status != 'stopped' AND last_heartbeat >= @since ORDER BY hostname, worker_type, id`, {
+      since: sqlTime(sinceMs),
+    })
+  }
+
+  /** Leases held right now (queue copy refuses to run under them). */
+  async liveLeases(nowMs: number): Promise<number> {
+    const row = await this.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at >= @now`, {now: sqlTime(nowMs)})
+    return row?.n ?? 0
   }
 }

@@ -1,43 +1,41 @@
 import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
-import type {Statement} from 'better-sqlite3'
 
-import {Clock, sqlTime, systemClock} from './clock.js'
-import type {DB} from './db.js'
+import {type Clock, sqlTime, systemClock} from './clock.js'
+import type {WorkerStatus} from './rows.js'
+import type {Sql} from './sql.js'
 import type {WorkerType} from './stages.js'
 
 /** A lease owner prefix unique to this run of this process: host:pid:random. */
-export function newRunId(): string {
-  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+export function newRunId(host: string = hostname()): string {
+  return `${host}:${process.pid}:${randomUUID().slice(0, 8)}`
 }
-
-export type WorkerStatus = 'idle' | 'busy' | 'error' | 'stopped'
 
 /** The workers table: each running worker registers, heartbeats, and says when it stops. */
 export class WorkerRegistry {
-  private readonly update: Statement
   constructor(
-    private readonly db: DB,
+    private readonly sql: Sql,
     private readonly clock: Clock = systemClock,
-  ) {
-    this.update = db.prepare(
-      `UPDATE workers SET status = @status, current_job_id = @jobId, last_heartbeat = @now WHERE id = @id`,
-    )
-  }
+    private readonly host: string = hostname(),
+  ) {}
 
-  register(type: WorkerType, owner: string): number {
+  async register(type: WorkerType, owner: string): Promise<number> {
     const now = sqlTime(this.clock.now())
     // rows of workers that stopped (or died) more than a day ago are history nobody reads
-    this.db.prepare(`DELETE FROM workers WHERE last_heartbeat < @cutoff`).run({cutoff: sqlTime(this.clock.now() - 86_400_000)})
-    const row = this.db
-      .prepare(
-        `INSERT INTO workers (worker_type, status, owner, pid, hostname, started_at, last_heartbeat) VALUES (@type, 'idle', @owner, @pid, @host, @now, @now) RETURNING id`,
-      )
-      .get({type, owner, pid: process.pid, host: hostname(), now}) as {id: number}
-    return row.id
+    await this.sql.run(`DELETE FROM workers WHERE last_heartbeat < @cutoff`, {cutoff: sqlTime(this.clock.now() - 86_400_000)})
+    const row = await this.sql.get<{id: number}>(
+      `INSERT INTO workers (worker_type, status, owner, pid, hostname, started_at, last_heartbeat) VALUES (@type, 'idle', @owner, @pid, @host, @now, @now) RETURNING id`,
+      {type, owner, pid: process.pid, host: this.host, now},
+    )
+    return row!.id
   }
 
-  beat(id: number, status: WorkerStatus, jobId: number | null): void {
-    this.update.run({id, status, jobId, now: sqlTime(this.clock.now())})
+  async beat(id: number, status: WorkerStatus, jobId: number | null): Promise<void> {
+    await this.sql.run(`UPDATE workers SET status = @status, current_job_id = @jobId, last_heartbeat = @now WHERE id = @id`, {
+      id,
+      status,
+      jobId,
+      now: sqlTime(this.clock.now()),
+    })
   }
 }

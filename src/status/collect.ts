@@ -3,10 +3,10 @@ import {readdirSync} from 'node:fs'
 import type {Config} from '../config/defaults.js'
 import type {DataPaths} from '../paths.js'
 import type {Clock} from '../queue/clock.js'
-import type {DB} from '../queue/db.js'
-import {Queue, type JobEvent, type JobRow} from '../queue/jobs.js'
+import type {Queue} from '../queue/index.js'
+import type {AnimeProgress, JobEvent, JobRow, RunningJob, WorkerRow} from '../queue/rows.js'
 import {STAGES} from '../queue/stages.js'
-import {type AnimeProgress, QueueStats, type RunningJob, type WorkerRow} from '../queue/stats.js'
+import type {QueueStats} from '../queue/stats.js'
 import {GB, fileBytes, filesystemSpace, folderBytes} from '../util/disk.js'
 
 export interface DiskReport {
@@ -29,9 +29,20 @@ export interface StageThroughput {
   eta_hours: number | null
 }
 
+export interface HostReport {
+  host: string
+  /** Jobs whose video is on this host, per stage. */
+  jobs: Record<string, number>
+  workers: number
+}
+
 export interface StatusReport {
   generated_at: string
+  /** The SQLite file or the PostgreSQL URL (password masked). */
   database: string
+  backend: 'sqlite' | 'postgres'
+  /** This process's host id. */
+  host: string
   anime: number
   jobs: {total: number; by_stage: Record<string, number>}
   anime_progress: AnimeProgress[]
@@ -42,6 +53,7 @@ export interface StatusReport {
   throughput: Record<string, StageThroughput>
   selection_confidence: Record<string, number>
   workers: WorkerRow[]
+  hosts: HostReport[]
 }
 
 export interface JobReport {
@@ -50,7 +62,7 @@ export interface JobReport {
 }
 
 export interface CollectOptions {
-  db: DB
+  queue: Queue
   config: Config
   paths: DataPaths
   clock: Clock
@@ -59,7 +71,7 @@ export interface CollectOptions {
   animeLimit?: number
 }
 
-/** Episode videos only: each anime's metadata.json beside them is permanent. */
+/** Episode videos of this host's storage_dir. */
 function videoBytes(paths: DataPaths): number {
   let total = 0
   for (const malId of listDir(paths.videosRoot)) total += folderBytes(paths.videoDir(Number(malId)))
@@ -74,8 +86,8 @@ function listDir(dir: string): string[] {
   }
 }
 
-function disk(config: Config, paths: DataPaths, stats: QueueStats): DiskReport {
-  const outputs = stats.outputSizes()
+async function disk(config: Config, paths: DataPaths, stats: QueueStats, sqliteFile: string | undefined): Promise<DiskReport> {
+  const outputs = await stats.outputSizes()
   const temporary = {videos: videoBytes(paths), audio: folderBytes(paths.audioRoot)}
   const permanent = {
     // per-episode outputs are summed from the queue (recorded when written) instead of walking 100,000s of files
@@ -83,7 +95,7 @@ function disk(config: Config, paths: DataPaths, stats: QueueStats): DiskReport {
     tokens: outputs.tokens,
     analysis: folderBytes(paths.analysisRoot),
     cache: folderBytes(paths.cacheDir),
-    database: fileBytes(paths.jobsDb) + fileBytes(`${paths.jobsDb}-wal`),
+    database: sqliteFile ? fileBytes(sqliteFile) + fileBytes(`${sqliteFile}-wal`) : 0,
   }
   const total = Object.values(temporary).reduce((a, b) => a + b, 0) + Object.values(permanent).reduce((a, b) => a + b, 0)
   const d = config.disk_management
@@ -100,13 +112,13 @@ function disk(config: Config, paths: DataPaths, stats: QueueStats): DiskReport {
   }
 }
 
-export function collectStatus(options: CollectOptions): StatusReport {
-  const {db, clock} = options
-  const stats = new QueueStats(db)
+export async function collectStatus(options: CollectOptions): Promise<StatusReport> {
+  const {queue, clock} = options
+  const stats = queue.stats
   const now = clock.now()
-  const byStage = stats.jobsPerStage(options.malId)
-  const hour = stats.finishedSince(now - 3_600_000)
-  const day = stats.finishedSince(now - 86_400_000)
+  const byStage = await stats.jobsPerStage(options.malId)
+  const hour = await stats.finishedSince(now - 3_600_000)
+  const day = await stats.finishedSince(now - 86_400_000)
   const throughput: Record<string, StageThroughput> = {}
   for (const s of Object.values(STAGES)) {
     const remaining = (byStage[s.input] ?? 0) + (byStage[s.running] ?? 0)
@@ -118,25 +130,37 @@ export function collectStatus(options: CollectOptions): StatusReport {
       eta_hours: remaining === 0 ? 0 : perHour > 0 ? Math.round((remaining / perHour) * 10) / 10 : null,
     }
   }
-  const running = stats.runningJobs(now, 100, options.malId)
+  const running = await stats.runningJobs(now, 100, options.malId)
+  const workers = await stats.liveWorkers(now - options.config.queue.lease_seconds * 1000)
+  const hosts = new Map<string, HostReport>()
+  const hostOf = (h: string) => {
+    let r = hosts.get(h)
+    if (!r) hosts.set(h, (r = {host: h, jobs: {}, workers: 0}))
+    return r
+  }
+  for (const row of await stats.jobsPerHost()) hostOf(row.host ?? '?').jobs[row.stage] = row.n
+  for (const w of workers) hostOf(w.hostname ?? '?').workers++
+  const location = queue.location
   return {
     generated_at: new Date(now).toISOString(),
-    database: options.paths.jobsDb,
-    anime: stats.animeCount(),
+    database: location.display,
+    backend: location.backend,
+    host: queue.host,
+    anime: await stats.animeCount(),
     jobs: {total: Object.values(byStage).reduce((a, b) => a + b, 0), by_stage: byStage},
-    anime_progress: stats.animeProgress(options.animeLimit ?? 10, options.malId),
-    failures: stats.failures(20, options.malId).map((f) => ({stage: f.failed_stage, error: f.error_message, count: f.count})),
+    anime_progress: await stats.animeProgress(options.animeLimit ?? 10, options.malId),
+    failures: (await stats.failures(20, options.malId)).map((f) => ({stage: f.failed_stage, error: f.error_message, count: f.count})),
     running,
     expired_leases: running.filter((r) => r.expired).length,
-    disk: disk(options.config, options.paths, stats),
+    disk: await disk(options.config, options.paths, stats, location.backend === 'sqlite' ? location.target : undefined),
     throughput,
-    selection_confidence: stats.selectionConfidence(),
-    workers: stats.liveWorkers(now - options.config.queue.lease_seconds * 1000),
+    selection_confidence: await stats.selectionConfidence(),
+    workers,
+    hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host)),
   }
 }
 
-export function collectJob(db: DB, clock: Clock, jobId: number): JobReport | undefined {
-  const queue = new Queue(db, clock)
-  const job = queue.getJob(jobId)
-  return job ? {job, events: queue.events(jobId)} : undefined
+export async function collectJob(queue: Queue, jobId: number): Promise<JobReport | undefined> {
+  const job = await queue.jobs.getJob(jobId)
+  return job ? {job, events: await queue.jobs.events(jobId)} : undefined
 }

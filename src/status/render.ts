@@ -17,7 +17,7 @@ function hours(h: number | null): string {
 
 export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   const lines: string[] = []
-  lines.push(c.bold(`animezipf status — ${r.generated_at}`), `database: ${r.database}`, `anime: ${r.anime}   jobs: ${r.jobs.total}`, '')
+  lines.push(c.bold(`animezipf status — ${r.generated_at}`), `database: ${r.database} (${r.backend})   this host: ${r.host}`, `anime: ${r.anime}   jobs: ${r.jobs.total}`, '')
   lines.push(c.bold('Jobs per stage'))
   for (const [stage, n] of Object.entries(r.jobs.by_stage)) lines.push(`  ${pad(stage, 13)} ${String(n).padStart(8)}`)
 
@@ -70,6 +70,14 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
     lines.push('', c.bold('Selections'), `  high ${sel.high}  medium ${sel.medium}  low ${sel.low}  no candidates ${sel.no_candidates}`)
   }
 
+  if (r.hosts.length > 1 || (r.hosts.length === 1 && r.hosts[0]!.host !== r.host)) {
+    lines.push('', c.bold('Hosts'))
+    for (const h of r.hosts) {
+      const jobs = Object.entries(h.jobs).map(([stage, n]) => `${stage} ${n}`).join(', ')
+      lines.push(`  ${pad(h.host, 20)} workers ${pad(h.workers, 4)} videos: ${jobs || '-'}`)
+    }
+  }
+
   lines.push('', c.bold('Workers'))
   if (r.workers.length === 0) lines.push('  none running')
   for (const w of r.workers) {
@@ -85,6 +93,7 @@ export function renderJob(r: JobReport, c: ChalkInstance): string {
     `  stage ${j.stage}${j.failed_stage ? ` (failed in ${j.failed_stage})` : ''}, priority ${j.priority}, attempts ${j.attempts}, retries ${j.retry_count}/${j.max_retries}`,
   ]
   if (j.lease_owner) lines.push(`  leased by ${j.lease_owner} until ${j.lease_expires_at}`)
+  if (j.video_host) lines.push(`  video on host ${j.video_host}`)
   if (j.run_after) lines.push(`  not before ${j.run_after}`)
   if (j.error_message) lines.push(`  error: ${j.error_message}`)
   for (const [k, v] of Object.entries({transcript: j.transcript_path, tokens: j.tokens_path, analysis: j.analysis_path})) {

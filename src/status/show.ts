@@ -1,7 +1,7 @@
-import {existsSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {AppContext} from '../cli/context.js'
+import type {ServiceResult} from '../cli/result.js'
 import {EXIT, UserError} from '../errors.js'
 import {collectJob, collectStatus} from './collect.js'
 import {renderJob, renderStatus} from './render.js'
@@ -13,38 +13,38 @@ export interface StatusOptions {
   watchSeconds?: number | undefined
 }
 
-/** `animezipf status`: it reads the queue and writes nothing to it. */
-export async function showStatus(ctx: AppContext, options: StatusOptions): Promise<number> {
-  // an existing database is opened (and upgraded) as usual; a missing one is not created
-  const db = ctx.db({readonly: !existsSync(ctx.paths.jobsDb)})
-  const {output} = ctx
+/** `animezipf status` (one view): it reads the queue and writes nothing to it. */
+export async function showStatus(ctx: AppContext, options: StatusOptions): Promise<ServiceResult<object>> {
+  // read-only: works on read-only media, never waits for a writer, creates nothing
+  const queue = await ctx.queue({readonly: true})
+  const color = ctx.output.color
   if (options.jobId !== undefined) {
-    const report = collectJob(db, ctx.clock, options.jobId)
+    const report = await collectJob(queue, options.jobId)
     if (!report) throw new UserError(`no job with id ${options.jobId}`, 'see `animezipf status` for the jobs there are')
-    output.result(report)
-    output.print(renderJob(report, output.color))
-    return EXIT.OK
+    return {code: EXIT.OK, result: report, text: [renderJob(report, color)]}
   }
-  const collect = () => collectStatus({db, config: ctx.config, paths: ctx.paths, clock: ctx.clock, malId: options.malId, animeLimit: options.top})
-  if (!options.watchSeconds) {
-    const report = collect()
-    output.result(report)
-    output.print(renderStatus(report, output.color))
-    return EXIT.OK
-  }
+  const report = await collectStatus({queue, config: ctx.config, paths: ctx.paths, clock: ctx.clock, malId: options.malId, animeLimit: options.top})
+  return {code: EXIT.OK, result: report, text: [renderStatus(report, color)]}
+}
+
+/** `animezipf status --watch N`: a fresh view every N seconds until Ctrl-C. */
+export async function watchStatus(ctx: AppContext, options: StatusOptions & {watchSeconds: number}): Promise<number> {
+  const {output} = ctx
   const stop = new AbortController()
   const onSignal = () => stop.abort()
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   try {
     while (!stop.signal.aborted) {
-      const report = collect()
-      if (output.json) output.result(report)
+      const view = await showStatus(ctx, options)
+      if (output.json) output.result(view.result)
       else {
         if (output.interactive) process.stdout.write('\u001B[2J\u001B[H')
-        output.print(renderStatus(report, output.color))
+        for (const line of view.text) output.print(line)
       }
       await sleep(options.watchSeconds * 1000, undefined, {signal: stop.signal}).catch(() => {})
+      // a read-only view is a snapshot: the next frame opens a fresh one
+      await ctx.close()
     }
   } finally {
     process.off('SIGINT', onSignal)

@@ -1,6 +1,7 @@
 import {expect} from 'chai'
 
-import {countWords, frequencyCsv} from '../../src/stages/tokenize/frequency.js'
+import {frequencyCsv} from '../../src/formats/frequency-csv.js'
+import {countWords} from '../../src/stages/tokenize/frequency.js'
 import type {Token} from '../../src/stages/tokenize/token.js'
 
 const t = (surface: string, pos: string, base: string, reading: string): Token => ({surface, pos, pos_detail: '*', reading, base_form: base})
@@ -36,14 +37,14 @@ describe('word frequencies', () => {
     expect(c.rows.map((r) => r.word)).to.deep.equal(['行く', 'ABC'])
   })
 
-  it('writes the CSV exactly: header, most frequent first, quoting where needed', async () => {
+  it('writes the CSV exactly: header, most frequent first, quoting where needed', () => {
     const rows = [
       {word: 'の', count: 245, pos: '助詞', reading: 'ノ'},
       {word: 'a,b', count: 3, pos: '名詞', reading: '*'},
       {word: '"q"', count: 1, pos: '名詞', reading: '*'},
     ]
-    expect(await frequencyCsv(rows)).to.equal('word,count,pos,reading\nの,245,助詞,ノ\n"a,b",3,名詞,*\n"""q""",1,名詞,*\n')
-    expect(await frequencyCsv([])).to.equal('word,count,pos,reading\n')
+    expect(frequencyCsv(rows)).to.equal('word,count,pos,reading\nの,245,助詞,ノ\n"a,b",3,名詞,*\n"""q""",1,名詞,*\n')
+    expect(frequencyCsv([])).to.equal('word,count,pos,reading\n')
   })
 })
 
@@ -57,6 +58,6 @@ describe('aggregated frequency CSV', () => {
     ]
     const t = new CountVector(new Vocabulary())
     for (const r of rows) t.add(t.vocabulary.id(r.word, r.pos, r.reading), r.count)
-    expect(t.csv()).to.equal(await frequencyCsv(rows))
+    expect(t.csv()).to.equal(frequencyCsv(rows))
   })
 })

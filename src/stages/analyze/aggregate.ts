@@ -2,8 +2,8 @@ import {existsSync} from 'node:fs'
 import path from 'node:path'
 
 import type {DataPaths} from '../../paths.js'
-import {type AnalyzedAnime, analyzedAnime, groupMembership} from '../../queue/analysis.js'
-import type {DB} from '../../queue/db.js'
+import type {Queue} from '../../queue/index.js'
+import type {AnalyzedAnime} from '../../queue/rows.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {type FitOptions, type FitReport, fitFrequencies, rankExponentSe} from './fit.js'
 import {CountVector, Vocabulary, readFreqCsv} from './freq-table.js'
@@ -80,9 +80,9 @@ function animeRows(list: AnalyzedAnime[], paths: DataPaths, from: string, rarefi
  * per genre and studio with its fits, comparison.html and the final report. Memory grows with the
  * number of distinct words (per group), not with the number of episodes.
  */
-export async function aggregate(db: DB, paths: DataPaths, options: FitOptions): Promise<AggregateResult> {
-  const analyzed = analyzedAnime(db).filter((a) => existsSync(paths.animeWordFreq(a.mal_id)))
-  const membership = groupMembership(db)
+export async function aggregate(queue: Queue, paths: DataPaths, options: FitOptions): Promise<AggregateResult> {
+  const analyzed = (await queue.analysis.analyzedAnime()).filter((a) => existsSync(paths.animeWordFreq(a.mal_id)))
+  const membership = await queue.analysis.groupMembership()
   const groupsOf = new Map<number, string[]>()
   for (const m of membership) groupsOf.set(m.anime_id, [...(groupsOf.get(m.anime_id) ?? []), `${m.kind}\u0000${m.name}`])
   const vocabulary = new Vocabulary()

@@ -2,7 +2,7 @@ import {createHash} from 'node:crypto'
 import {existsSync, statSync} from 'node:fs'
 
 import type {DataPaths} from '../../paths.js'
-import type {AnalysisRow, EpisodeInput} from '../../queue/analysis.js'
+import type {AnalysisRow, EpisodeInput} from '../../queue/rows.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {type FitOptions, type FitReport, fitFrequencies} from './fit.js'
 import {CountVector, Vocabulary} from './freq-table.js'

@@ -1,11 +1,15 @@
+import {createHash} from 'node:crypto'
 import {existsSync} from 'node:fs'
+import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {AppContext} from '../../cli/context.js'
-import {Shutdown} from '../../cli/shutdown.js'
-import {EXIT, errorMessage} from '../../errors.js'
-import {analysisCandidates, analysisInputs, blockedAnimeCount, completeAnime, hasAnalyses, latestAnalysis, recordAnalysis} from '../../queue/analysis.js'
+import type {ServiceResult} from '../../cli/result.js'
+import {PermanentJobError, errorMessage} from '../../errors.js'
+import type {Queue} from '../../queue/index.js'
 import {STAGES} from '../../queue/stages.js'
 import {newRunId} from '../../queue/workers.js'
+import {heartbeatMs, runPool} from '../../runner/pool.js'
+import {poolExitCode, recoverExpired} from '../../runner/stage.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
 import {analysisRow, analyzeAnime, inputSignature} from './anime.js'
 import type {FitOptions} from './fit.js'
@@ -22,6 +26,7 @@ export interface AnalyzeOptions {
 }
 
 const stage = STAGES.analyze
+const AGGREGATE = 'aggregate'
 
 interface AnimeOutcome {
   mal_id: number
@@ -40,114 +45,146 @@ interface AnimeOutcome {
   files?: Record<string, string>
 }
 
+/** What the corpus-wide outputs are computed from: every anime's latest analysis, the groups, the fit options. */
+async function aggregateSignature(queue: Queue, fit: FitOptions): Promise<string> {
+  const h = createHash('sha256')
+  h.update(JSON.stringify(fit))
+  for (const a of await queue.analysis.analyzedAnime()) h.update(`${a.anime_id}:${a.analysis_id}:${a.input_signature}\n`)
+  for (const m of await queue.analysis.groupMembership()) h.update(`${m.anime_id}:${m.kind}:${m.name}\n`)
+  return h.digest('hex').slice(0, 32)
+}
+
+/**
+ * Rebuild the aggregate when any of its inputs changed since the last complete rebuild (a recorded
+ * signature, so a crash right after an anime's analysis is caught up by the next run), under a
+ * lease so that two runs, on any host, never write it at once: the second waits, then checks again.
+ */
+async function refreshAggregate(ctx: AppContext, queue: Queue, fit: FitOptions, force: boolean): Promise<AggregateResult | undefined> {
+  const owner = `${newRunId(queue.host)}:aggregate`
+  const reportThere = () => existsSync(ctx.paths.finalReport) && existsSync(ctx.paths.globalFit)
+  let waitedMs = 0
+  for (;;) {
+    const signature = await aggregateSignature(queue, fit)
+    const state = await queue.locks.state(AGGREGATE)
+    const current = !force && state?.signature === signature && reportThere()
+    if (current) return undefined
+    if ((await queue.analysis.analyzedAnime()).length === 0) return undefined
+    if (await queue.locks.acquire(AGGREGATE, owner, ctx.leaseMs)) {
+      const beat = setInterval(() => {
+        queue.locks.extend(AGGREGATE, owner, ctx.leaseMs).catch(() => {})
+      }, heartbeatMs(ctx.leaseMs))
+      try {
+        // inputs may have changed while waiting: build from what is there now, record what it was built from
+        const building = await aggregateSignature(queue, fit)
+        const result = await aggregate(queue, ctx.paths, fit)
+        await queue.locks.release(AGGREGATE, owner, building)
+        return result
+      } catch (error) {
+        await queue.locks.release(AGGREGATE, owner)
+        throw error
+      } finally {
+        clearInterval(beat)
+      }
+    }
+    if (waitedMs === 0) ctx.output.log(`aggregate: another analyze (${state?.owner ?? 'elsewhere'}) is rebuilding it; waiting to check again`)
+    await sleep(500)
+    waitedMs += 500
+    force = false
+  }
+}
+
 /** `animezipf analyze`: per-anime fits for anime whose episodes are tokenized, then the corpus-wide outputs. */
-export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise<{code: number; result: Record<string, unknown>}> {
+export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise<ServiceResult> {
   const {output, paths} = ctx
   const fitOptions: FitOptions = {bootstrap: options.bootstrap, seed: options.seed, minCount: options.minCount}
+  const text: string[] = []
 
   if (options.dryRun) {
-    const db = ctx.db({readonly: true})
-    let candidates = analysisCandidates(db, options.partial, options.malId)
+    const queue = await ctx.queue({readonly: true})
+    let candidates = await queue.analysis.candidates(options.partial, options.malId)
     if (options.force) {
-      const extra = completeAnime(db, options.malId).filter((id) => !candidates.some((c) => c.mal_id === id)).length
-      if (extra > 0) output.print(`dry run: --force would also re-analyze ${extra} already complete anime`)
+      const extra = (await queue.analysis.completeAnime(options.malId)).filter((id) => !candidates.some((c) => c.mal_id === id)).length
+      if (extra > 0) text.push(`dry run: --force would also re-analyze ${extra} already complete anime`)
     }
     if (options.limit !== undefined) candidates = candidates.slice(0, options.limit)
     const plan = candidates.map((c) => ({mal_id: c.mal_id, title: c.title, episodes: c.tokenized + c.complete, pending: c.pending}))
-    output.result({dry_run: true, would_analyze: plan, aggregates: plan.length > 0 || options.force})
-    output.print(`dry run: would analyze ${plan.length} anime; nothing was changed`)
-    for (const p of plan) output.print(`  ${p.mal_id} ${p.title}: ${p.episodes} episode(s)${p.pending ? `, ${p.pending} pending (partial)` : ''}`)
-    return {code: EXIT.OK, result: {}}
+    text.push(`dry run: would analyze ${plan.length} anime; nothing was changed`)
+    for (const p of plan) text.push(`  ${p.mal_id} ${p.title}: ${p.episodes} episode(s)${p.pending ? `, ${p.pending} pending (partial)` : ''}`)
+    return {code: 0, result: {dry_run: true, would_analyze: plan, aggregates: plan.length > 0 || options.force}, text}
   }
 
-  const db = ctx.db()
-  const queue = ctx.queue()
-  queue.recoverExpired()
+  const queue = await ctx.queue()
+  await recoverExpired(ctx, queue)
   if (options.force) {
-    const n = queue.rewind(stage, ['complete'], options.malId)
+    const n = await queue.jobs.rewind(stage, ['complete'], options.malId)
     if (n > 0) output.log(`--force: ${n} complete job(s) will be analyzed again`)
   }
-  let candidates = analysisCandidates(db, options.partial, options.malId)
-  if (options.limit !== undefined) candidates = candidates.slice(0, options.limit)
+  const ready = (await queue.analysis.candidates(options.partial, options.malId)).length
 
-  const owner = `${newRunId()}:analyze`
-  const registry = ctx.registry()
-  // a run with nothing to analyze leaves no trace in the workers table
-  const workerId = candidates.length > 0 ? registry.register('analyzer', owner) : undefined
-  const beatWorker = (status: 'busy' | 'idle' | 'stopped', jobId: number | null) => {
-    if (workerId !== undefined) registry.beat(workerId, status, jobId)
-  }
-  // an anime's analysis is not interruptible: the one running finishes, no other starts
-  const shutdown = new Shutdown(output, {graceMs: ctx.config.queue.shutdown_grace_seconds * 1000, install: true, what: 'the anime being analyzed finishes'})
-  const outcomes: AnimeOutcome[] = []
+  const summary =
+    ready === 0
+      ? undefined
+      : await runPool<AnimeOutcome>({
+          queue,
+          stage,
+          unit: 'anime',
+          whole: !options.partial,
+          // one anime at a time: an analysis already uses the whole machine's memory bandwidth
+          workers: 1,
+          limit: options.limit,
+          malId: options.malId,
+          leaseMs: ctx.leaseMs,
+          graceMs: ctx.config.queue.shutdown_grace_seconds * 1000,
+          backoff: ctx.backoff,
+          output,
+          shutdownWhat: 'the anime being analyzed finishes',
+          handler: async (lease) => {
+            const job = lease.job
+            const c = await queue.analysis.candidate(job.anime_id)
+            if (!c) throw new PermanentJobError(`anime ${job.anime_id} is gone from the database`)
+            try {
+              const inputs = await queue.analysis.inputs(c.anime_id, lease.owner)
+              const signature = inputSignature(paths, c.mal_id, inputs, fitOptions)
+              const previous = await queue.analysis.latest(c.anime_id)
+              const unchanged = !options.force && previous?.input_signature === signature && existsSync(paths.zipfParams(c.mal_id)) && existsSync(paths.zipfPlot(c.mal_id))
+              const fields = {analysis_path: paths.relative(paths.zipfParams(c.mal_id))}
+              if (unchanged) return {fields, message: 'unchanged', record: {mal_id: c.mal_id, title: c.title, status: 'unchanged', episodes: inputs.length}}
+              const partial = c.pending > 0
+              const a = await analyzeAnime(paths, c, inputs, {...fitOptions, partial, pending: c.pending, failed: c.failed})
+              await queue.analysis.record(analysisRow(c.anime_id, a, signature, partial))
+              const pl = a.fit.power_law
+              return {
+                fields,
+                message: `analyzed${pl ? `, s = ${pl.s.toFixed(3)}` : ''}`,
+                record: {
+                  mal_id: c.mal_id,
+                  title: c.title,
+                  status: 'analyzed',
+                  episodes: inputs.length,
+                  partial,
+                  total_words: a.fit.total_words,
+                  unique_words: a.fit.unique_words,
+                  s: pl?.s ?? null,
+                  alpha: pl?.alpha ?? null,
+                  alpha_se: pl?.alpha_se ?? null,
+                  xmin: pl?.xmin ?? null,
+                  least_squares_slope: a.fit.zipf_fit?.alpha ?? null,
+                  files: {plot: paths.zipfPlot(c.mal_id), params: paths.zipfParams(c.mal_id), word_freq: paths.animeWordFreq(c.mal_id), statistics: paths.statistics(c.mal_id)},
+                },
+              }
+            } catch (error) {
+              // a fit that fails on these inputs fails again: no retry
+              throw new PermanentJobError(errorMessage(error))
+            }
+          },
+        })
+
+  const outcomes: AnimeOutcome[] = [...(summary?.records ?? [])]
+  for (const f of summary?.failures ?? []) outcomes.push({mal_id: 0, title: f.label, status: 'failed', episodes: 0, error: f.error})
   let aggregated: AggregateResult | undefined
-  try {
-    for (const c of candidates) {
-      if (shutdown.stopping) break
-      const jobs = queue.claim({stage, owner, count: 1_000_000, leaseMs: ctx.leaseMs, malId: c.mal_id})
-      if (jobs.length === 0) continue
-      beatWorker('busy', jobs[0]!.id)
-      const beat = setInterval(() => {
-        for (const j of jobs) queue.extendLease(j.id, owner, ctx.leaseMs)
-        beatWorker('busy', jobs[0]!.id)
-      }, Math.max(1000, ctx.leaseMs / 3))
-      const t0 = Date.now()
-      try {
-        const inputs = analysisInputs(db, c.anime_id, owner)
-        const signature = inputSignature(paths, c.mal_id, inputs, fitOptions)
-        const previous = latestAnalysis(db, c.anime_id)
-        const unchanged = !options.force && previous?.input_signature === signature && existsSync(paths.zipfParams(c.mal_id)) && existsSync(paths.zipfPlot(c.mal_id))
-        let outcome: AnimeOutcome
-        if (unchanged) {
-          outcome = {mal_id: c.mal_id, title: c.title, status: 'unchanged', episodes: inputs.length}
-        } else {
-          const partial = c.pending > 0
-          const a = await analyzeAnime(paths, c, inputs, {...fitOptions, partial, pending: c.pending, failed: c.failed})
-          recordAnalysis(db, analysisRow(c.anime_id, a, signature, partial))
-          const pl = a.fit.power_law
-          outcome = {
-            mal_id: c.mal_id,
-            title: c.title,
-            status: 'analyzed',
-            episodes: inputs.length,
-            partial,
-            total_words: a.fit.total_words,
-            unique_words: a.fit.unique_words,
-            s: pl?.s ?? null,
-            alpha: pl?.alpha ?? null,
-            alpha_se: pl?.alpha_se ?? null,
-            xmin: pl?.xmin ?? null,
-            least_squares_slope: a.fit.zipf_fit?.alpha ?? null,
-            files: {plot: paths.zipfPlot(c.mal_id), params: paths.zipfParams(c.mal_id), word_freq: paths.animeWordFreq(c.mal_id), statistics: paths.statistics(c.mal_id)},
-          }
-        }
-        const analysisPath = paths.relative(paths.zipfParams(c.mal_id))
-        const finished = jobs.filter((j) => queue.finish(j.id, owner, stage, {analysis_path: analysisPath}, outcome.status)).length
-        if (finished < jobs.length) outcome = {...outcome, status: 'lost', error: `${jobs.length - finished} job lease(s) lost while analyzing`}
-        outcomes.push(outcome)
-        output.log(
-          `analyzer ${c.title} (MAL ${c.mal_id}): ${outcome.status}${outcome.s !== undefined && outcome.s !== null ? `, s = ${outcome.s.toFixed(3)}` : ''}, ${inputs.length} episode(s) (${((Date.now() - t0) / 1000).toFixed(1)}s)`,
-        )
-      } catch (error) {
-        const message = errorMessage(error).split('\n')[0]!
-        for (const j of jobs) queue.fail(j.id, owner, stage, message, false, ctx.backoff)
-        outcomes.push({mal_id: c.mal_id, title: c.title, status: 'failed', episodes: jobs.length, error: message})
-        output.log(`analyzer ${c.title} (MAL ${c.mal_id}): FAILED: ${message}`)
-        if (output.verbose && error instanceof Error) output.log(error.stack ?? '')
-      } finally {
-        clearInterval(beat)
-        beatWorker('idle', null)
-      }
-    }
-    const changed = outcomes.some((o) => o.status === 'analyzed')
-    const haveAny = hasAnalyses(db)
-    if (!shutdown.stopping && haveAny && (changed || options.force || !existsSync(paths.finalReport))) {
-      aggregated = await aggregate(db, paths, fitOptions)
-      output.log(`aggregated ${aggregated.corpus.anime} anime: ${aggregated.groups.length} genre/studio groups`)
-    }
-  } finally {
-    beatWorker('stopped', null)
-    shutdown.dispose()
+  if (!summary?.interrupted) {
+    aggregated = await refreshAggregate(ctx, queue, fitOptions, options.force)
+    if (aggregated) output.log(`aggregated ${aggregated.corpus.anime} anime: ${aggregated.groups.length} genre/studio groups`)
   }
 
   const failed = outcomes.filter((o) => o.status === 'failed')
@@ -156,7 +193,8 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
     analyzed: outcomes.filter((o) => o.status === 'analyzed').length,
     unchanged: outcomes.filter((o) => o.status === 'unchanged').length,
     failed: failed.length,
-    interrupted: shutdown.stopping,
+    lost: summary?.lost ?? 0,
+    interrupted: summary?.interrupted ?? false,
     global: aggregated
       ? {
           corpus: aggregated.corpus,
@@ -172,23 +210,22 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
       : null,
     files: aggregated ? aggregated.files : null,
   }
-  output.result(result)
   if (outcomes.length === 0) {
-    const blocked = blockedAnimeCount(db)
-    output.print(`analyze: nothing new to analyze${blocked ? ` (${blocked} anime wait for episodes still in the pipeline; --partial analyzes them now)` : ''}`)
+    const blocked = await queue.analysis.blockedAnimeCount()
+    text.push(`analyze: nothing new to analyze${blocked ? ` (${blocked} anime wait for episodes still in the pipeline; --partial analyzes them now)` : ''}${aggregated ? '; the corpus-wide outputs were out of date and are rebuilt' : ''}`)
   } else {
-    output.print(`analyze: ${result.analyzed} analyzed, ${result.unchanged} unchanged, ${failed.length} failed`)
+    text.push(`analyze: ${result.analyzed} analyzed, ${result.unchanged} unchanged, ${failed.length} failed`)
     for (const o of outcomes.filter((x) => x.status === 'analyzed')) {
-      output.print(`  ${o.title}: s = ${o.s?.toFixed(3) ?? '–'} (α = ${o.alpha?.toFixed(4) ?? '–'} ± ${o.alpha_se?.toFixed(4) ?? '–'}, xmin ${o.xmin ?? '–'})${o.partial ? ' [partial]' : ''}  ${o.files?.plot}`)
+      text.push(`  ${o.title}: s = ${o.s?.toFixed(3) ?? '–'} (α = ${o.alpha?.toFixed(4) ?? '–'} ± ${o.alpha_se?.toFixed(4) ?? '–'}, xmin ${o.xmin ?? '–'})${o.partial ? ' [partial]' : ''}  ${o.files?.plot}`)
     }
-    for (const o of failed) output.print(`  FAILED ${o.title}: ${o.error}`)
+    for (const o of failed) text.push(`  FAILED ${o.title}: ${o.error}`)
   }
   if (aggregated) {
     const g = aggregated.global.power_law
-    output.print(`corpus: ${aggregated.corpus.anime} anime, ${aggregated.corpus.episodes} episodes, ${aggregated.corpus.total_words} words, ${aggregated.corpus.unique_words} distinct`)
-    if (g) output.print(`global fit: s = ${g.s.toFixed(3)} (α = ${g.alpha.toFixed(4)} ± ${g.alpha_se.toFixed(4)}, xmin ${g.xmin}, KS D ${g.ks_d.toFixed(4)})`)
-    output.print(`report:     ${aggregated.files.report}\ncomparison: ${aggregated.files.comparison}\nfrequencies: ${aggregated.files.all_anime_freq}`)
+    text.push(`corpus: ${aggregated.corpus.anime} anime, ${aggregated.corpus.episodes} episodes, ${aggregated.corpus.total_words} words, ${aggregated.corpus.unique_words} distinct`)
+    if (g) text.push(`global fit: s = ${g.s.toFixed(3)} (α = ${g.alpha.toFixed(4)} ± ${g.alpha_se.toFixed(4)}, xmin ${g.xmin}, KS D ${g.ks_d.toFixed(4)})`)
+    text.push(`report:     ${aggregated.files.report}\ncomparison: ${aggregated.files.comparison}\nfrequencies: ${aggregated.files.all_anime_freq}`)
   }
-  const code = shutdown.stopping ? EXIT.INTERRUPTED : failed.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
-  return {code, result}
+  const code = summary ? poolExitCode(summary) : 0
+  return {code, result, text}
 }

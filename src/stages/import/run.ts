@@ -5,8 +5,10 @@ import type {AppContext} from '../../cli/context.js'
 import {EXIT, UserError, errorMessage} from '../../errors.js'
 import {writeAnimeMetadata} from '../../formats/metadata.js'
 import {type Transcript, transcriptText} from '../../formats/transcript.js'
-import {type AnimeRecord, type AnimeRow, LOCAL_ID_BASE, addCategory, fillEpisodesTotal, animeByMalId, animeByTitle, nextLocalMalId, parseList, upsertAnime} from '../../queue/anime.js'
-import {type NewJob, Queue} from '../../queue/jobs.js'
+import type {ServiceResult} from '../../cli/result.js'
+import {LOCAL_ID_BASE, parseList} from '../../queue/anime.js'
+import type {Queue} from '../../queue/index.js'
+import type {AnimeRecord, AnimeRow, NewJob} from '../../queue/rows.js'
 import {writeTextFile} from '../../util/gzip-file.js'
 import {decodeSubtitle, hasJapanese} from './decode.js'
 import {episodeFromName, naturalCompare} from './episodes.js'
@@ -84,11 +86,10 @@ function assignEpisodes(parsed: Parsed[], episodeFrom: number | undefined, warn:
 }
 
 async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOptions): Promise<{row: AnimeRow | undefined; record: AnimeRecord}> {
-  const db = queue.db
   const extra = {genres: options.genres, studios: options.studios}
   if (options.malId !== undefined) {
     if (options.malId <= 0 || options.malId >= LOCAL_ID_BASE) throw new UserError(`--mal-id ${options.malId} is not a MyAnimeList id`, 'use the number in the anime\'s MyAnimeList URL, or --title')
-    const row = animeByMalId(db, options.malId)
+    const row = await queue.anime.byMalId(options.malId)
     if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
     let fetched: AnimeRecord | undefined
     try {
@@ -103,11 +104,11 @@ async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOption
     return {row: undefined, record: {mal_id: options.malId, title: options.title, ...extra, year: options.year ?? null}}
   }
   if (!options.title) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
-  const row = animeByTitle(db, options.title)
+  const row = await queue.anime.byTitle(options.title)
   if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
   return {
     row: undefined,
-    record: {mal_id: nextLocalMalId(db), title: options.title, title_japanese: options.titleJapanese ?? null, ...extra, year: options.year ?? null},
+    record: {mal_id: await queue.anime.nextLocalMalId(), title: options.title, title_japanese: options.titleJapanese ?? null, ...extra, year: options.year ?? null},
   }
 }
 
@@ -130,10 +131,7 @@ function rowToRecord(row: AnimeRow): AnimeRecord {
   }
 }
 
-export interface ImportResult {
-  code: number
-  result: Record<string, unknown>
-}
+export type ImportResult = ServiceResult
 
 /** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
 export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ImportResult> {
@@ -152,11 +150,11 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   }
   assignEpisodes(parsed, options.episodeFrom, (m) => output.warn(m))
 
-  const queue = ctx.queue({readonly: options.dryRun})
-  const {row, record} = await resolveAnime(ctx, queue, options)
-  const existing = new Set<number>(
-    row ? queue.episodesOf({animeId: row.id}) : [],
-  )
+  const queue = await ctx.queue({readonly: options.dryRun})
+  const resolved = await resolveAnime(ctx, queue, options)
+  const {row} = resolved
+  let {record} = resolved
+  const existing = new Set<number>(row ? await queue.jobs.episodesOf({animeId: row.id}) : [])
   const fresh = parsed.filter((p) => !existing.has(p.episode!))
   const already = parsed.filter((p) => existing.has(p.episode!))
   const plan = parsed.map((p) => ({
@@ -169,12 +167,16 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   }))
 
   if (!options.dryRun && fresh.length > 0) {
-    const db = queue.db
-    const animeId = upsertAnime(db, record)
-    for (const g of record.genres ?? []) addCategory(db, animeId, 'genre', g, null, null)
-    for (const s of record.studios ?? []) addCategory(db, animeId, 'studio', s, null, null)
-    const maxEpisode = Math.max(...parsed.map((p) => p.episode!), record.episodes_total ?? 0)
-    if (!record.episodes_total) fillEpisodesTotal(db, animeId, maxEpisode)
+    if (!row && options.malId === undefined) {
+      // a new title: its local id is allocated and its row inserted in one step no other import can interleave
+      const local = await queue.anime.findOrCreateLocal(record)
+      record = {...record, mal_id: local.row.mal_id}
+    }
+    const animeId = await queue.anime.upsert(record)
+    for (const g of record.genres ?? []) await queue.anime.addCategory(animeId, 'genre', g, null, null)
+    for (const s of record.studios ?? []) await queue.anime.addCategory(animeId, 'studio', s, null, null)
+    const maxEpisode = parsed.reduce((m, p) => Math.max(m, p.episode!), record.episodes_total ?? 0)
+    if (!record.episodes_total) await queue.anime.fillEpisodesTotal(animeId, maxEpisode)
     writeAnimeMetadata(paths.metadataFile(record.mal_id), {...record, episodes_total: record.episodes_total ?? maxEpisode})
     const compress = config.output.compress
     const jobs: NewJob[] = []
@@ -183,7 +185,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
       const transcript: Transcript = {
         anime_id: record.mal_id,
         episode: p.episode!,
-        duration_seconds: p.format === 'text' ? null : Math.round(Math.max(...p.cues.map((c) => c.end))),
+        duration_seconds: p.format === 'text' ? null : Math.round(p.cues.reduce((m, c) => Math.max(m, c.end), 0)),
         language: 'ja',
         model: 'subtitles',
         source: {kind: p.format === 'text' ? 'text' : 'subtitles', file: path.basename(p.file), format: p.format, encoding: p.encoding},
@@ -203,7 +205,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
         fields: {transcript_path: paths.relative(jsonFile), transcript_size_bytes: bytes, duration_seconds: transcript.duration_seconds},
       })
     }
-    queue.enqueue(jobs, config.queue.max_retries)
+    await queue.jobs.enqueue(jobs, config.queue.max_retries)
   }
 
   const result = {
@@ -214,14 +216,13 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
     already_imported: already.length,
     bad: bad,
   }
-  output.result(result)
-  output.print(
+  const text = [
     `${options.dryRun ? 'dry run: would import' : 'imported'} ${fresh.length} episode(s) of "${record.title}" (MAL ${record.mal_id})` +
       `${already.length ? `, ${already.length} already imported` : ''}${bad.length ? `, ${bad.length} bad file(s) skipped` : ''}`,
-  )
-  for (const p of plan) output.print(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${path.basename(p.file)} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
-  for (const b of bad) output.print(`  bad      ${path.basename(b.file)}: ${b.error}`)
-  if (fresh.length > 0 && !options.dryRun) output.print('next: `animezipf tokenize`')
+  ]
+  for (const p of plan) text.push(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${path.basename(p.file)} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
+  for (const b of bad) text.push(`  bad      ${path.basename(b.file)}: ${b.error}`)
+  if (fresh.length > 0 && !options.dryRun) text.push('next: `animezipf tokenize`')
   const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
-  return {code, result}
+  return {code, result, text}
 }

@@ -1,4 +1,4 @@
-import type {AnimeRecord} from '../../queue/anime.js'
+import type {AnimeRecord} from '../../queue/rows.js'
 import {JikanClient, JikanError} from './jikan-client.js'
 
 export type CategoryKind = 'genre' | 'explicit_genre' | 'theme' | 'demographic' | 'studio'

@@ -4,6 +4,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import type {DataPaths} from '../../paths.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {Pacer, type PaceLimit} from './pacer.js'
+import {backoffDelay} from '../../util/backoff.js'
 
 /** An answer of the API that retrying will not change (404, 400, a body without the fields we need). */
 export class JikanError extends Error {
@@ -109,8 +110,9 @@ export class JikanClient {
         if (!e.transient || attempt >= this.options.maxRetries) {
           throw new JikanError(`${e.message}${e.transient ? ` (gave up after ${attempt + 1} attempts)` : ''}`, url, e.status, e.transient)
         }
-        const exp = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** attempt)
-        const wait = (e as JikanError & {retryAfterMs?: number}).retryAfterMs ?? Math.round(exp * (0.5 + this.random() / 2))
+        const wait =
+          (e as JikanError & {retryAfterMs?: number}).retryAfterMs ??
+          backoffDelay(attempt + 1, {baseMs: this.options.backoffBaseMs, maxMs: this.options.backoffMaxMs, random: this.random})
         this.stats.retries++
         this.options.log?.(`${url}: ${e.message}; retry ${attempt + 1}/${this.options.maxRetries} in ${(wait / 1000).toFixed(1)}s`)
         await sleep(wait)

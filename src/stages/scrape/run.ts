@@ -1,8 +1,8 @@
 import type {AppContext} from '../../cli/context.js'
+import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, UserError} from '../../errors.js'
 import {writeAnimeMetadata} from '../../formats/metadata.js'
-import {type AnimeRecord, addCategory, animeByMalId, upsertAnime} from '../../queue/anime.js'
-import type {NewJob} from '../../queue/jobs.js'
+import type {AnimeRecord, NewJob} from '../../queue/rows.js'
 import {type AnimeItem, type Category, type CategoryKind, JikanApi, toRecord} from './jikan-api.js'
 import {JikanClient, JikanError} from './jikan-client.js'
 
@@ -150,50 +150,52 @@ export function animeLookup(ctx: AppContext, dryRun: boolean): (malId: number) =
 }
 
 /** `animezipf scrape`: the top anime of every category, stored once each, one job per episode. */
-export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<{code: number; result: ScrapeSummary}> {
+export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<ServiceResult<ScrapeSummary>> {
   const {output, paths, config} = ctx
   const wanted = options.categories.map(parseCategoryFlag)
   const api = createJikan(ctx, options)
-  const db = ctx.db({readonly: options.dryRun})
-  const queue = ctx.queue({readonly: options.dryRun})
+  const queue = await ctx.queue({readonly: options.dryRun})
   const n = options.limit ?? config.scrape.top_n
   const summary: ScrapeSummary = {dry_run: options.dryRun, categories_read: 0, anime_found: 0, unique_anime: 0, new_anime: 0, jobs_enqueued: 0, requests: 0, from_cache: 0, retries: 0, categories: []}
   const stored = new Map<number, number>() // mal_id -> anime row id (this run)
-  const finish = (code: number) => {
+  const text: string[] = []
+  const finish = (code: number): ServiceResult<ScrapeSummary> => {
     Object.assign(summary, {requests: api.client.stats.requests, from_cache: api.client.stats.cached, retries: api.client.stats.retries, unique_anime: stored.size})
-    output.result(summary)
-    return {code, result: summary}
+    return {code, result: summary, text}
   }
 
   const store = async (a: AnimeItem, category: Category | undefined, rank: number | null) => {
     summary.anime_found++
     const known = stored.get(a.mal_id)
     if (known !== undefined) {
-      if (category && !options.dryRun) addCategory(db, known, category.kind, category.name, rank, category.id)
+      if (category && !options.dryRun) await queue.anime.addCategory(known, category.kind, category.name, rank, category.id)
       return
     }
-    const isNew = !animeByMalId(db, a.mal_id)
+    const isNew = !(await queue.anime.byMalId(a.mal_id))
     const plan = await episodePlan(api, ctx, a)
     const record = toRecord(a)
     if (options.dryRun) {
       stored.set(a.mal_id, -1)
       if (isNew) summary.new_anime++
-      const existing = isNew ? 0 : queue.episodesOf({malId: a.mal_id}).length
+      const existing = isNew ? 0 : (await queue.jobs.episodesOf({malId: a.mal_id})).length
       summary.jobs_enqueued += Math.max(0, plan.episodes - existing)
       return
     }
     writeAnimeMetadata(paths.metadataFile(a.mal_id), {...record, episodes_total: record.episodes_total ?? plan.episodes})
     const jobs: NewJob[] = []
-    const animeId = db.transaction(() => {
-      const id = upsertAnime(db, record)
-      if (category) addCategory(db, id, category.kind, category.name, rank, category.id)
-      else for (const [kind, list] of [['genre', a.genres], ['theme', a.themes], ['demographic', a.demographics], ['studio', a.studios]] as const) for (const c of list) addCategory(db, id, kind, c.name, null, c.mal_id)
+    // the anime, its categories and its jobs appear together or not at all
+    const animeId = await queue.transaction(async (q) => {
+      const id = await q.anime.upsert(record)
+      if (category) await q.anime.addCategory(id, category.kind, category.name, rank, category.id)
+      else
+        for (const [kind, list] of [['genre', a.genres], ['theme', a.themes], ['demographic', a.demographics], ['studio', a.studios]] as const)
+          for (const c of list) await q.anime.addCategory(id, kind, c.name, null, c.mal_id)
       for (let e = 1; e <= plan.episodes; e++) {
         jobs.push({animeId: id, malId: a.mal_id, animeTitle: a.title, animeTitleEnglish: a.title_english, episode: e, year: a.year, priority: plan.recaps.has(e) ? -1 : 0})
       }
-      summary.jobs_enqueued += queue.enqueue(jobs, config.queue.max_retries)
+      summary.jobs_enqueued += await q.jobs.enqueue(jobs, config.queue.max_retries)
       return id
-    }).immediate()
+    })
     stored.set(a.mal_id, animeId)
     if (isNew) summary.new_anime++
     if (plan.note) output.debug(`${a.title}: ${plan.note}`)
@@ -227,7 +229,7 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<{
   }
 
   const r = finish(EXIT.OK)
-  output.print(
+  text.push(
     `${options.dryRun ? 'dry run: would store' : 'scrape:'} ${summary.categories_read} categories read, ${summary.anime_found} anime found, ${stored.size} unique, ${summary.new_anime} new, ` +
       `${summary.jobs_enqueued} job(s) ${options.dryRun ? 'to enqueue' : 'enqueued'}; ${summary.requests} request(s), ${summary.from_cache} from cache, ${summary.retries} retr${summary.retries === 1 ? 'y' : 'ies'}`,
   )

@@ -1,15 +1,9 @@
-import {writeToString} from 'fast-csv'
-
+import type {WordCount} from '../../formats/frequency-csv.js'
 import {type Token, wordOf} from './token.js'
 
-const PUNCTUATION = /^[\p{P}\p{S}\s]+$/u
+export type {WordCount}
 
-export interface WordCount {
-  word: string
-  count: number
-  pos: string
-  reading: string
-}
+const PUNCTUATION = /^[\p{P}\p{S}\s]+$/u
 
 export interface Counted {
   rows: WordCount[]
@@ -48,11 +42,4 @@ export function countWords(tokens: readonly Token[], excludePos: ReadonlySet<str
   }
   const rows = [...map.values()].map(({word, count, pos, reading}) => ({word, count, pos, reading})).sort(compareCounts)
   return {rows, tokenCount: tokens.length, wordCount}
-}
-
-export const FREQ_HEADERS = ['word', 'count', 'pos', 'reading'] as const
-
-/** The frequency CSV: word,count,pos,reading with a header row (rows as arrays: fast-csv formats them faster). */
-export function frequencyCsv(rows: readonly WordCount[]): Promise<string> {
-  return writeToString([[...FREQ_HEADERS], ...rows.map((r) => [r.word, r.count, r.pos, r.reading])], {includeEndRowDelimiter: true})
 }

@@ -5,7 +5,8 @@ import {parentPort} from 'node:worker_threads'
 
 import {gzipSync} from 'node:zlib'
 
-import {countWords, frequencyCsv} from './frequency.js'
+import {frequencyCsv} from '../../formats/frequency-csv.js'
+import {countWords} from './frequency.js'
 import {installFastLattice} from './lattice.js'
 import type {EpisodeReply, ThreadRequest} from './threads.js'
 import type {Token} from './token.js'
@@ -42,7 +43,7 @@ kuromoji.builder({dicPath}).build((err, tokenizer) => {
     }
     return tokens
   }
-  parentPort!.on('message', async (msg: ThreadRequest) => {
+  parentPort!.on('message', (msg: ThreadRequest) => {
     try {
       if (msg.kind === 'tokens') {
         parentPort!.postMessage({id: msg.id, tokens: tokenize(msg.lines)})
@@ -61,7 +62,7 @@ kuromoji.builder({dicPath}).build((err, tokenizer) => {
         tokenCount: counted.tokenCount,
         wordCount: counted.wordCount,
         tokensFile: bytes,
-        frequencyCsv: await frequencyCsv(counted.rows),
+        frequencyCsv: frequencyCsv(counted.rows),
       }
       parentPort!.postMessage(reply, [bytes.buffer as ArrayBuffer])
     } catch (error) {

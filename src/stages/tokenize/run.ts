@@ -2,10 +2,10 @@ import {existsSync, rmSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 
 import type {AppContext} from '../../cli/context.js'
-import {type StageRunResult, runStage} from '../../cli/stage-run.js'
+import {type StageRunResult, runStage} from '../../runner/stage.js'
 import {PermanentJobError} from '../../errors.js'
 import {type Transcript, transcriptProblem} from '../../formats/transcript.js'
-import type {JobRow} from '../../queue/jobs.js'
+import type {JobRow} from '../../queue/rows.js'
 import {STAGES} from '../../queue/stages.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {readTextFile, writeTextFile} from '../../util/gzip-file.js'
@@ -44,11 +44,13 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
   const exclude = new Set(config.tokenize.exclude_pos)
   const workers = options.workers ?? (config.processing.max_concurrent_tokenizations || availableParallelism())
   let rewound = 0
+  const preamble: string[] = []
   if (options.force) {
     if (options.dryRun) {
-      ctx.output.print(`dry run: --force would send tokenized and complete jobs back to 'transcribed' first`)
+      const n = await (await ctx.queue({readonly: true})).jobs.countInStages(['tokenized', 'complete'], options.malId)
+      preamble.push(`dry run: --force would first send ${n} tokenized and complete job(s) back to '${stage.input}'`)
     } else {
-      rewound = ctx.queue().rewind(stage, ['tokenized', 'complete'], options.malId)
+      rewound = await (await ctx.queue()).jobs.rewind(stage, ['tokenized', 'complete'], options.malId)
       if (rewound > 0) ctx.output.log(`--force: ${rewound} job(s) sent back to '${stage.input}' to be tokenized again`)
     }
   }
@@ -65,6 +67,7 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
     limit: options.limit,
     malId: options.malId,
     dryRun: options.dryRun,
+    preamble,
     describe: (job) => `tokenize ${job.transcript_path ?? '(no transcript)'} -> ${paths.relative(paths.freqCsv(job.mal_id!, job.episode))}`,
     prepareWorker: (index) => threads.start(index),
     cleanup: () => threads.close(),

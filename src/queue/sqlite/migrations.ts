@@ -1,10 +1,10 @@
-import {JOB_STAGES} from './stages.js'
+import {JOB_STAGES} from '../stages.js'
 
 const stageList = JOB_STAGES.map((s) => `'${s}'`).join(', ')
 
 /**
- * Schema migrations, applied in order; PRAGMA user_version holds how many ran.
- * Written in SQL that PostgreSQL also accepts, except the SQLite trigger bodies and AUTOINCREMENT.
+ * SQLite schema migrations, applied in order; PRAGMA user_version holds how many ran.
+ * postgres/migrations.ts holds the same schema, version for version, in PostgreSQL's types.
  */
 export const MIGRATIONS: readonly string[] = [
   // 1: the design's schema, corrected, plus what a crash-safe queue needs
@@ -203,6 +203,20 @@ ALTER TABLE analysis_results ADD COLUMN coverage TEXT;
 ALTER TABLE analysis_results ADD COLUMN hapax_share REAL;
 ALTER TABLE analysis_results ADD COLUMN total_tokens INTEGER;
 ALTER TABLE analysis_results ADD COLUMN input_signature TEXT;
+`,
+  // 3: lease expiries counted per stage attempt, the host that holds a job's video, one-at-a-time work
+  `
+ALTER TABLE jobs ADD COLUMN expiries INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN video_host TEXT;
+CREATE INDEX idx_jobs_video_host ON jobs(stage, video_host);
+-- a lease on work that only one process may do at a time (rebuilding the aggregate), and what it last produced
+CREATE TABLE run_locks (
+  name TEXT PRIMARY KEY,
+  owner TEXT,
+  expires_at TIMESTAMP,
+  signature TEXT,
+  updated_at TIMESTAMP
+);
 `,
 ]
 

@@ -1,5 +1,5 @@
 import {EXIT} from '../errors.js'
-import type {Output} from './output.js'
+import type {Output} from '../cli/output.js'
 
 export interface ShutdownOptions {
   /** How long running work may go on after the first signal before it is aborted. */
@@ -18,6 +18,8 @@ export interface ShutdownOptions {
 export class Shutdown {
   stopping = false
   readonly aborts = new Set<AbortController>()
+  /** Aborted at the first signal: whatever waits to start new work (a gate) stops waiting. */
+  private readonly stop = new AbortController()
   private graceTimer: NodeJS.Timeout | undefined
   private signals = 0
   private readonly listener = (sig: NodeJS.Signals) => this.onSignal(sig)
@@ -39,11 +41,16 @@ export class Shutdown {
       process.exit(EXIT.INTERRUPTED)
     }
     this.stopping = true
+    this.stop.abort(new Error(`${sig} received`))
     this.output.log(`${sig} received: no new work; ${this.options.what} (press Ctrl-C again to exit now)`)
     this.graceTimer = setTimeout(() => {
       for (const a of this.aborts) a.abort(new Error('shutdown grace period over'))
     }, this.options.graceMs)
     this.graceTimer.unref()
+  }
+
+  get stopSignal(): AbortSignal {
+    return this.stop.signal
   }
 
   dispose(): void {

@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 
-import {UserError} from '../errors.js'
+import {UserError} from '../../errors.js'
 import {MIGRATIONS, SCHEMA_VERSION} from './migrations.js'
 
 export type DB = Database.Database
@@ -66,29 +66,45 @@ export function migrate(db: DB): number {
  * Read-only: a missing file gives an empty in-memory database with the current schema.
  */
 export function openDatabase(file: string, options: OpenOptions = {}): DB {
-  const timeout = options.busyTimeoutMs ?? 10_000
-  if (options.readonly) {
-    if (!existsSync(file)) {
-      const mem = new Database(':memory:')
-      migrate(mem)
-      return mem
+  try {
+    return options.readonly ? openReadOnly(file, options.busyTimeoutMs ?? 10_000) : openReadWrite(file, options.busyTimeoutMs ?? 10_000)
+  } catch (error) {
+    const code = (error as {code?: string}).code
+    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
+      throw new UserError(`${file} is not an SQLite database (or is damaged)`, 'move it away or point --data-dir at another folder')
     }
-    const db = openSnapshot(file, timeout)
-    refuseNewer(db, file)
-    if (userVersion(db) < SCHEMA_VERSION) {
-      db.close()
-      throw new UserError(
-        `${file} has schema version ${userVersion(db)} and needs an upgrade to ${SCHEMA_VERSION}, which --dry-run does not do`,
-        'run the command once without --dry-run (or run `animezipf status`) to upgrade the database',
-      )
-    }
-    return db
+    throw error
   }
+}
+
+function openReadOnly(file: string, timeout: number): DB {
+  if (!existsSync(file)) {
+    const mem = new Database(':memory:')
+    migrate(mem)
+    return mem
+  }
+  const db = openSnapshot(file, timeout)
+  refuseNewer(db, file)
+  if (userVersion(db) < SCHEMA_VERSION) {
+    // an older database is upgraded in memory for the read-only view: the file is not touched
+    const image = db.serialize()
+    db.close()
+    const mem = new Database(image)
+    migrate(mem)
+    return mem
+  }
+  return db
+}
+
+function openReadWrite(file: string, timeout: number): DB {
   mkdirSync(path.dirname(file), {recursive: true})
   let db: DB
   try {
     db = new Database(file, {timeout})
   } catch (error) {
+    if ((error as {code?: string}).code === 'SQLITE_CANTOPEN' && existsSync(file)) {
+      throw new UserError(`cannot open the queue database ${file} for writing: ${(error as Error).message}`, 'check the file and folder permissions, or use a read-only command (status, --dry-run)')
+    }
     throw new UserError(`cannot open the queue database ${file}: ${(error as Error).message}`, 'check --data-dir and the folder permissions')
   }
   try {
@@ -99,10 +115,6 @@ export function openDatabase(file: string, options: OpenOptions = {}): DB {
     migrate(db)
   } catch (error) {
     if (db.open) db.close()
-    if (error instanceof UserError) throw error
-    if ((error as {code?: string}).code === 'SQLITE_NOTADB') {
-      throw new UserError(`${file} is not an SQLite database`, 'move it away or point --data-dir at another folder')
-    }
     throw error
   }
   return db

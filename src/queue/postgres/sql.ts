@@ -1,0 +1,99 @@
+import pg from 'pg'
+
+import {sqlTime} from '../clock.js'
+import {type Params, type Sql, lockKey, toPositional} from '../sql.js'
+
+const {types} = pg
+
+/** Rows alike on both backends: counts and sums as numbers, booleans as 0/1, times as SQLite's UTC text. */
+function typeParser(oid: number, format?: string): (value: string) => unknown {
+  switch (oid) {
+    case types.builtins.INT8:
+    case types.builtins.NUMERIC:
+      return Number
+    case types.builtins.BOOL:
+      return (v) => (v === 't' ? 1 : 0)
+    case types.builtins.TIMESTAMPTZ:
+      // '2026-01-01 00:00:00.5+00' (the session runs in UTC)
+      return (v) => sqlTime(Date.parse(v.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00')))
+    case types.builtins.TIMESTAMP:
+    case types.builtins.DATE:
+      return (v) => v
+    default:
+      return types.getTypeParser(oid, format as 'text')
+  }
+}
+
+export const PG_TYPES = {getTypeParser: typeParser} as unknown as pg.CustomTypesConfig
+
+type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>
+
+function args(sql: string, params: Params | undefined): {text: string; values: unknown[]} {
+  const {text, names} = toPositional(sql)
+  return {text, values: names.map((n) => (params?.[n] === undefined ? null : params[n]))}
+}
+
+/**
+ * The PostgreSQL executor over a pg pool. A transaction takes a client of its own; a read-only
+ * executor (--dry-run, status) runs everything in one READ ONLY transaction that is rolled back.
+ */
+export class PostgresSql implements Sql {
+  readonly dialect = 'postgres' as const
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly runner: Runner = pool,
+    private readonly inTransaction = false,
+    private readonly onClose?: () => Promise<void>,
+  ) {}
+
+  async all<T>(sql: string, params?: Params): Promise<T[]> {
+    const {text, values} = args(sql, params)
+    return (await this.runner.query(text, values)).rows as T[]
+  }
+
+  async get<T>(sql: string, params?: Params): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0]
+  }
+
+  async run(sql: string, params?: Params): Promise<number> {
+    const {text, values} = args(sql, params)
+    return (await this.runner.query(text, values)).rowCount ?? 0
+  }
+
+  async transaction<T>(fn: (tx: Sql) => Promise<T>, options: {lock?: string} = {}): Promise<T> {
+    if (this.inTransaction) {
+      if (options.lock) await this.runner.query('SELECT pg_advisory_xact_lock($1)', [lockKey(options.lock)])
+      return fn(this)
+    }
+    const client = await this.pool.connect()
+    try {
+      await client.query('BEGIN')
+      if (options.lock) await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey(options.lock)])
+      const result = await fn(new PostgresSql(this.pool, client, true))
+      await client.query('COMMIT')
+      return result
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw error
+    } finally {
+      client.release()
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.onClose) await this.onClose()
+    else await this.pool.end()
+  }
+
+  /** An executor that runs every statement in one READ ONLY transaction, rolled back at close. */
+  static async readOnly(pool: pg.Pool): Promise<PostgresSql> {
+    const client = await pool.connect()
+    await client.query('BEGIN READ ONLY')
+    return new PostgresSql(pool, client, true, async () => {
+      await client.query('ROLLBACK').catch(() => {})
+      client.release()
+      await pool.end()
+    })
+  }
+}

@@ -1,0 +1,301 @@
+import {Listr} from 'listr2'
+
+import type {Output} from '../cli/output.js'
+import {PermanentJobError, errorMessage} from '../errors.js'
+import type {Queue} from '../queue/index.js'
+import type {JobFields, JobRow} from '../queue/rows.js'
+import type {StageDef} from '../queue/stages.js'
+import {newRunId} from '../queue/workers.js'
+import type {Backoff} from '../util/backoff.js'
+import {Shutdown} from './shutdown.js'
+
+/** What a handler holds while it works: the unit's jobs under one lease. */
+export interface Lease {
+  /** The jobs of the unit: one for job stages, every claimed episode of the anime for anime stages. */
+  jobs: JobRow[]
+  /** The first (or only) job. */
+  job: JobRow
+  owner: string
+  /** Which pool worker runs it (1..N): per-worker resources such as a tokenizer thread. */
+  worker: number
+  /** Aborted when the run is shutting down past its grace period or the lease was lost. */
+  signal: AbortSignal
+  /** Report progress (0..1); it rides on the next heartbeat. */
+  progress(fraction: number): void
+  /** A line for the job's history (job_events) and the log. */
+  note(message: string): Promise<void>
+  /** Heartbeat now (the runner also does it on a timer); false when the lease was lost. */
+  extend(): Promise<boolean>
+}
+
+/** The old name: a job handler's view of its lease. */
+export type JobContext = Lease
+
+export interface UnitOutcome<R = unknown> {
+  fields?: JobFields
+  /** One line for the log and the job's history ("1,234 tokens"). */
+  message?: string
+  /** What the stage wants back in the summary (per-anime figures). */
+  record?: R
+}
+export type JobOutcome = UnitOutcome
+
+export type UnitHandler<R = unknown> = (lease: Lease) => Promise<UnitOutcome<R>>
+export type JobHandler = UnitHandler
+
+export type Gate = (signal: AbortSignal) => Promise<'claim' | 'stop'>
+
+export interface PoolOptions<R = unknown> {
+  queue: Queue
+  stage: StageDef
+  /** 'job': one job per claim; 'anime': every claimable episode of one anime. */
+  unit?: 'job' | 'anime'
+  /** Anime units: only anime with no episode still in an earlier stage. */
+  whole?: boolean
+  workers: number
+  /** Claim at most this many units in this run, over all workers. */
+  limit?: number | undefined
+  malId?: number | undefined
+  /** Claim only jobs whose video is on this host. */
+  host?: string | undefined
+  leaseMs: number
+  graceMs: number
+  backoff: Backoff
+  output: Output
+  handler: UnitHandler<R>
+  /** Called once per worker before it claims its first unit (load a dictionary, ...). */
+  prepareWorker?: (index: number) => Promise<void>
+  /** Asked before every claim; may wait (download pauses on disk use) or stop the worker. */
+  gate?: Gate
+  /** Install SIGINT/SIGTERM handlers (off in in-process tests). */
+  handleSignals?: boolean
+  /** What a running unit does on the first Ctrl-C, for the log line. */
+  shutdownWhat?: string
+}
+
+export interface PoolSummary<R = unknown> {
+  stage: string
+  workers: number
+  claimed: number
+  done: number
+  failed: number
+  retried: number
+  lost: number
+  released: number
+  interrupted: boolean
+  elapsedMs: number
+  failures: {jobId: number; label: string; error: string}[]
+  records: R[]
+}
+
+export function jobLabel(job: Pick<JobRow, 'id' | 'anime_title' | 'episode'>): string {
+  return `job ${job.id} (${job.anime_title} ep ${job.episode})`
+}
+
+function unitLabel(jobs: JobRow[]): string {
+  if (jobs.length === 1) return jobLabel(jobs[0]!)
+  return `${jobs[0]!.anime_title} (MAL ${jobs[0]!.mal_id}, ${jobs.length} episodes)`
+}
+
+/** Heartbeats every third of the lease: two can be missed before it expires. */
+export function heartbeatMs(leaseMs: number): number {
+  return Math.max(50, Math.floor(leaseMs / 3))
+}
+
+/**
+ * The one worker pool every stage runs on: N listr2 tasks, each looping gate -> claim -> run ->
+ * finish, with heartbeats, fenced results, the workers registry and a graceful shutdown.
+ */
+export async function runPool<R = unknown>(options: PoolOptions<R>): Promise<PoolSummary<R>> {
+  const {queue, stage, output} = options
+  const jobs = queue.jobs
+  const started = Date.now()
+  const runId = newRunId(queue.host)
+  const summary: PoolSummary<R> = {
+    stage: stage.name,
+    workers: options.workers,
+    claimed: 0,
+    done: 0,
+    failed: 0,
+    retried: 0,
+    lost: 0,
+    released: 0,
+    interrupted: false,
+    elapsedMs: 0,
+    failures: [],
+    records: [],
+  }
+  const shutdown = new Shutdown(output, {
+    graceMs: options.graceMs,
+    install: options.handleSignals ?? true,
+    what: options.shutdownWhat ?? `running jobs get ${Math.round(options.graceMs / 1000)}s to finish`,
+  })
+
+  const takeSlot = (): boolean => {
+    if (shutdown.stopping) return false
+    if (options.limit !== undefined && summary.claimed >= options.limit) return false
+    summary.claimed++
+    return true
+  }
+
+  const claimUnit = async (owner: string): Promise<JobRow[]> => {
+    const common = {stage, owner, leaseMs: options.leaseMs, malId: options.malId, host: options.host}
+    if (options.unit === 'anime') return jobs.claimAnime({...common, whole: options.whole ?? false})
+    return jobs.claim({...common, count: 1})
+  }
+
+  async function runOne(unit: JobRow[], index: number, owner: string, workerId: number, report: (line: string) => void): Promise<void> {
+    const abort = new AbortController()
+    shutdown.aborts.add(abort)
+    let progress: number | undefined
+    let lost = false
+    const extend = async (): Promise<boolean> => {
+      let ok = true
+      for (const j of unit) ok = (await jobs.extendLease(j.id, owner, options.leaseMs, progress)) && ok
+      if (!ok && !lost) {
+        lost = true
+        abort.abort(new Error('lease lost'))
+      }
+      return ok
+    }
+    const beat = setInterval(() => {
+      extend()
+        .then(() => queue.workers.beat(workerId, 'busy', unit[0]!.id))
+        .catch((error: unknown) => output.debug(`heartbeat failed: ${errorMessage(error)}`))
+    }, heartbeatMs(options.leaseMs))
+    const t0 = Date.now()
+    const label = unitLabel(unit)
+    const lease: Lease = {
+      jobs: unit,
+      job: unit[0]!,
+      owner,
+      worker: index,
+      signal: abort.signal,
+      progress: (f) => {
+        progress = Math.min(1, Math.max(0, f))
+      },
+      note: async (m) => {
+        for (const j of unit) await jobs.addEvent(j.id, stage.running, 'note', 'info', m, owner)
+        if (options.output.verbose) report(`${label}: ${m}`)
+      },
+      extend,
+    }
+    const aborted = new Promise<never>((_, reject) => {
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), {once: true})
+    })
+    aborted.catch(() => {})
+    try {
+      const outcome = await Promise.race([options.handler(lease), aborted])
+      let finished = 0
+      for (const j of unit) if (await jobs.finish(j.id, owner, stage, outcome.fields ?? {}, outcome.message)) finished++
+      if (finished === unit.length) {
+        summary.done++
+        if (outcome.record !== undefined) summary.records.push(outcome.record)
+        report(`${label}: ${stage.output}${outcome.message ? `, ${outcome.message}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)}s)`)
+      } else {
+        summary.lost++
+        report(`${label}: lease lost to another worker${finished ? ` for ${unit.length - finished} of ${unit.length} jobs` : ''}; result discarded`)
+      }
+    } catch (error) {
+      if (lost) {
+        summary.lost++
+        report(`${label}: lease lost to another worker; abandoned`)
+      } else if (abort.signal.aborted && shutdown.stopping) {
+        let released = 0
+        for (const j of unit) if (await jobs.release(j.id, owner, stage, 'interrupted: released at shutdown')) released++
+        summary.released += released
+        report(`${label}: interrupted, released back to ${stage.input}`)
+      } else {
+        const message = errorMessage(error).split('\n')[0]!.slice(0, 500)
+        const transient = !(error instanceof PermanentJobError)
+        const outcomes = []
+        for (const j of unit) outcomes.push(await jobs.fail(j.id, owner, stage, message, transient, options.backoff))
+        const outcome = outcomes.includes('failed') ? 'failed' : outcomes.includes('retry') ? 'retry' : 'lost'
+        if (outcome === 'retry') summary.retried++
+        if (outcome === 'failed') {
+          summary.failed++
+          summary.failures.push({jobId: unit[0]!.id, label, error: message})
+        }
+        if (outcome === 'lost') summary.lost++
+        report(`${label}: ${outcome === 'retry' ? 'will retry' : outcome === 'failed' ? 'FAILED' : 'lease lost'}: ${message}`)
+        if (options.output.verbose && error instanceof Error && error.stack) output.log(error.stack)
+      }
+    } finally {
+      clearInterval(beat)
+      shutdown.aborts.delete(abort)
+    }
+  }
+
+  async function workerLoop(index: number, setTitle: (t: string) => void, report: (line: string) => void): Promise<void> {
+    const owner = `${runId}:w${index}`
+    const workerId = await queue.workers.register(stage.workerType, owner)
+    let status: 'stopped' | 'error' = 'stopped'
+    try {
+      if (options.prepareWorker) {
+        setTitle(`worker ${index}: preparing`)
+        await options.prepareWorker(index)
+      }
+      for (;;) {
+        if (options.gate && (await options.gate(shutdown.stopSignal)) === 'stop') break
+        if (!takeSlot()) break
+        const unit = await claimUnit(owner)
+        if (unit.length === 0) {
+          summary.claimed--
+          break
+        }
+        await queue.workers.beat(workerId, 'busy', unit[0]!.id)
+        setTitle(`worker ${index}: ${unitLabel(unit)}`)
+        await runOne(unit, index, owner, workerId, report)
+        await queue.workers.beat(workerId, 'idle', null)
+      }
+      setTitle(`worker ${index}: done`)
+    } catch (error) {
+      status = 'error'
+      throw error
+    } finally {
+      await queue.workers.beat(workerId, status, null)
+    }
+  }
+
+  try {
+    if (output.interactive) {
+      const tasks = new Listr(
+        Array.from({length: options.workers}, (_, i) => ({
+          title: `worker ${i + 1}: starting`,
+          task: async (_ctx: unknown, task: {title: string; output: string}) => {
+            await workerLoop(
+              i + 1,
+              (t) => {
+                task.title = t
+              },
+              (line) => {
+                task.output = line
+              },
+            )
+          },
+        })),
+        {concurrent: true, exitOnError: false, registerSignalListeners: false, rendererOptions: {collapseErrors: false}},
+      )
+      await tasks.run()
+      const errors = tasks.errors
+      if (errors.length > 0) throw errors[0]!.error
+    } else {
+      const results = await Promise.allSettled(
+        Array.from({length: options.workers}, (_, i) =>
+          workerLoop(
+            i + 1,
+            () => {},
+            (line) => output.log(`${stage.workerType}-${i + 1} ${line}`),
+          ),
+        ),
+      )
+      const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined
+      if (rejected) throw rejected.reason
+    }
+  } finally {
+    summary.interrupted = shutdown.stopping
+    shutdown.dispose()
+    summary.elapsedMs = Date.now() - started
+  }
+  return summary
+}

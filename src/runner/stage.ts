@@ -1,0 +1,113 @@
+import type {AppContext} from '../cli/context.js'
+import type {ServiceResult} from '../cli/result.js'
+import {EXIT} from '../errors.js'
+import type {Queue} from '../queue/index.js'
+import type {Recovery} from '../queue/jobs.js'
+import type {JobRow} from '../queue/rows.js'
+import type {StageDef} from '../queue/stages.js'
+import {type Gate, type PoolSummary, type UnitHandler, jobLabel, runPool} from './pool.js'
+
+export interface StageRunOptions {
+  stage: StageDef
+  workers: number
+  limit?: number | undefined
+  malId?: number | undefined
+  dryRun: boolean
+  /** What the stage would do with a job (--dry-run), one line. */
+  describe: (job: JobRow) => string
+  handler: UnitHandler
+  prepareWorker?: (index: number) => Promise<void>
+  gate?: Gate
+  /** Release per-run resources (threads) whatever happened. */
+  cleanup?: () => Promise<void>
+  /** Extra figures for the summary, computed after the run. */
+  extra?: (summary: PoolSummary) => Record<string, unknown>
+  /** Lines to say before the plan or the summary (what --force did, ...). */
+  preamble?: string[]
+}
+
+export type StageRunResult = ServiceResult
+
+/** The host a stage claims for: its own for host-bound stages unless storage is shared. */
+export function claimHost(ctx: AppContext, stage: StageDef): string | undefined {
+  return stage.hostBound && !ctx.config.data.storage_shared ? ctx.host : undefined
+}
+
+/** Put jobs of dead workers back, once per run, and say what was done. */
+export async function recoverExpired(ctx: AppContext, queue: Queue): Promise<Recovery> {
+  const r = await queue.jobs.recoverExpired()
+  for (const d of r.details.slice(0, 20)) {
+    ctx.output.log(`recovery: job ${d.jobId} was ${d.stage} under ${d.owner} whose lease expired (${d.expiries} time(s) in this stage): ${d.to === 'failed' ? 'failed, it keeps killing its workers' : `back to ${d.to}`}`)
+  }
+  if (r.details.length > 20) ctx.output.log(`recovery: ${r.details.length - 20} more`)
+  return r
+}
+
+/** Run one job-unit stage through the pool with the exit codes, dry-run and summary every stage shares. */
+export async function runStage(ctx: AppContext, options: StageRunOptions): Promise<StageRunResult> {
+  const {stage} = options
+  const text = [...(options.preamble ?? [])]
+  const host = claimHost(ctx, stage)
+  if (options.dryRun) {
+    const queue = await ctx.queue({readonly: true})
+    const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host)
+    const waiting = (await queue.jobs.countEligible(stage, options.malId, host)).waiting
+    const plan = jobs.map((j) => ({job_id: j.id, mal_id: j.mal_id, anime: j.anime_title, episode: j.episode, action: options.describe(j)}))
+    text.push(`dry run: ${stage.name} would claim ${plan.length} job(s) from '${stage.input}' with ${options.workers} worker(s); nothing was changed`)
+    for (const p of plan) text.push(`  ${jobLabel({id: p.job_id, anime_title: p.anime, episode: p.episode})}: ${p.action}`)
+    if (waiting > 0) text.push(`  (${waiting} more waiting in retry backoff)`)
+    return {code: EXIT.OK, result: {dry_run: true, stage: stage.name, workers: options.workers, would_claim: plan.length, jobs: plan, waiting_in_backoff: waiting}, text}
+  }
+
+  const queue = await ctx.queue()
+  const recovery = await recoverExpired(ctx, queue)
+  const recovered = {recovered: recovery.recovered, failed_by_recovery: recovery.failed}
+  const eligible = await queue.jobs.countEligible(stage, options.malId, host)
+  if (eligible.ready === 0) {
+    await options.cleanup?.()
+    const next = await queue.jobs.nextRunAfter(stage, options.malId)
+    const result = {stage: stage.name, claimed: 0, ...recovered, waiting_in_backoff: eligible.waiting, next_retry_at: next ?? null}
+    if (eligible.waiting > 0) {
+      text.push(`${stage.name}: nothing to do now; ${eligible.waiting} job(s) wait in retry backoff until ${next} UTC (exit 75: run again later)`)
+      return {code: EXIT.TRY_LATER, result, text}
+    }
+    text.push(`${stage.name}: nothing to do (no jobs in '${stage.input}'${host ? ` with their video on ${host}` : ''})`)
+    return {code: EXIT.OK, result, text}
+  }
+
+  let summary: PoolSummary
+  try {
+    summary = await runPool({
+      queue,
+      stage,
+      workers: Math.min(options.workers, eligible.ready, options.limit ?? Number.MAX_SAFE_INTEGER),
+      limit: options.limit,
+      malId: options.malId,
+      host,
+      leaseMs: ctx.leaseMs,
+      graceMs: ctx.config.queue.shutdown_grace_seconds * 1000,
+      backoff: ctx.backoff,
+      output: ctx.output,
+      handler: options.handler,
+      prepareWorker: options.prepareWorker,
+      gate: options.gate,
+    })
+  } finally {
+    await options.cleanup?.()
+  }
+  const {records: _records, ...figures} = summary
+  const result = {...figures, ...recovered, ...options.extra?.(summary)}
+  text.push(poolSummaryLine(summary))
+  for (const f of summary.failures.slice(0, 20)) text.push(`  failed: ${f.label}: ${f.error}`)
+  if (summary.failures.length > 0) text.push('  see `animezipf status` for failures and `animezipf status --job ID` for one job\'s history')
+  return {code: poolExitCode(summary), result, text}
+}
+
+export function poolSummaryLine(summary: PoolSummary): string {
+  const secs = (summary.elapsedMs / 1000).toFixed(1)
+  return `${summary.stage}: ${summary.done} done, ${summary.failed} failed, ${summary.retried} to retry${summary.released ? `, ${summary.released} released` : ''}${summary.lost ? `, ${summary.lost} lost to other workers` : ''} in ${secs}s with ${summary.workers} worker(s)`
+}
+
+export function poolExitCode(summary: PoolSummary): number {
+  return summary.interrupted ? EXIT.INTERRUPTED : summary.failed > 0 ? EXIT.JOBS_FAILED : EXIT.OK
+}
