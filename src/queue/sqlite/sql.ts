@@ -38,23 +38,20 @@ export class SqliteSql implements Sql {
     return s
   }
 
-  private async turn(): Promise<void> {
-    if (this.inTransaction) return
-    while (this.busy) await this.busy
-  }
-
+  // Wait while another worker's transaction is open; no await between the last check and the
+  // statement, so nothing can begin in between (an async helper would yield once more).
   async all<T>(sql: string, params?: Params): Promise<T[]> {
-    await this.turn()
+    if (!this.inTransaction) while (this.busy) await this.busy
     return this.stmt(sql).all(bind(params)) as T[]
   }
 
   async get<T>(sql: string, params?: Params): Promise<T | undefined> {
-    await this.turn()
+    if (!this.inTransaction) while (this.busy) await this.busy
     return this.stmt(sql).get(bind(params)) as T | undefined
   }
 
   async run(sql: string, params?: Params): Promise<number> {
-    await this.turn()
+    if (!this.inTransaction) while (this.busy) await this.busy
     const s = this.stmt(sql)
     if (s.reader) return s.all(bind(params)).length
     return s.run(bind(params)).changes
@@ -67,7 +64,7 @@ export class SqliteSql implements Sql {
 
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this)
-    await this.turn()
+    while (this.busy) await this.busy
     let done!: () => void
     this.busy = new Promise((resolve) => (done = resolve))
     try {
