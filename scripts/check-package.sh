@@ -11,7 +11,7 @@ cd "$root"
 tarball=$(npm pack --pack-destination "$work" 2>/dev/null | tail -1)
 [ -f "$work/$tarball" ] || { echo "package check: npm pack produced no tarball"; exit 1; }
 listing=$(tar -tzf "$work/$tarball")
-for must in package/oclif.manifest.json package/samples/hagane-no-hane/show.json package/dist/commands/demo.js package/dist/queue/migrations.js package/config.toml; do
+for must in package/oclif.manifest.json package/samples/hagane-no-hane/show.json package/dist/commands/demo.js package/dist/queue/sqlite/migrations.js package/dist/queue/postgres/migrations.js package/config.toml; do
   grep -qx "$must" <<<"$listing" || { echo "package check: $must missing from $tarball"; exit 1; }
 done
 

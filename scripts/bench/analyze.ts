@@ -5,7 +5,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {DataPaths} from '../../src/paths.js'
-import {openDatabase} from '../../src/queue/db.js'
+import {openDatabase} from '../../src/queue/sqlite/open.js'
 import {seededRandom} from '../../src/stages/analyze/optimize.js'
 import type {BenchResult} from './measure.js'
 

@@ -4,87 +4,142 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import pg from 'pg'
+
 import {DEFAULTS} from '../../src/config/defaults.js'
 import {DataPaths} from '../../src/paths.js'
-import {systemClock, sqlTime} from '../../src/queue/clock.js'
-import {openDatabase} from '../../src/queue/db.js'
+import {systemClock} from '../../src/queue/clock.js'
+import {type Queue, openQueue, queueLocation} from '../../src/queue/index.js'
 import {collectStatus} from '../../src/status/collect.js'
-import {type BenchResult, timeIt} from './measure.js'
+import {type BenchResult} from './measure.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const root = path.resolve(here, '..', '..')
+const STAGE_SPREAD = ['queued', 'downloaded', 'transcribed', 'tokenized', 'complete', 'failed']
 
-/** A queue of `shows` x `episodes` jobs spread over the stages, written in one transaction. */
-function buildQueue(file: string, shows: number, episodes: number, spread: boolean): void {
-  const db = openDatabase(file)
-  const stages = ['queued', 'downloaded', 'transcribed', 'tokenized', 'complete', 'failed']
-  db.transaction(() => {
-    const anime = db.prepare(`INSERT INTO anime (mal_id, title, episodes_total) VALUES (?, ?, ?) RETURNING id`)
-    const job = db.prepare(
-      `INSERT INTO jobs (anime_id, mal_id, anime_title, episode, stage, created_at, updated_at, failed_stage, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    )
-    const event = db.prepare(`INSERT INTO job_events (job_id, at, stage, event, level) VALUES (?, ?, ?, 'finished', 'info')`)
-    const now = Date.now()
-    for (let s = 0; s < shows; s++) {
-      const {id} = anime.get(10_000 + s, `Show ${s}`, episodes) as {id: number}
-      for (let e = 1; e <= episodes; e++) {
-        const stage = spread ? stages[(s * episodes + e) % stages.length]! : 'queued'
-        const t = sqlTime(now - ((s * episodes + e) % 86_400) * 1000)
-        const info = job.run(id, 10_000 + s, `Show ${s}`, e, stage, t, t, stage === 'failed' ? 'tokenizing' : null, stage === 'failed' ? `error ${e % 7}` : null)
-        if (spread && stage !== 'queued') event.run(info.lastInsertRowid, t, stage)
-      }
+/**
+ * A queue of `shows` x `episodes` jobs (spread over the stages, with a finished event for each
+ * job past 'queued'), written by set-based SQL that runs on both engines.
+ */
+async function buildQueue(queue: Queue, shows: number, episodes: number, spread: boolean): Promise<void> {
+  const stages = spread ? STAGE_SPREAD : ['queued']
+  await queue.transaction(async (q) => {
+    const s = q.sql
+    await s.run(`CREATE TEMP TABLE bench_n (n INTEGER PRIMARY KEY)`)
+    for (let i = 0; i < Math.max(shows, episodes); i += 500) {
+      const chunk = Array.from({length: Math.min(500, Math.max(shows, episodes) - i)}, (_, k) => `(${i + k + 1})`).join(', ')
+      await s.run(`INSERT INTO bench_n (n) VALUES ${chunk}`)
     }
-  }).immediate()
-  db.close()
+    await s.run(`INSERT INTO anime (mal_id, title, episodes_total) SELECT 10000 + n, 'Show ' || n, @episodes FROM bench_n WHERE n <= @shows`, {episodes, shows})
+    const stageCase = `CASE ${stages.map((st, i) => `WHEN ((a.mal_id - 10000) * @episodes + e.n) % ${stages.length} = ${i} THEN '${st}'`).join(' ')} END`
+    await s.run(
+      `INSERT INTO jobs (anime_id, mal_id, anime_title, episode, stage, created_at, updated_at, failed_stage, error_message)
+       SELECT a.id, a.mal_id, a.title, e.n, ${stageCase}, @now, @now, NULL, NULL FROM anime a JOIN bench_n e ON e.n <= @episodes`,
+      {episodes, now: new Date().toISOString().replace('T', ' ').replace('Z', '')},
+    )
+    await s.run(`UPDATE jobs SET failed_stage = 'tokenizing', error_message = 'error ' || (episode % 7) WHERE stage = 'failed'`)
+    await s.run(`INSERT INTO job_events (job_id, at, stage, event, level) SELECT id, updated_at, stage, 'finished', 'info' FROM jobs WHERE stage != 'queued'`)
+    await s.run(`DROP TABLE bench_n`)
+  })
 }
 
-async function claimRun(file: string, processes: number): Promise<number> {
+async function claimRun(target: string, processes: number): Promise<number> {
   const t0 = process.hrtime.bigint()
   const counts = await Promise.all(
     Array.from(
       {length: processes},
       (_, i) =>
         new Promise<number>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'claim-worker.ts'), file, String(i)], {cwd: root})
+          const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'claim-worker.ts'), target, String(i)], {cwd: root})
           let out = ''
+          let err = ''
           child.stdout.on('data', (d) => (out += d))
-          child.on('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`worker exited ${code}`))))
+          child.stderr.on('data', (d) => (err += d))
+          child.on('exit', (code) => (code === 0 ? resolve(Number(out)) : reject(new Error(`worker exited ${code}: ${err}`))))
         }),
     ),
   )
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const total = counts.reduce((a, b) => a + b, 0)
-  return total / seconds
+  return counts.reduce((a, b) => a + b, 0) / seconds
+}
+
+/** A fresh database on the benchmark's PostgreSQL server (ANIMEZIPF_BENCH_PG_URL, else the tests' one). */
+async function freshPg(base: string, name: string): Promise<string> {
+  const admin = new pg.Client({connectionString: base})
+  await admin.connect()
+  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  const u = new URL(base)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+async function statusFigures(label: string, target: string, dataDir: string, results: BenchResult[]): Promise<void> {
+  const location = queueLocation(target.startsWith('postgres') ? target : `sqlite:${target}`, target)
+  const queue = await openQueue({location, readonly: true})
+  const paths = new DataPaths(dataDir)
+  const times: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const t0 = process.hrtime.bigint()
+    await collectStatus({queue, config: DEFAULTS, paths, clock: systemClock})
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6)
+  }
+  await queue.close()
+  times.sort((a, b) => a - b)
+  results.push({name: `status [${label}]: collect on 200,000 jobs (in process, median of 5)`, value: times[2]!, unit: 'ms'})
+  const env = {...process.env, ANIMEZIPF_QUEUE_URL: target.startsWith('postgres') ? target : ''}
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'status', '--json', '--data-dir', dataDir, '--config', path.join(root, 'config.toml')], {encoding: 'utf8', env})
+  if (r.status !== 0 || JSON.parse(r.stdout).jobs.total !== 200_000) throw new Error(`status failed: ${r.stderr}`)
+  results.push({name: `status --json [${label}] on 200,000 jobs (whole command, cold start)`, value: Number(process.hrtime.bigint() - t0) / 1e6, unit: 'ms'})
 }
 
 export async function benchQueue(): Promise<BenchResult[]> {
   const dir = mkdtempSync(path.join(tmpdir(), 'animezipf-bench-'))
   const results: BenchResult[] = []
+  const pgBase = process.env.ANIMEZIPF_BENCH_PG_URL || process.env.ANIMEZIPF_TEST_PG_URL
   try {
     const jobs = 20_000
-    const rates: number[] = []
-    for (const processes of [1, 4]) {
-      const file = path.join(dir, `claim-${processes}.db`)
-      buildQueue(file, jobs / 20, 20, false)
-      const rate = await claimRun(file, processes)
-      rates.push(rate)
-      results.push({name: `queue: claim+finish, ${processes} process(es), ${jobs} jobs`, value: rate, unit: 'jobs/s'})
+    const rates: Record<string, number> = {}
+    const backends: [string, (processes: number) => Promise<string>][] = [
+      ['sqlite', async (p) => path.join(dir, `claim-${p}.db`)],
+      ...(pgBase ? ([['postgres', (p: number) => freshPg(pgBase, `animezipf_bench_${p}`)]] as [string, (p: number) => Promise<string>][]) : []),
+    ]
+    for (const [backend, target] of backends) {
+      for (const processes of [1, 4, 8]) {
+        const t = await target(processes)
+        const location = queueLocation(t.startsWith('postgres') ? t : `sqlite:${t}`, t)
+        const q = await openQueue({location})
+        await buildQueue(q, jobs / 20, 20, false)
+        await q.close()
+        const rate = await claimRun(t, processes)
+        rates[`${backend}-${processes}`] = rate
+        results.push({name: `queue [${backend}]: claim+finish, ${processes} process(es), ${jobs} jobs`, value: rate, unit: 'jobs/s'})
+      }
     }
-    results.push({name: 'queue: 4 processes vs 1 (ratio)', value: rates[1]! / rates[0]!, unit: 'x'})
+    results.push({name: 'queue [sqlite]: 4 processes vs 1 (ratio)', value: rates['sqlite-4']! / rates['sqlite-1']!, unit: 'x'})
+    if (pgBase) {
+      results.push({name: 'queue: PostgreSQL 8 processes vs SQLite 1 process (goal >= 2)', value: rates['postgres-8']! / rates['sqlite-1']!, unit: 'x'})
+      results.push({name: 'queue: PostgreSQL 8 processes vs SQLite 8 processes', value: rates['postgres-8']! / rates['sqlite-8']!, unit: 'x'})
+    } else {
+      console.log('  (no PostgreSQL: set ANIMEZIPF_BENCH_PG_URL or ANIMEZIPF_TEST_PG_URL, e.g. from scripts/pg-test-server.sh)')
+    }
 
     const dataDir = path.join(dir, 'data')
     const paths = new DataPaths(dataDir)
-    buildQueue(paths.jobsDb, 10_000, 20, true)
-    const db = openDatabase(paths.jobsDb)
-    const inProcess = timeIt(5, () => collectStatus({db, config: DEFAULTS, paths, clock: systemClock}))
-    db.close()
-    results.push({name: 'status: collect on 200,000 jobs (in process, median of 5)', value: inProcess * 1000, unit: 'ms'})
-    const t0 = process.hrtime.bigint()
-    const r = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'status', '--json', '--data-dir', dataDir, '--config', path.join(root, 'config.toml')], {
-      encoding: 'utf8',
-    })
-    if (r.status !== 0 || JSON.parse(r.stdout).jobs.total !== 200_000) throw new Error(`status failed: ${r.stderr}`)
-    results.push({name: 'status --json on 200,000 jobs (whole command, cold start)', value: Number(process.hrtime.bigint() - t0) / 1e6, unit: 'ms'})
+    const sqliteQ = await openQueue({location: queueLocation('', paths.jobsDb)})
+    await buildQueue(sqliteQ, 10_000, 20, true)
+    await sqliteQ.close()
+    await statusFigures('sqlite', paths.jobsDb, dataDir, results)
+    if (pgBase) {
+      const url = await freshPg(pgBase, 'animezipf_bench_status')
+      const q = await openQueue({location: queueLocation(url, '')})
+      await buildQueue(q, 10_000, 20, true)
+      await q.sql.run('ANALYZE')
+      await q.close()
+      await statusFigures('postgres', url, path.join(dir, 'data-pg'), results)
+    }
     const t1 = process.hrtime.bigint()
     spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), '--version'])
     results.push({name: 'reference: animezipf --version (start-up alone)', value: Number(process.hrtime.bigint() - t1) / 1e6, unit: 'ms'})
