@@ -2,7 +2,6 @@
 // names (`.ci/run` starts one with scripts/pg-test-server.sh). Without it only SQLite runs, except
 // where ANIMEZIPF_REQUIRE_PG=1 (CI): then its absence is a failure, never a silent skip.
 import {randomBytes} from 'node:crypto'
-import {writeFileSync} from 'node:fs'
 import pg from 'pg'
 
 export const PG_URL = process.env.ANIMEZIPF_TEST_PG_URL || undefined
@@ -33,14 +32,7 @@ export async function freshPgDatabase(): Promise<string> {
   return withDatabase(PG_URL, name)
 }
 
-let pgPassed = 0
-afterEach(function () {
-  const t = this.currentTest
-  if (t && t.state === 'passed' && t.fullTitle().includes('[postgres]')) pgPassed++
-})
-
 after(async function () {
-  if (process.env.ANIMEZIPF_PG_COUNT_FILE) writeFileSync(process.env.ANIMEZIPF_PG_COUNT_FILE, String(pgPassed))
   if (!PG_URL || made.length === 0) return
   const admin = new pg.Client({connectionString: PG_URL})
   await admin.connect()

@@ -3,13 +3,10 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {Output} from '../../src/cli/output.js'
-import {runPool, type JobHandler} from '../../src/cli/pool.js'
 import {PermanentJobError} from '../../src/errors.js'
-import {openDatabase} from '../../src/queue/db.js'
-import {Queue} from '../../src/queue/jobs.js'
 import {STAGES} from '../../src/queue/stages.js'
-import {WorkerRegistry} from '../../src/queue/workers.js'
-import {seedDatabase, spawnFixture, tempDir} from '../helpers.js'
+import {runPool, type JobHandler} from '../../src/runner/pool.js'
+import {openAt, openDatabase, seedDatabase, spawnFixture, tempDir} from '../helpers.js'
 
 const stage = STAGES.tokenize
 
@@ -19,30 +16,36 @@ function quietOutput(): Output {
 }
 
 function pool(file: string, handler: JobHandler, extra: Partial<Parameters<typeof runPool>[0]> = {}) {
+  // the pool runs on a Queue; the assertions read the same file with plain SQL
   const db = openDatabase(file)
   return {
     db,
-    run: () =>
-      runPool({
-        queue: new Queue(db),
-        registry: new WorkerRegistry(db),
-        stage,
-        workers: 3,
-        leaseMs: 60_000,
-        graceMs: 1000,
-        backoff: {baseMs: 60_000, maxMs: 60_000},
-        output: quietOutput(),
-        handler,
-        handleSignals: false,
-        ...extra,
-      }),
+    run: async () => {
+      const queue = await openAt(file)
+      try {
+        return await runPool({
+          queue,
+          stage,
+          workers: 3,
+          leaseMs: 60_000,
+          graceMs: 1000,
+          backoff: {baseMs: 60_000, maxMs: 60_000},
+          output: quietOutput(),
+          handler,
+          handleSignals: false,
+          ...extra,
+        })
+      } finally {
+        await queue.close()
+      }
+    },
   }
 }
 
 describe('worker pool', () => {
   it('runs every job once with N workers at most N at a time, and records failures by kind', async () => {
     const file = path.join(tempDir(), 'jobs.db')
-    seedDatabase(file, 2, 10, 'transcribed').close()
+    await seedDatabase(file, 2, 10, 'transcribed')
     let running = 0
     let peak = 0
     const seen: number[] = []
@@ -76,7 +79,7 @@ describe('worker pool', () => {
 
   it('--limit caps the jobs claimed in one run', async () => {
     const file = path.join(tempDir(), 'jobs.db')
-    seedDatabase(file, 1, 10, 'transcribed').close()
+    await seedDatabase(file, 1, 10, 'transcribed')
     const p = pool(file, async () => ({}), {limit: 4})
     const summary = await p.run()
     expect(summary.claimed).to.equal(4)
@@ -86,15 +89,15 @@ describe('worker pool', () => {
 
   it('heartbeats keep a long job leased, so another run cannot take it', async () => {
     const file = path.join(tempDir(), 'jobs.db')
-    seedDatabase(file, 1, 1, 'transcribed').close()
-    const other = new Queue(openDatabase(file))
+    await seedDatabase(file, 1, 1, 'transcribed')
+    const other = await openAt(file)
     let stolen = -1
     const p = pool(
       file,
       async () => {
         await sleep(500)
-        other.recoverExpired()
-        stolen = other.claim({stage, owner: 'thief', count: 1, leaseMs: 1000}).length
+        await other.jobs.recoverExpired()
+        stolen = (await other.jobs.claim({stage, owner: 'thief', count: 1, leaseMs: 1000})).length
         return {}
       },
       {leaseMs: 300, workers: 1},
@@ -103,11 +106,12 @@ describe('worker pool', () => {
     expect(stolen).to.equal(0)
     expect(summary.done).to.equal(1)
     p.db.close()
+    await other.close()
   })
 
   it('on SIGINT stops claiming, releases unfinished jobs after the grace period and exits 130', async function () {
     const file = path.join(tempDir(), 'jobs.db')
-    seedDatabase(file, 1, 12, 'transcribed').close()
+    await seedDatabase(file, 1, 12, 'transcribed')
     const child = spawnFixture('pool-runner.ts', [file, '3', '4000', '300'])
     let out = ''
     child.stdout!.on('data', (d) => (out += d))

@@ -3,8 +3,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parse} from 'parse5'
 
-import {openDatabase} from '../../src/queue/db.js'
-import {runCli, tempDir, writeShowSubtitles} from '../helpers.js'
+import {openDatabase, runCli, tempDir, writeShowSubtitles} from '../helpers.js'
 
 type Node = {nodeName: string; tagName?: string; value?: string; childNodes?: Node[]; attrs?: {name: string; value: string}[]}
 

@@ -15,7 +15,7 @@ for (const backend of BACKENDS) {
     it('parallel imports of different shows get different local ids, and each show its own transcripts', async () => {
       const work = tempDir()
       const data = path.join(work, 'data')
-      const env = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: await freshQueueTarget('postgres')} : {}
+      const env: Record<string, string> = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: await freshQueueTarget('postgres')} : {}
       const shows = Array.from({length: 6}, (_, i) => ({title: `Parallel Show ${i}`, dir: path.join(work, `s${i}`)}))
       shows.forEach((s, i) => writeShowSubtitles(s.dir, 2, 100 + i, 10))
       const runs = await Promise.all(shows.map((s) => runCliAsync(['import', s.dir, '--title', s.title, '--data-dir', data, '--json'], {env})))
@@ -39,7 +39,7 @@ for (const backend of BACKENDS) {
     it('analyze: two runs at once and a run killed after its analyses all end with an aggregate of every anime', async () => {
       const work = tempDir()
       const data = path.join(work, 'data')
-      const env = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: await freshQueueTarget('postgres')} : {}
+      const env: Record<string, string> = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: await freshQueueTarget('postgres')} : {}
       for (let i = 0; i < 5; i++) {
         const files = writeShowSubtitles(path.join(work, `a${i}`), 2, 300 + i, 40)
         expect((await runCliAsync(['import', ...files, '--title', `Aggregate Show ${i}`, '--genre', i % 2 ? 'Drama' : 'Comedy', '--data-dir', data], {env})).code).to.equal(0)

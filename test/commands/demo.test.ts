@@ -2,8 +2,7 @@ import {expect} from 'chai'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {openDatabase} from '../../src/queue/db.js'
-import {runCli, tempDir} from '../helpers.js'
+import {openDatabase, runCli, tempDir} from '../helpers.js'
 
 describe('demo', function () {
   this.timeout(300_000)

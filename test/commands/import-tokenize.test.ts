@@ -3,8 +3,7 @@ import {cpSync, existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {gunzipSync} from 'node:zlib'
 
-import {ROOT, runCli, tempDir, tree} from '../helpers.js'
-import {openDatabase} from '../../src/queue/db.js'
+import {ROOT, openDatabase, runCli, tempDir, tree} from '../helpers.js'
 
 const SUBS = path.join(ROOT, 'test', 'fixtures', 'subs')
 

@@ -2,9 +2,9 @@ import {expect} from 'chai'
 import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {openDatabase} from '../../src/queue/db.js'
+import {DataPaths} from '../../src/paths.js'
 import {FakeJikan, maxInWindow} from '../fakes/jikan-server.js'
-import {runCliAsync, tempDir} from '../helpers.js'
+import {openDatabase, runCliAsync, tempDir} from '../helpers.js'
 
 describe('scrape (CLI) against the local Jikan stand-in', function () {
   this.timeout(180_000)
@@ -59,7 +59,7 @@ describe('scrape (CLI) against the local Jikan stand-in', function () {
     const total = (db.prepare(`SELECT COUNT(*) AS n FROM jobs`).get() as {n: number}).n
     expect(s.jobs_enqueued).to.equal(total)
     db.close()
-    const meta = JSON.parse(readFileSync(path.join(data, 'videos', '1002', 'metadata.json'), 'utf8'))
+    const meta = JSON.parse(readFileSync(new DataPaths(data).metadataFile(1002), 'utf8'))
     expect(meta).to.include({mal_id: 1002, title: 'Show "2" \'s story', score: 9.2, episodes: 14, duration_minutes: 24})
     expect(meta.genres).to.deep.equal(['Action'])
     expect(meta.studios).to.deep.equal(['Bones'])
@@ -129,7 +129,7 @@ describe('import --mal-id looks the anime up through the scrape client', functio
       const r = await runCliAsync(['import', sub, '--mal-id', '1004', '--data-dir', data, '--json'], {env: {ANIMEZIPF_SCRAPE_BASE_URL: base}})
       expect(r.code, r.stderr).to.equal(0)
       expect(JSON.parse(r.stdout).anime).to.deep.equal({mal_id: 1004, title: 'Show "4" \'s story'})
-      expect(existsSync(path.join(data, 'videos', '1004', 'metadata.json'))).to.equal(true)
+      expect(existsSync(new DataPaths(data).metadataFile(1004))).to.equal(true)
       await server.stop()
       const offline = await runCliAsync(['import', sub, '--mal-id', '1005', '--data-dir', data], {env: {ANIMEZIPF_SCRAPE_BASE_URL: base}})
       expect(offline.code).to.equal(2)

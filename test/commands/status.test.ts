@@ -3,41 +3,40 @@ import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {sqlTime} from '../../src/queue/clock.js'
-import {Queue} from '../../src/queue/jobs.js'
 import {STAGES} from '../../src/queue/stages.js'
-import {WorkerRegistry} from '../../src/queue/workers.js'
-import {runCli, seedDatabase, tempDir} from '../helpers.js'
+import {openAt, runCli, seedDatabase, tempDir} from '../helpers.js'
 
 const backoff = {baseMs: 1000, maxMs: 1000}
 
 /** 3 anime x 10 episodes, spread over stages, with a failure, a live lease, an expired lease and a worker. */
-function seeded(): {dir: string; file: string} {
+async function seeded(): Promise<{dir: string; file: string}> {
   const dir = tempDir()
   const file = path.join(dir, 'jobs.db')
-  const db = seedDatabase(file, 3, 10, 'transcribed')
-  const q = new Queue(db)
+  await seedDatabase(file, 3, 10, 'transcribed')
+  const queue = await openAt(file)
+  const q = queue.jobs
   const tok = STAGES.tokenize
-  for (const j of q.claim({stage: tok, owner: 'a', count: 8, leaseMs: 60_000, malId: 1001})) q.finish(j.id, 'a', tok, {tokens_size_bytes: 1000, transcript_size_bytes: 500})
-  const [bad] = q.claim({stage: tok, owner: 'b', count: 1, leaseMs: 60_000, malId: 1002})
-  q.fail(bad!.id, 'b', tok, 'transcript is empty', false, backoff)
-  const [bad2] = q.claim({stage: tok, owner: 'b', count: 1, leaseMs: 60_000, malId: 1002})
-  q.fail(bad2!.id, 'b', tok, 'transcript is empty', false, backoff)
-  q.claim({stage: tok, owner: 'live-worker', count: 1, leaseMs: 600_000, malId: 1003})
-  const [dead] = q.claim({stage: tok, owner: 'dead-worker', count: 1, leaseMs: 600_000, malId: 1003})
-  db.prepare(`UPDATE jobs SET lease_expires_at = ? WHERE id = ?`).run(sqlTime(Date.now() - 60_000), dead!.id)
-  const reg = new WorkerRegistry(db)
-  const w = reg.register('tokenizer', 'live-worker')
-  reg.beat(w, 'busy', null)
-  db.prepare(
+  for (const j of await q.claim({stage: tok, owner: 'a', count: 8, leaseMs: 60_000, malId: 1001})) await q.finish(j.id, 'a', tok, {tokens_size_bytes: 1000, transcript_size_bytes: 500})
+  const [bad] = await q.claim({stage: tok, owner: 'b', count: 1, leaseMs: 60_000, malId: 1002})
+  await q.fail(bad!.id, 'b', tok, 'transcript is empty', false, backoff)
+  const [bad2] = await q.claim({stage: tok, owner: 'b', count: 1, leaseMs: 60_000, malId: 1002})
+  await q.fail(bad2!.id, 'b', tok, 'transcript is empty', false, backoff)
+  await q.claim({stage: tok, owner: 'live-worker', count: 1, leaseMs: 600_000, malId: 1003})
+  const [dead] = await q.claim({stage: tok, owner: 'dead-worker', count: 1, leaseMs: 600_000, malId: 1003})
+  await queue.sql.run(`UPDATE jobs SET lease_expires_at = @expires WHERE id = @id`, {expires: sqlTime(Date.now() - 60_000), id: dead!.id})
+  const reg = queue.workers
+  const w = await reg.register('tokenizer', 'live-worker')
+  await reg.beat(w, 'busy', null)
+  await queue.sql.run(
     `INSERT INTO anime_selection_cache (mal_id, anime_title, search_query, selected_index, selected_title, confidence) VALUES (1001, 'Show 1', 'Show 1', 1, 'Show 1', 'high'), (1002, 'Show 2', 'Show 2', 2, 'Show 2 (TV)', 'low')`,
-  ).run()
-  db.close()
+  )
+  await queue.close()
   return {dir, file}
 }
 
 describe('status', () => {
-  it('--json gives the documented shape and the right counts, and changes nothing', () => {
-    const {dir, file} = seeded()
+  it('--json gives the documented shape and the right counts, and changes nothing', async () => {
+    const {dir, file} = await seeded()
     const before = readFileSync(file)
     const r = runCli(['status', '--json', '--data-dir', dir])
     expect(r.code, r.stderr).to.equal(0)
@@ -45,6 +44,10 @@ describe('status', () => {
     expect(s).to.have.all.keys(
       'generated_at',
       'database',
+      // added by the queue rewrite (src/status/collect.ts StatusReport): the backend, this host, jobs and workers per host
+      'backend',
+      'host',
+      'hosts',
       'anime',
       'jobs',
       'anime_progress',
@@ -75,8 +78,8 @@ describe('status', () => {
     expect(readFileSync(file).equals(before)).to.equal(true)
   })
 
-  it('--anime-id narrows to one anime; --job shows the history', () => {
-    const {dir} = seeded()
+  it('--anime-id narrows to one anime; --job shows the history', async () => {
+    const {dir} = await seeded()
     const one = JSON.parse(runCli(['status', '--json', '--data-dir', dir, '--anime-id', '1002']).stdout)
     expect(one.jobs.total).to.equal(10)
     expect(one.anime_progress).to.have.length(1)

@@ -5,8 +5,7 @@ import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 import {gunzipSync} from 'node:zlib'
 
-import {openDatabase} from '../../src/queue/db.js'
-import {BIN, runCli, tempDir, writeShowSubtitles} from '../helpers.js'
+import {BIN, openDatabase, runCli, tempDir, writeShowSubtitles} from '../helpers.js'
 
 describe('crash safety: kill -9 in the middle of tokenize', function () {
   this.timeout(300_000)

@@ -2,8 +2,7 @@ import {expect} from 'chai'
 import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {openDatabase} from '../../src/queue/db.js'
-import {runCli, tempDir, tree, writeShowSubtitles} from '../helpers.js'
+import {openDatabase, runCli, tempDir, tree, writeShowSubtitles} from '../helpers.js'
 
 
 function csvTotal(file: string): number {

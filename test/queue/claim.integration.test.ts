@@ -1,8 +1,7 @@
 import {expect} from 'chai'
 import path from 'node:path'
 
-import {openDatabase} from '../../src/queue/db.js'
-import {seedDatabase, spawnFixture, tempDir} from '../helpers.js'
+import {openDatabase, seedDatabase, spawnFixture, tempDir} from '../helpers.js'
 
 function collect(child: ReturnType<typeof spawnFixture>): Promise<{claimed: number[]; finished: number[]}> {
   return new Promise((resolve, reject) => {
@@ -19,7 +18,7 @@ describe('queue: many processes claiming at once', () => {
     const dir = tempDir()
     const file = path.join(dir, 'jobs.db')
     const total = 40 * 75
-    seedDatabase(file, 40, 75).close()
+    await seedDatabase(file, 40, 75)
 
     const children = Array.from({length: 6}, (_, i) => spawnFixture('claimer.ts', [file, String(i), String((i % 3) + 1)]))
     const results = await Promise.all(children.map(collect))

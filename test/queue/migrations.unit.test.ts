@@ -3,10 +3,9 @@ import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 
-import {openDatabase} from '../../src/queue/db.js'
-import {SCHEMA_VERSION} from '../../src/queue/migrations.js'
+import {SCHEMA_VERSION} from '../../src/queue/sqlite/migrations.js'
 import {UserError} from '../../src/errors.js'
-import {runCli, tempDir} from '../helpers.js'
+import {openDatabase, runCli, tempDir} from '../helpers.js'
 
 describe('schema migrations', () => {
   it('migrates an empty file to the current schema with WAL and foreign keys', () => {
