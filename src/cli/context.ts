@@ -48,8 +48,13 @@ export class AppContext {
     if (this.opened && this.openedReadonly && !readonly) throw new Error('the queue was opened read-only in this run')
     if (!this.opened) {
       this.openedReadonly = readonly
-      this.opened = openQueue({location: this.queueLocation, readonly, clock: this.clock, host: this.host}).then((q) => {
-        if (!readonly) moveLegacyMetadata(this.paths)
+      this.opened = openQueue({location: this.queueLocation, readonly, clock: this.clock, host: this.host}).then(async (q) => {
+        try {
+          if (!readonly) moveLegacyMetadata(this.paths)
+        } catch (error) {
+          await q.close()
+          throw error
+        }
         return q
       })
       // a failed open is reported by whoever awaits it; the next call tries again

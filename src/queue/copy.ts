@@ -9,6 +9,9 @@ const TABLES: readonly {name: string; key: string | null; identity: boolean}[] =
   {name: 'job_events', key: 'id', identity: true},
   {name: 'analysis_results', key: 'id', identity: true},
   {name: 'anime_selection_cache', key: null, identity: false},
+  {name: 'anime_candidates', key: null, identity: false},
+  {name: 'selection_attempts', key: null, identity: false},
+  {name: 'api_usage', key: 'id', identity: true},
   {name: 'run_locks', key: null, identity: false},
 ]
 
@@ -76,7 +79,7 @@ export async function copyQueue(source: Queue, target: Queue, nowMs: number, onT
     }
     const got = await countRows(tx)
     const wrong = TABLES.filter((t) => got[t.name] !== expected[t.name])
-    if (wrong.length > 0) throw new Error(`copied counts differ: ${wrong.map((t) => `${t.name} ${got[t.name]} of ${expected[t.name]}`).join(', ')}; nothing was kept`)
+    if (wrong.length > 0) throw new QueueCopyRefused(`the copied counts differ (the source changed during the copy?): ${wrong.map((t) => `${t.name} ${got[t.name]} of ${expected[t.name]}`).join(', ')}; nothing was kept`)
   })
   return expected
 }

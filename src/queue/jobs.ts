@@ -260,8 +260,8 @@ export class JobQueue {
   /**
    * Put jobs whose lease expired (their worker died) back to the stage they were claimed from.
    * A job whose lease expired max_retries + 1 times in one stage attempt is failed
-   * instead: it kills its workers. Expiries are counted per stage attempt, so finishing a stage,
-   * --force and revival start the count again.
+   * instead: it kills its workers. Expiries are counted per stage attempt: finishing a stage, a
+   * recorded failure (retry or not), --force and revival start the count again.
    */
   async recoverExpired(): Promise<Recovery> {
     const now = this.now()

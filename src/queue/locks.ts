@@ -24,6 +24,19 @@ export class RunLocks {
     return row?.owner === owner
   }
 
+  /** Take a live lease over from an owner known to be dead (a killed process of this host). */
+  async takeOver(name: string, deadOwner: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = this.clock.now()
+    const changed = await this.sql.run(`UPDATE run_locks SET owner = @owner, expires_at = @expires, updated_at = @now WHERE name = @name AND owner = @deadOwner`, {
+      name,
+      owner,
+      deadOwner,
+      expires: sqlTime(now + leaseMs),
+      now: sqlTime(now),
+    })
+    return changed === 1
+  }
+
   /** Heartbeat; false when the lease was lost. */
   async extend(name: string, owner: string, leaseMs: number): Promise<boolean> {
     const changed = await this.sql.run(`UPDATE run_locks SET expires_at = @expires WHERE name = @name AND owner = @owner`, {

@@ -39,3 +39,20 @@ export class WorkerRegistry {
     })
   }
 }
+
+/**
+ * A lease owner (host:pid:random…) that was a process of this host which no longer runs: its
+ * leases need not wait for their expiry. Owners of other hosts cannot be checked from here.
+ */
+export function isDeadLocalOwner(owner: string, host: string = hostname()): boolean {
+  const m = /^(.*):(\d+):[0-9a-f]{8}(?::|$)/.exec(owner)
+  if (!m || m[1] !== host) return false
+  const pid = Number(m[2])
+  if (pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}

@@ -8,12 +8,16 @@ import type {StageDef} from '../queue/stages.js'
 import {newRunId} from '../queue/workers.js'
 import type {Backoff} from '../util/backoff.js'
 import {Shutdown} from './shutdown.js'
+import {type Unit, type UnitSource, animeUnits, jobUnits} from './units.js'
 
-/** What a handler holds while it works: the unit's jobs under one lease. */
-export interface Lease {
+export {jobLabel} from './units.js'
+
+/** What a handler holds while it works: the unit (and its jobs) under one lease. */
+export interface Lease<U extends Unit = Unit> {
+  unit: U
   /** The jobs of the unit: one for job stages, every claimed episode of the anime for anime stages. */
   jobs: JobRow[]
-  /** The first (or only) job. */
+  /** The first (or only) job; undefined for units that hold no job. */
   job: JobRow
   owner: string
   /** Which pool worker runs it (1..N): per-worker resources such as a tokenizer thread. */
@@ -28,9 +32,6 @@ export interface Lease {
   extend(): Promise<boolean>
 }
 
-/** The old name: a job handler's view of its lease. */
-export type JobContext = Lease
-
 export interface UnitOutcome<R = unknown> {
   fields?: JobFields
   /** One line for the log and the job's history ("1,234 tokens"). */
@@ -38,18 +39,15 @@ export interface UnitOutcome<R = unknown> {
   /** What the stage wants back in the summary (per-anime figures). */
   record?: R
 }
-export type JobOutcome = UnitOutcome
-
-export type UnitHandler<R = unknown> = (lease: Lease) => Promise<UnitOutcome<R>>
-export type JobHandler = UnitHandler
+export type UnitHandler<R = unknown, U extends Unit = Unit> = (lease: Lease<U>) => Promise<UnitOutcome<R>>
 
 export type Gate = (signal: AbortSignal) => Promise<'claim' | 'stop'>
 
-export interface PoolOptions<R = unknown> {
+export interface PoolOptions<R = unknown, U extends Unit = Unit> {
   queue: Queue
   stage: StageDef
-  /** 'job': one job per claim; 'anime': every claimable episode of one anime. */
-  unit?: 'job' | 'anime'
+  /** 'job': one job per claim; 'anime': every claimable episode of one anime; or a source of other units. */
+  unit?: 'job' | 'anime' | UnitSource<U>
   /** Anime units: only anime with no episode still in an earlier stage. */
   whole?: boolean
   workers: number
@@ -62,7 +60,7 @@ export interface PoolOptions<R = unknown> {
   graceMs: number
   backoff: Backoff
   output: Output
-  handler: UnitHandler<R>
+  handler: UnitHandler<R, U>
   /** Called once per worker before it claims its first unit (load a dictionary, ...). */
   prepareWorker?: (index: number) => Promise<void>
   /** Asked before every claim; may wait (download pauses on disk use) or stop the worker. */
@@ -88,15 +86,6 @@ export interface PoolSummary<R = unknown> {
   records: R[]
 }
 
-export function jobLabel(job: Pick<JobRow, 'id' | 'anime_title' | 'episode'>): string {
-  return `job ${job.id} (${job.anime_title} ep ${job.episode})`
-}
-
-function unitLabel(jobs: JobRow[]): string {
-  if (jobs.length === 1) return jobLabel(jobs[0]!)
-  return `${jobs[0]!.anime_title} (MAL ${jobs[0]!.mal_id}, ${jobs.length} episodes)`
-}
-
 /** Heartbeats every third of the lease: two can be missed before it expires. */
 export function heartbeatMs(leaseMs: number): number {
   return Math.max(50, Math.floor(leaseMs / 3))
@@ -106,9 +95,15 @@ export function heartbeatMs(leaseMs: number): number {
  * The one worker pool every stage runs on: N listr2 tasks, each looping gate -> claim -> run ->
  * finish, with heartbeats, fenced results, the workers registry and a graceful shutdown.
  */
-export async function runPool<R = unknown>(options: PoolOptions<R>): Promise<PoolSummary<R>> {
+export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolOptions<R, U>): Promise<PoolSummary<R>> {
   const {queue, stage, output} = options
-  const jobs = queue.jobs
+  const source = (
+    typeof options.unit === 'object'
+      ? options.unit
+      : options.unit === 'anime'
+        ? animeUnits(queue, stage, {malId: options.malId, whole: options.whole ?? false})
+        : jobUnits(queue, stage, {malId: options.malId, host: options.host})
+  ) as UnitSource<U>
   const started = Date.now()
   const runId = newRunId(queue.host)
   const summary: PoolSummary<R> = {
@@ -138,36 +133,31 @@ export async function runPool<R = unknown>(options: PoolOptions<R>): Promise<Poo
     return true
   }
 
-  const claimUnit = async (owner: string): Promise<JobRow[]> => {
-    const common = {stage, owner, leaseMs: options.leaseMs, malId: options.malId, host: options.host}
-    if (options.unit === 'anime') return jobs.claimAnime({...common, whole: options.whole ?? false})
-    return jobs.claim({...common, count: 1})
-  }
-
-  async function runOne(unit: JobRow[], index: number, owner: string, workerId: number, report: (line: string) => void): Promise<void> {
+  async function runOne(unit: U, index: number, owner: string, workerId: number, report: (line: string) => void): Promise<void> {
     const abort = new AbortController()
     shutdown.aborts.add(abort)
     let progress: number | undefined
     let lost = false
     const extend = async (): Promise<boolean> => {
-      let ok = true
-      for (const j of unit) ok = (await jobs.extendLease(j.id, owner, options.leaseMs, progress)) && ok
+      const ok = await source.extend(unit, owner, options.leaseMs, progress)
       if (!ok && !lost) {
         lost = true
         abort.abort(new Error('lease lost'))
       }
       return ok
     }
+    let beating: Promise<void> = Promise.resolve()
     const beat = setInterval(() => {
-      extend()
-        .then(() => queue.workers.beat(workerId, 'busy', unit[0]!.id))
+      beating = extend()
+        .then(() => queue.workers.beat(workerId, 'busy', unit.currentJobId))
         .catch((error: unknown) => output.debug(`heartbeat failed: ${errorMessage(error)}`))
     }, heartbeatMs(options.leaseMs))
     const t0 = Date.now()
-    const label = unitLabel(unit)
-    const lease: Lease = {
-      jobs: unit,
-      job: unit[0]!,
+    const label = unit.label
+    const lease: Lease<U> = {
+      unit,
+      jobs: unit.jobs,
+      job: unit.jobs[0]!,
       owner,
       worker: index,
       signal: abort.signal,
@@ -175,7 +165,7 @@ export async function runPool<R = unknown>(options: PoolOptions<R>): Promise<Poo
         progress = Math.min(1, Math.max(0, f))
       },
       note: async (m) => {
-        for (const j of unit) await jobs.addEvent(j.id, stage.running, 'note', 'info', m, owner)
+        await source.note(unit, owner, m)
         if (options.output.verbose) report(`${label}: ${m}`)
       },
       extend,
@@ -186,35 +176,34 @@ export async function runPool<R = unknown>(options: PoolOptions<R>): Promise<Poo
     aborted.catch(() => {})
     try {
       const outcome = await Promise.race([options.handler(lease), aborted])
-      let finished = 0
-      for (const j of unit) if (await jobs.finish(j.id, owner, stage, outcome.fields ?? {}, outcome.message)) finished++
-      if (finished === unit.length) {
+      if (await source.finish(unit, owner, outcome.fields ?? {}, outcome.message)) {
         summary.done++
         if (outcome.record !== undefined) summary.records.push(outcome.record)
         report(`${label}: ${stage.output}${outcome.message ? `, ${outcome.message}` : ''} (${((Date.now() - t0) / 1000).toFixed(1)}s)`)
       } else {
         summary.lost++
-        report(`${label}: lease lost to another worker${finished ? ` for ${unit.length - finished} of ${unit.length} jobs` : ''}; result discarded`)
+        report(`${label}: lease lost to another worker; result discarded`)
       }
     } catch (error) {
       if (lost) {
         summary.lost++
         report(`${label}: lease lost to another worker; abandoned`)
       } else if (abort.signal.aborted && shutdown.stopping) {
-        let released = 0
-        for (const j of unit) if (await jobs.release(j.id, owner, stage, 'interrupted: released at shutdown')) released++
-        summary.released += released
-        report(`${label}: interrupted, released back to ${stage.input}`)
+        if ((await source.release(unit, owner, 'interrupted: released at shutdown')) > 0) {
+          summary.released++
+          report(`${label}: interrupted, released back to ${stage.input}`)
+        } else {
+          summary.lost++
+          report(`${label}: interrupted; its lease was already lost`)
+        }
       } else {
         const message = errorMessage(error).split('\n')[0]!.slice(0, 500)
         const transient = !(error instanceof PermanentJobError)
-        const outcomes = []
-        for (const j of unit) outcomes.push(await jobs.fail(j.id, owner, stage, message, transient, options.backoff))
-        const outcome = outcomes.includes('failed') ? 'failed' : outcomes.includes('retry') ? 'retry' : 'lost'
+        const outcome = await source.fail(unit, owner, message, transient, options.backoff)
         if (outcome === 'retry') summary.retried++
         if (outcome === 'failed') {
           summary.failed++
-          summary.failures.push({jobId: unit[0]!.id, label, error: message})
+          summary.failures.push({jobId: unit.currentJobId ?? 0, label, error: message})
         }
         if (outcome === 'lost') summary.lost++
         report(`${label}: ${outcome === 'retry' ? 'will retry' : outcome === 'failed' ? 'FAILED' : 'lease lost'}: ${message}`)
@@ -222,6 +211,8 @@ export async function runPool<R = unknown>(options: PoolOptions<R>): Promise<Poo
       }
     } finally {
       clearInterval(beat)
+      // a heartbeat in flight must not land after the worker's next status
+      await beating
       shutdown.aborts.delete(abort)
     }
   }
@@ -238,13 +229,13 @@ export async function runPool<R = unknown>(options: PoolOptions<R>): Promise<Poo
       for (;;) {
         if (options.gate && (await options.gate(shutdown.stopSignal)) === 'stop') break
         if (!takeSlot()) break
-        const unit = await claimUnit(owner)
-        if (unit.length === 0) {
+        const unit = await source.claim(owner, options.leaseMs)
+        if (!unit) {
           summary.claimed--
           break
         }
-        await queue.workers.beat(workerId, 'busy', unit[0]!.id)
-        setTitle(`worker ${index}: ${unitLabel(unit)}`)
+        await queue.workers.beat(workerId, 'busy', unit.currentJobId)
+        setTitle(`worker ${index}: ${unit.label}`)
         await runOne(unit, index, owner, workerId, report)
         await queue.workers.beat(workerId, 'idle', null)
       }

@@ -5,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises'
 import {Output} from '../../src/cli/output.js'
 import {PermanentJobError} from '../../src/errors.js'
 import {STAGES} from '../../src/queue/stages.js'
-import {runPool, type JobHandler} from '../../src/runner/pool.js'
+import {runPool, type UnitHandler} from '../../src/runner/pool.js'
 import {openAt, openDatabase, seedDatabase, spawnFixture, tempDir} from '../helpers.js'
 
 const stage = STAGES.tokenize
@@ -15,7 +15,7 @@ function quietOutput(): Output {
   return new Output({json: false, verbose: false, stdout: sink, stderr: sink})
 }
 
-function pool(file: string, handler: JobHandler, extra: Partial<Parameters<typeof runPool>[0]> = {}) {
+function pool(file: string, handler: UnitHandler, extra: Partial<Parameters<typeof runPool>[0]> = {}) {
   // the pool runs on a Queue; the assertions read the same file with plain SQL
   const db = openDatabase(file)
   return {

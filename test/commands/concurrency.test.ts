@@ -112,8 +112,11 @@ describe('read-only commands', function () {
     const file = path.join(dir, 'jobs.db')
     openDatabase(file).close()
     const raw = openDatabase(file)
-    // back to version 2: the columns of migration 3 are gone
-    raw.exec(`DROP INDEX idx_jobs_video_host; ALTER TABLE jobs DROP COLUMN video_host; ALTER TABLE jobs DROP COLUMN expiries; DROP TABLE run_locks; PRAGMA user_version = 2;`)
+    // back to version 3: the tables and columns of migration 4 are gone
+    raw.exec(`DROP TABLE anime_candidates; DROP TABLE selection_attempts; DROP TABLE api_usage;
+      ALTER TABLE anime_selection_cache DROP COLUMN method; ALTER TABLE anime_selection_cache DROP COLUMN model;
+      ALTER TABLE anime_selection_cache DROP COLUMN api_calls; ALTER TABLE anime_selection_cache DROP COLUMN cost_usd;
+      ALTER TABLE anime_selection_cache DROP COLUMN updated_at; PRAGMA user_version = 3;`)
     raw.pragma('wal_checkpoint(TRUNCATE)')
     raw.close()
     const before = readFileSync(file)

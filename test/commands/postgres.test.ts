@@ -87,3 +87,11 @@ if (BACKENDS.includes('postgres')) {
     })
   })
 }
+
+describe('queue URL masking, every form', () => {
+  it('hides passwords given as query parameters and in URLs that do not parse', () => {
+    expect(maskUrl('postgres://u@h/db?password=secret&sslmode=require')).to.not.include('secret')
+    expect(maskUrl('postgres:/u:secret@h/db')).to.not.include('secret')
+    expect(maskUrl('postgres://u@h/db?sslpassword=s3')).to.not.include('s3')
+  })
+})

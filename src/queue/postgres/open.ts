@@ -3,7 +3,7 @@ import pg from 'pg'
 import {EXIT, UserError} from '../../errors.js'
 import {maskUrl} from '../url.js'
 import {PG_MIGRATIONS} from './migrations.js'
-import {PG_TYPES, PostgresSql} from './sql.js'
+import {PG_TYPES, PostgresSql, watchClient} from './sql.js'
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length
 
@@ -24,10 +24,10 @@ function newPool(url: string, size: number): pg.Pool {
     connectionString: url,
     max: size,
     types: PG_TYPES,
-    // times are compared and stored in UTC whatever the server's zone
-    options: '-c TimeZone=UTC',
+    // times are compared and stored in UTC, and printed in ISO form, whatever the server's settings
+    options: '-c TimeZone=UTC -c DateStyle=ISO',
     application_name: 'animezipf',
-    connectionTimeoutMillis: 15_000,
+    connectionTimeoutMillis: 60_000,
   })
   // an idle client losing its connection must not crash the process; the next query reports it
   pool.on('error', () => {})
@@ -36,6 +36,7 @@ function newPool(url: string, size: number): pg.Pool {
 
 async function migrate(pool: pg.Pool, url: string): Promise<void> {
   const client = await pool.connect()
+  const broken = watchClient(client)
   try {
     await client.query('BEGIN')
     // two hosts starting at once: one migrates, the other waits and then finds nothing to do
@@ -58,7 +59,8 @@ async function migrate(pool: pg.Pool, url: string): Promise<void> {
     await client.query('ROLLBACK').catch(() => {})
     throw error
   } finally {
-    client.release()
+    broken.done()
+    client.release(broken.error)
   }
 }
 
@@ -73,7 +75,8 @@ async function schemaVersion(pool: pg.Pool): Promise<number> {
  * transaction that is rolled back at close (--dry-run, status).
  */
 export async function openPostgres(url: string, options: {readonly: boolean; poolSize?: number}): Promise<PostgresSql> {
-  const pool = newPool(url, options.readonly ? 1 : (options.poolSize ?? 4))
+  // a connection per concurrent worker and a few for heartbeats; PostgreSQL's default limit is 100
+  const pool = newPool(url, options.readonly ? 1 : (options.poolSize ?? 12))
   try {
     if (options.readonly) {
       const version = await schemaVersion(pool)

@@ -67,6 +67,7 @@ export class PostgresSql implements Sql {
       return fn(this)
     }
     const client = await this.pool.connect()
+    const broken = watchClient(client)
     try {
       await client.query('BEGIN')
       if (options.lock) await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey(options.lock)])
@@ -77,7 +78,8 @@ export class PostgresSql implements Sql {
       await client.query('ROLLBACK').catch(() => {})
       throw error
     } finally {
-      client.release()
+      broken.done()
+      client.release(broken.error)
     }
   }
 
@@ -86,14 +88,44 @@ export class PostgresSql implements Sql {
     else await this.pool.end()
   }
 
-  /** An executor that runs every statement in one READ ONLY transaction, rolled back at close. */
+  /**
+   * An executor that runs every statement in one READ ONLY, REPEATABLE READ transaction (one
+   * consistent snapshot, as `queue copy` needs), rolled back at close.
+   */
   static async readOnly(pool: pg.Pool): Promise<PostgresSql> {
     const client = await pool.connect()
-    await client.query('BEGIN READ ONLY')
+    const broken = watchClient(client)
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    } catch (error) {
+      broken.done()
+      client.release(error as Error)
+      throw error
+    }
     return new PostgresSql(pool, client, true, async () => {
       await client.query('ROLLBACK').catch(() => {})
-      client.release()
+      broken.done()
+      client.release(broken.error)
       await pool.end()
     })
+  }
+}
+
+/**
+ * A checked-out client has no pool listener for 'error': a connection that drops (server restart,
+ * failover) would crash the process. Keep the error; the query in flight rejects on its own, and a
+ * broken client is released as broken so the pool discards it.
+ */
+export function watchClient(client: pg.PoolClient): {readonly error: Error | undefined; done(): void} {
+  let error: Error | undefined
+  const onError = (e: Error) => {
+    error = e
+  }
+  client.on('error', onError)
+  return {
+    get error() {
+      return error
+    },
+    done: () => client.off('error', onError),
   }
 }

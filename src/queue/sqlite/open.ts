@@ -29,19 +29,27 @@ function refuseNewer(db: DB, file: string): void {
 }
 
 /**
- * A read-only view that creates no file. SQLite makes -wal/-shm files even for a read-only
- * connection, so when none exist (nobody has the database open, everything is in the main file)
- * the file is read into memory instead; otherwise they exist already and a read-only open adds nothing.
+ * A read-only view: one consistent snapshot of the database, in memory, that creates no file and
+ * never waits for a writer. SQLite makes -wal/-shm files even for a read-only connection, so when
+ * none exist the file is read directly; otherwise a read-only connection (which adds nothing then)
+ * serialises what it sees, committed WAL frames included.
  */
 function openSnapshot(file: string, timeout: number): DB {
-  if (existsSync(`${file}-wal`)) return new Database(file, {readonly: true, fileMustExist: true, timeout})
-  const image = readFileSync(file)
+  let image: Buffer
+  if (existsSync(`${file}-wal`)) {
+    const live = new Database(file, {readonly: true, fileMustExist: true, timeout})
+    try {
+      image = live.serialize()
+    } finally {
+      live.close()
+    }
+  } else image = readFileSync(file)
   // bytes 18-19 say "WAL"; an in-memory image must read as a rollback-journal database
   if (image.length >= 20) {
     image[18] = 1
     image[19] = 1
   }
-  return new Database(image, {readonly: true})
+  return new Database(image)
 }
 
 /** Apply the migrations the database lacks, each in its own immediate transaction. */
@@ -85,14 +93,8 @@ function openReadOnly(file: string, timeout: number): DB {
   }
   const db = openSnapshot(file, timeout)
   refuseNewer(db, file)
-  if (userVersion(db) < SCHEMA_VERSION) {
-    // an older database is upgraded in memory for the read-only view: the file is not touched
-    const image = db.serialize()
-    db.close()
-    const mem = new Database(image)
-    migrate(mem)
-    return mem
-  }
+  // an older database is upgraded in memory for the read-only view: the file is not touched
+  if (userVersion(db) < SCHEMA_VERSION) migrate(db)
   return db
 }
 

@@ -57,11 +57,6 @@ export class SqliteSql implements Sql {
     return s.run(bind(params)).changes
   }
 
-  /** Several statements at once (migrations). */
-  exec(sql: string): void {
-    this.db.exec(sql)
-  }
-
   async transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this)
     while (this.busy) await this.busy

@@ -6,7 +6,8 @@ import type {Queue} from '../../queue/index.js'
 import type {AnalyzedAnime} from '../../queue/rows.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {type FitOptions, type FitReport, fitFrequencies, rankExponentSe} from './fit.js'
-import {CountVector, Vocabulary, readFreqCsv} from './freq-table.js'
+import {readFrequencyCsv} from '../../formats/frequency-csv.js'
+import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {plotPage} from './anime.js'
 import {rarefiedVocabulary} from './rank-fits.js'
@@ -94,7 +95,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   for (const a of analyzed) {
     const ids: number[] = []
     const counts: number[] = []
-    await readFreqCsv(paths.animeWordFreq(a.mal_id), (word, pos, reading, count) => {
+    await readFrequencyCsv(paths.animeWordFreq(a.mal_id), (word, pos, reading, count) => {
       ids.push(vocabulary.id(word, pos, reading))
       counts.push(count)
     })

@@ -1,9 +1,6 @@
 import {frequencyCsv, readFrequencyCsv, type WordCount} from '../../formats/frequency-csv.js'
 import {compareCounts} from '../tokenize/frequency.js'
 
-/** Kept under its old name for aggregate.ts; new code imports readFrequencyCsv from formats/frequency-csv. */
-export {readFrequencyCsv as readFreqCsv}
-
 /** Distinct words (word + part of speech) of a whole corpus, each with a small integer id. */
 export class Vocabulary {
   private readonly ids = new Map<string, number>()

@@ -7,7 +7,7 @@ import type {ServiceResult} from '../../cli/result.js'
 import {PermanentJobError, errorMessage} from '../../errors.js'
 import type {Queue} from '../../queue/index.js'
 import {STAGES} from '../../queue/stages.js'
-import {newRunId} from '../../queue/workers.js'
+import {isDeadLocalOwner, newRunId} from '../../queue/workers.js'
 import {heartbeatMs, runPool} from '../../runner/pool.js'
 import {poolExitCode, recoverExpired} from '../../runner/stage.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
@@ -62,34 +62,48 @@ async function aggregateSignature(queue: Queue, fit: FitOptions): Promise<string
 async function refreshAggregate(ctx: AppContext, queue: Queue, fit: FitOptions, force: boolean): Promise<AggregateResult | undefined> {
   const owner = `${newRunId(queue.host)}:aggregate`
   const reportThere = () => existsSync(ctx.paths.finalReport) && existsSync(ctx.paths.globalFit)
-  let waitedMs = 0
-  for (;;) {
-    const signature = await aggregateSignature(queue, fit)
-    const state = await queue.locks.state(AGGREGATE)
-    const current = !force && state?.signature === signature && reportThere()
-    if (current) return undefined
-    if ((await queue.analysis.analyzedAnime()).length === 0) return undefined
-    if (await queue.locks.acquire(AGGREGATE, owner, ctx.leaseMs)) {
-      const beat = setInterval(() => {
-        queue.locks.extend(AGGREGATE, owner, ctx.leaseMs).catch(() => {})
-      }, heartbeatMs(ctx.leaseMs))
-      try {
-        // inputs may have changed while waiting: build from what is there now, record what it was built from
-        const building = await aggregateSignature(queue, fit)
-        const result = await aggregate(queue, ctx.paths, fit)
-        await queue.locks.release(AGGREGATE, owner, building)
-        return result
-      } catch (error) {
-        await queue.locks.release(AGGREGATE, owner)
-        throw error
-      } finally {
-        clearInterval(beat)
-      }
+  for (let waits = 0; ; waits++) {
+    // while another run holds the lease, only the lease is polled (cheap); the inputs are read once it is free
+    const held = await queue.locks.state(AGGREGATE)
+    if (held?.live && held.owner && held.owner !== owner && isDeadLocalOwner(held.owner, queue.host)) {
+      // its holder was killed: free the lease now instead of waiting for it to expire
+      ctx.output.log(`aggregate: its lease belongs to ${held.owner}, which no longer runs; freeing it`)
+      if (await queue.locks.takeOver(AGGREGATE, held.owner, owner, ctx.leaseMs)) await queue.locks.release(AGGREGATE, owner)
+      continue
     }
-    if (waitedMs === 0) ctx.output.log(`aggregate: another analyze (${state?.owner ?? 'elsewhere'}) is rebuilding it; waiting to check again`)
-    await sleep(500)
-    waitedMs += 500
-    force = false
+    if (held?.live && held.owner !== owner) {
+      if (waits === 0) ctx.output.log(`aggregate: another analyze (${held.owner}) is rebuilding it; waiting for it to finish, then checking again`)
+      await sleep(Math.min(5000, 500 * 2 ** Math.min(waits, 4)))
+      force = false
+      continue
+    }
+    const signature = await aggregateSignature(queue, fit)
+    if (!force && held?.signature === signature && reportThere()) return undefined
+    if ((await queue.analysis.analyzedAnime()).length === 0) return undefined
+    if (!(await queue.locks.acquire(AGGREGATE, owner, ctx.leaseMs))) continue
+    let lost = false
+    const beat = setInterval(() => {
+      queue.locks
+        .extend(AGGREGATE, owner, ctx.leaseMs)
+        .then((ok) => {
+          if (!ok) lost = true
+        })
+        .catch(() => {})
+    }, heartbeatMs(ctx.leaseMs))
+    try {
+      // inputs may have changed while waiting: build from what is there now, record what it was built from
+      const building = await aggregateSignature(queue, fit)
+      const result = await aggregate(queue, ctx.paths, fit)
+      // a builder that lost its lease records nothing: the next run sees the old signature and rebuilds
+      await queue.locks.release(AGGREGATE, owner, lost ? undefined : building)
+      if (lost) ctx.output.warn('aggregate: the lease on it was lost while rebuilding; the next analyze rebuilds it again')
+      return result
+    } catch (error) {
+      await queue.locks.release(AGGREGATE, owner)
+      throw error
+    } finally {
+      clearInterval(beat)
+    }
   }
 }
 
