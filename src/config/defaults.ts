@@ -46,6 +46,21 @@ export const DEFAULTS = {
     top_studios: 50,
     episode_lists_for_all: false,
   },
+  ani_cli: {
+    path: 'ani-cli',
+    search_timeout_seconds: 90,
+  },
+  select: {
+    model: 'claude-haiku-4-5',
+    workers: 4,
+    max_candidates_probed: 8,
+    max_tokens: 400,
+    api_max_retries: 4,
+    api_timeout_seconds: 60,
+    input_usd_per_mtok: 1.0,
+    output_usd_per_mtok: 5.0,
+    no_results_confirmations: 3,
+  },
   tokenize: {
     exclude_pos: ['記号'],
     cleaning: {
@@ -75,6 +90,8 @@ export const FLOAT_KEYS = new Set<string>([
   'disk_management.hard_limit_gb',
   'disk_management.pause_threshold_gb',
   'disk_management.resume_threshold_gb',
+  'select.input_usd_per_mtok',
+  'select.output_usd_per_mtok',
 ])
 
 /** String keys holding paths: relative values resolve against the config file's folder. */
@@ -97,4 +114,9 @@ export const POSITIVE_KEYS = new Set<string>([
   'disk_management.check_interval_seconds',
   'disk_management.max_concurrent_downloads',
   'processing.max_concurrent_transcriptions',
+  'ani_cli.search_timeout_seconds',
+  'select.workers',
+  'select.max_tokens',
+  'select.api_timeout_seconds',
+  'select.no_results_confirmations',
 ])

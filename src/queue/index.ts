@@ -9,6 +9,7 @@ import {type Clock, systemClock} from './clock.js'
 import {JobQueue} from './jobs.js'
 import {RunLocks} from './locks.js'
 import type {Sql} from './sql.js'
+import {SelectionStore} from './selections.js'
 import {QueueStats} from './stats.js'
 import {maskUrl} from './url.js'
 import {WorkerRegistry} from './workers.js'
@@ -26,6 +27,7 @@ export class Queue {
   readonly stats: QueueStats
   readonly workers: WorkerRegistry
   readonly locks: RunLocks
+  readonly selections: SelectionStore
 
   constructor(
     /** For the stores and the queue's own tests; stages never use it. */
@@ -40,6 +42,7 @@ export class Queue {
     this.stats = new QueueStats(sql)
     this.workers = new WorkerRegistry(sql, clock, host)
     this.locks = new RunLocks(sql, clock)
+    this.selections = new SelectionStore(sql, clock)
   }
 
   get backend(): 'sqlite' | 'postgres' {

@@ -14,11 +14,11 @@ export const JOB_STAGES = [
 
 export type JobStage = (typeof JOB_STAGES)[number]
 
-export type WorkerType = 'downloader' | 'transcriber' | 'tokenizer' | 'analyzer'
+export type WorkerType = 'downloader' | 'transcriber' | 'tokenizer' | 'analyzer' | 'selector'
 
 /** A stage of work: jobs move input -> running (leased) -> output. */
 export interface StageDef {
-  name: 'download' | 'transcribe' | 'tokenize' | 'analyze'
+  name: 'select' | 'download' | 'transcribe' | 'tokenize' | 'analyze'
   input: JobStage
   running: JobStage
   output: JobStage
@@ -27,7 +27,7 @@ export interface StageDef {
   hostBound?: boolean
 }
 
-export const STAGES: Record<StageDef['name'], StageDef> = {
+export const STAGES: Record<Exclude<StageDef['name'], 'select'>, StageDef> = {
   download: {name: 'download', input: 'queued', running: 'downloading', output: 'downloaded', workerType: 'downloader'},
   transcribe: {name: 'transcribe', input: 'downloaded', running: 'transcribing', output: 'transcribed', workerType: 'transcriber', hostBound: true},
   tokenize: {name: 'tokenize', input: 'transcribed', running: 'tokenizing', output: 'tokenized', workerType: 'tokenizer'},
@@ -46,3 +46,6 @@ export function stagesBefore(stage: JobStage): JobStage[] {
   const pipeline: readonly JobStage[] = JOB_STAGES.filter((s) => s !== 'failed')
   return pipeline.slice(0, pipeline.indexOf(stage))
 }
+
+/** select works on anime, not on jobs: its units are leases on anime (run_locks), its jobs stay 'queued'. */
+export const SELECT_STAGE: StageDef = {name: 'select', input: 'queued', running: 'queued', output: 'queued', workerType: 'selector'}

@@ -218,6 +218,41 @@ CREATE TABLE run_locks (
   updated_at TIMESTAMP
 );
 `,
+  // 4: select: every candidate list ani-cli printed, what a selection cost, attempts of anime not yet selected
+  `
+CREATE TABLE anime_candidates (
+  mal_id INTEGER NOT NULL,
+  query TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  text TEXT NOT NULL,
+  episodes INTEGER,
+  single BOOLEAN NOT NULL DEFAULT 0,
+  listed_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (mal_id, query, idx)
+);
+ALTER TABLE anime_selection_cache ADD COLUMN method TEXT;
+ALTER TABLE anime_selection_cache ADD COLUMN model TEXT;
+ALTER TABLE anime_selection_cache ADD COLUMN api_calls INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE anime_selection_cache ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0;
+ALTER TABLE anime_selection_cache ADD COLUMN updated_at TIMESTAMP;
+CREATE TABLE selection_attempts (
+  mal_id INTEGER PRIMARY KEY,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  no_results INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  run_after TIMESTAMP,
+  updated_at TIMESTAMP
+);
+CREATE TABLE api_usage (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at TIMESTAMP NOT NULL,
+  mal_id INTEGER,
+  model TEXT NOT NULL,
+  input_tokens INTEGER NOT NULL,
+  output_tokens INTEGER NOT NULL,
+  cost_usd REAL NOT NULL
+);
+`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,0 +1,127 @@
+import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+import {type ToolRun, lastMeaningfulLine, runTool, stripTerminalCodes} from '../../util/process.js'
+
+/** Our menu program (bin/animezipf-menu-hook): records what ani-cli offers, chooses nothing. */
+export const MENU_HOOK = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'animezipf-menu-hook')
+
+export interface MenuCall {
+  prompt: string
+  choices: string[]
+}
+
+/** What one ani-cli search printed: the anime menu, or (one result) straight the episode menu. */
+export type SearchResult =
+  | {kind: 'list'; titles: {idx: number; text: string}[]}
+  | {kind: 'single'; episodes: number}
+  | {kind: 'none'; message: string}
+
+export class AniCliError extends Error {
+  constructor(
+    message: string,
+    /** Worth trying again later (timeout, site errors); false when ani-cli cannot run at all here. */
+    readonly transient: boolean,
+  ) {
+    super(message)
+    this.name = 'AniCliError'
+  }
+}
+
+export interface AniCliOptions {
+  /** `[ani_cli] path`: a file or a name on PATH. */
+  path: string
+  timeoutMs: number
+  env?: NodeJS.ProcessEnv
+}
+
+/** Parse the menu log the hook appended to: one record per menu ani-cli opened. */
+export function parseMenuLog(text: string): MenuCall[] {
+  const calls: MenuCall[] = []
+  let current: MenuCall | undefined
+  for (const line of text.split('\n')) {
+    if (line.startsWith('PROMPT ')) calls.push((current = {prompt: stripTerminalCodes(line.slice(7)).trim(), choices: []}))
+    else if (line.startsWith('CHOICE ') && current) current.choices.push(stripTerminalCodes(line.slice(7)))
+    else if (line === 'END') current = undefined
+  }
+  return calls
+}
+
+/** `<n> <title>` lines of ani-cli's anime menu. */
+export function parseAnimeMenu(choices: readonly string[]): {idx: number; text: string}[] {
+  const out: {idx: number; text: string}[] = []
+  for (const c of choices) {
+    const m = /^\s*(\d+)[\s.):\t]+(.*\S)\s*$/.exec(c)
+    if (m) out.push({idx: Number(m[1]), text: m[2]!})
+  }
+  return out
+}
+
+/**
+ * The installed ani-cli, driven through its menu contract: our hook is the menu (ANI_CLI_MENU and,
+ * first on PATH, dmenu and rofi), the player is `debug`, the history goes to a temporary folder.
+ */
+export class AniCli {
+  constructor(private readonly options: AniCliOptions) {}
+
+  private async run(args: string[], signal?: AbortSignal): Promise<{run: ToolRun; menus: MenuCall[]}> {
+    const work = mkdtempSync(path.join(tmpdir(), 'animezipf-ani-'))
+    try {
+      const hookDir = path.join(work, 'bin')
+      const menu = path.join(hookDir, 'animezipf-menu')
+      mkdirSync(hookDir)
+      for (const name of ['animezipf-menu', 'dmenu', 'rofi']) copyHook(path.join(hookDir, name))
+      const log = path.join(work, 'menu.log')
+      const base = this.options.env ?? process.env
+      const env = {
+        ...base,
+        PATH: `${hookDir}${path.delimiter}${base.PATH ?? ''}`,
+        ANI_CLI_MENU: menu,
+        ANI_CLI_PLAYER: 'debug',
+        ANI_CLI_MODE: 'sub',
+        ANI_CLI_HIST_DIR: path.join(work, 'hist'),
+        ANIMEZIPF_MENU_LOG: log,
+      }
+      const run = await runTool(this.options.path, args, {env, timeoutMs: this.options.timeoutMs, signal})
+      if (run.notFound) throw new AniCliError(`ani-cli not found or not executable: ${this.options.path}`, false)
+      if (run.timedOut) throw new AniCliError(`ani-cli ${args.join(' ')} did not finish in ${Math.round(this.options.timeoutMs / 1000)}s (killed)`, true)
+      let text = ''
+      try {
+        text = readFileSync(log, 'utf8')
+      } catch {
+        // no menu was opened
+      }
+      return {run, menus: parseMenuLog(text)}
+    } finally {
+      rmSync(work, {recursive: true, force: true})
+    }
+  }
+
+  /** The candidates the installed ani-cli lists for a query, in its order. */
+  async search(query: string, signal?: AbortSignal): Promise<SearchResult> {
+    const {run, menus} = await this.run([query], signal)
+    const first = menus[0]
+    if (first && /anime/i.test(first.prompt)) return {kind: 'list', titles: parseAnimeMenu(first.choices)}
+    if (first && /episode/i.test(first.prompt)) return {kind: 'single', episodes: first.choices.filter((c) => c.trim() !== '').length}
+    const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
+    if (/no results/i.test(said)) return {kind: 'none', message: said}
+    throw new AniCliError(`ani-cli ${JSON.stringify(query)} exited ${run.exitCode} without a menu: ${said || 'no output'}`, true)
+  }
+
+  /** How many episodes ani-cli offers for the idx-th result; null when it offers none or the index is gone. */
+  async episodeCount(query: string, idx: number, signal?: AbortSignal): Promise<number | null> {
+    const {run, menus} = await this.run(['-S', String(idx), query], signal)
+    const menu = menus.find((m) => /episode/i.test(m.prompt))
+    if (menu) return menu.choices.filter((c) => c.trim() !== '').length
+    const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
+    if (/invalid anime selection|no results/i.test(said)) return null
+    throw new AniCliError(`ani-cli -S ${idx} ${JSON.stringify(query)} exited ${run.exitCode} without an episode menu: ${said || 'no output'}`, true)
+  }
+}
+
+/** A copy (it keeps the executable bit): the hook tells by its own name whether it runs as dmenu or rofi. */
+function copyHook(target: string): void {
+  copyFileSync(MENU_HOOK, target)
+}

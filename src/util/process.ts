@@ -1,0 +1,82 @@
+import {stripVTControlCharacters} from 'node:util'
+import {execa} from 'execa'
+
+export interface ToolRun {
+  exitCode: number | null
+  stdout: string
+  stderr: string
+  timedOut: boolean
+  /** The program could not be started (not found, not executable). */
+  notFound: boolean
+}
+
+export interface RunToolOptions {
+  env?: Record<string, string | undefined>
+  timeoutMs: number
+  cwd?: string
+  input?: string
+  signal?: AbortSignal
+}
+
+/**
+ * Run an external program with its arguments as an array (never a shell string), in a process
+ * group of its own so that a timeout or an abort kills it and everything it started (ani-cli
+ * starts curl, yt-dlp, ffmpeg...): SIGTERM, then SIGKILL two seconds later.
+ */
+export async function runTool(file: string, args: readonly string[], options: RunToolOptions): Promise<ToolRun> {
+  const child = execa(file, args, {
+    env: options.env,
+    extendEnv: false,
+    cwd: options.cwd,
+    input: options.input,
+    stdin: options.input === undefined ? 'ignore' : undefined,
+    detached: true,
+    reject: false,
+    stripFinalNewline: false,
+    cleanup: true,
+  })
+  let timedOut = false
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined) return
+    try {
+      process.kill(-child.pid, signal)
+    } catch {
+      // already gone
+    }
+  }
+  const stop = () => {
+    killGroup('SIGTERM')
+    setTimeout(() => killGroup('SIGKILL'), 2000).unref()
+  }
+  const timer = setTimeout(() => {
+    timedOut = true
+    stop()
+  }, options.timeoutMs)
+  options.signal?.addEventListener('abort', stop, {once: true})
+  try {
+    const r = await child
+    const notFound = (r as {code?: string}).code === 'ENOENT' || /ENOENT|EACCES/.test(String((r as {originalMessage?: string}).originalMessage ?? ''))
+    return {exitCode: r.exitCode ?? null, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), timedOut, notFound}
+  } finally {
+    clearTimeout(timer)
+    options.signal?.removeEventListener('abort', stop)
+    // whatever the program left running in its group goes too
+    killGroup('SIGKILL')
+  }
+}
+
+/** Terminal noise out of a tool's text: colours, cursor moves, tput's charset switches. */
+export function stripTerminalCodes(text: string): string {
+  return stripVTControlCharacters(text)
+    .replaceAll(/\u001B[()][0-9A-Za-z]/g, '')
+    .replaceAll(/[\u0000-\u0008\u000B-\u001F\u007F]/g, '')
+}
+
+/** The last line of a tool's output that says something (for an error message). */
+export function lastMeaningfulLine(text: string): string {
+  const lines = stripTerminalCodes(text)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0)
+  return lines.at(-1) ?? ''
+}
