@@ -108,17 +108,23 @@ export class JobQueue {
       malId: options.malId ?? null,
       host: options.host ?? null,
     }
-    return this.sql.transaction(async (tx) => {
-      const set = `stage = @to, lease_owner = @owner, lease_expires_at = @expires, attempts = attempts + 1, started_at = @now, updated_at = @now, progress = 0`
-      // PostgreSQL: the pick is materialised once (an IN (… LIMIT n) subquery may be re-run per row
-      // and take more than n), its rows locked and skipped by other claimers, the stage re-checked
-      const rows = await tx.all<JobRow>(
-        this.sql.dialect === 'postgres'
-          ? `WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count FOR UPDATE SKIP LOCKED)
-             UPDATE jobs SET ${set} FROM picked WHERE jobs.id = picked.id AND jobs.stage = @from RETURNING jobs.*`
-          : `UPDATE jobs SET ${set} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count) AND stage = @from RETURNING *`,
+    const set = `stage = @to, lease_owner = @owner, lease_expires_at = @expires, attempts = attempts + 1, started_at = @now, updated_at = @now, progress = 0`
+    if (this.sql.dialect === 'postgres') {
+      // one statement, one round trip: the pick is materialised once (an IN (… LIMIT n) subquery may
+      // be re-run per row and take more than n), its rows locked and skipped by other claimers, the
+      // stage re-checked, and the history written with it
+      const rows = await this.sql.all<JobRow>(
+        `WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count FOR UPDATE SKIP LOCKED),
+           claimed AS (UPDATE jobs SET ${set} FROM picked WHERE jobs.id = picked.id AND jobs.stage = @from RETURNING jobs.*),
+           history AS (INSERT INTO job_events (job_id, at, stage, event, level, message, worker)
+             SELECT id, @now, @to, 'claimed', 'info', 'attempt ' || attempts, @owner FROM claimed)
+         SELECT * FROM claimed`,
         params,
       )
+      return rows.sort(byClaimOrder)
+    }
+    return this.sql.transaction(async (tx) => {
+      const rows = await tx.all<JobRow>(`UPDATE jobs SET ${set} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count) AND stage = @from RETURNING *`, params)
       await this.claimedEvents(tx, rows, options)
       return rows.sort(byClaimOrder)
     })
@@ -197,14 +203,23 @@ export class JobQueue {
   /** Fenced finish: only the lease holder moves the job on. False when the lease was lost. */
   async finish(jobId: number, owner: string, stage: StageDef, fields: JobFields = {}, message?: string): Promise<boolean> {
     const set = setters(fields, 'f_')
-    return this.sql.transaction(async (tx) => {
-      const changed = await tx.run(
-        `UPDATE jobs SET stage = @to, lease_owner = NULL, lease_expires_at = NULL, run_after = NULL, expiries = 0,
+    const params = {id: jobId, owner, running: stage.running, to: stage.output, now: this.now(), message: message ?? null, ...set.params}
+    const update = `UPDATE jobs SET stage = @to, lease_owner = NULL, lease_expires_at = NULL, run_after = NULL, expiries = 0,
            progress = 1, completed_at = @now, updated_at = @now, error_message = NULL${set.sql}
-         WHERE id = @id AND lease_owner = @owner AND stage = @running`,
-        {id: jobId, owner, running: stage.running, to: stage.output, now: this.now(), ...set.params},
+         WHERE id = @id AND lease_owner = @owner AND stage = @running`
+    if (this.sql.dialect === 'postgres') {
+      // the fenced update and its history line in one statement
+      const row = await this.sql.get<{n: number}>(
+        `WITH done AS (${update} RETURNING id),
+           history AS (INSERT INTO job_events (job_id, at, stage, event, level, message, worker)
+             SELECT id, @now, @to, 'finished', 'info', CAST(@message AS TEXT), @owner FROM done)
+         SELECT COUNT(*) AS n FROM done`,
+        params,
       )
-      if (changed !== 1) return false
+      return row?.n === 1
+    }
+    return this.sql.transaction(async (tx) => {
+      if ((await tx.run(update, params)) !== 1) return false
       await new JobQueue(tx, this.clock).addEvent(jobId, stage.output, 'finished', 'info', message ?? null, owner)
       return true
     })

@@ -55,7 +55,7 @@ export class SelectionStore {
    * no selection (or, with `redoBefore`, one made before then and not manual), not in backoff, and
    * not held by another selector. The claim is a lease in run_locks, taken in the same transaction.
    */
-  async claim(owner: string, leaseMs: number, options: {malId?: number | undefined; redoBefore?: string | undefined}): Promise<AnimeRow | undefined> {
+  async claim(owner: string, leaseMs: number, options: {malId?: number | undefined; redoBefore?: string | undefined; after?: number}): Promise<AnimeRow | undefined> {
     return this.sql.transaction(
       async (tx) => {
         const now = this.clock.now()
@@ -65,12 +65,13 @@ export class SelectionStore {
            LEFT JOIN selection_attempts t ON t.mal_id = a.mal_id
            LEFT JOIN run_locks l ON l.name = 'select:' || CAST(a.mal_id AS TEXT)
            WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.anime_id = a.id AND j.stage = 'queued')
-             AND (s.mal_id IS NULL OR (CAST(@redoBefore AS TEXT) IS NOT NULL AND s.method != 'manual' AND COALESCE(s.updated_at, s.created_at) < @redoBefore))
+             AND (s.mal_id IS NULL OR (CAST(@redoBefore AS ${tx.dialect === 'postgres' ? 'TIMESTAMPTZ' : 'TEXT'}) IS NOT NULL
+                  AND s.method != 'manual' AND COALESCE(s.updated_at, s.created_at) < @redoBefore))
              AND (t.run_after IS NULL OR t.run_after <= @now)
              AND (l.owner IS NULL OR l.expires_at < @now)
-             AND (CAST(@malId AS BIGINT) IS NULL OR a.mal_id = @malId)
+             AND (CAST(@malId AS BIGINT) IS NULL OR a.mal_id = @malId) AND a.mal_id > @after
            ORDER BY a.mal_id LIMIT 1`,
-          {now: sqlTime(now), malId: options.malId ?? null, redoBefore: options.redoBefore ?? null},
+          {now: sqlTime(now), malId: options.malId ?? null, redoBefore: options.redoBefore ?? null, after: options.after ?? 0},
         )
         if (!row) return undefined
         await tx.run(

@@ -52,6 +52,8 @@ export interface StatusReport {
   disk: DiskReport
   throughput: Record<string, StageThroughput>
   selection_confidence: Record<string, number>
+  /** Selections by confidence and by episode match, and what the model calls cost so far. */
+  selections: {confidence: Record<string, number>; episode_match: Record<string, number>; api: {calls: number; input_tokens: number; output_tokens: number; cost_usd: number}}
   workers: WorkerRow[]
   hosts: HostReport[]
 }
@@ -155,6 +157,7 @@ export async function collectStatus(options: CollectOptions): Promise<StatusRepo
     disk: await disk(options.config, options.paths, stats, location.backend === 'sqlite' ? location.target : undefined),
     throughput,
     selection_confidence: await stats.selectionConfidence(),
+    selections: {...(await queue.selections.breakdown()), api: await queue.selections.spending()},
     workers,
     hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host)),
   }

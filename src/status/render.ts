@@ -66,8 +66,15 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   )
 
   const sel = r.selection_confidence
-  if (Object.values(sel).some((n) => n > 0)) {
-    lines.push('', c.bold('Selections'), `  high ${sel.high}  medium ${sel.medium}  low ${sel.low}  no candidates ${sel.no_candidates}`)
+  if (Object.values(sel).some((n) => n > 0) || r.selections.api.calls > 0) {
+    const m = r.selections.episode_match
+    lines.push(
+      '',
+      c.bold('Selections'),
+      `  high ${sel.high}  medium ${sel.medium}  low ${sel.low}  no candidates ${sel.no_candidates}`,
+      `  episodes: exact ${m.exact}  close ${m.close}  acceptable ${m.acceptable}  mismatch ${m.mismatch}  unknown ${m.unknown}`,
+      `  model calls ${r.selections.api.calls}, ${r.selections.api.input_tokens + r.selections.api.output_tokens} tokens, $${r.selections.api.cost_usd.toFixed(4)} spent`,
+    )
   }
 
   if (r.hosts.length > 1 || (r.hosts.length === 1 && r.hosts[0]!.host !== r.host)) {

@@ -57,6 +57,7 @@ describe('status', () => {
       'disk',
       'throughput',
       'selection_confidence',
+      'selections',
       'workers',
     )
     expect(s.anime).to.equal(3)

@@ -255,6 +255,38 @@ for (const backend of BACKENDS) {
       expect((await a.state('aggregate'))!.signature).to.equal('sig-1')
     })
 
+    it('selections: one selector per anime, decisions fenced by its lease, one pass per run, spending summed', async () => {
+      const a = await open()
+      const b = await open()
+      await a.jobs.rewind(STAGES.download, ['transcribed'])
+      const second = await a.anime.upsert({mal_id: 1002, title: 'Show 2', title_synonyms: ['Zwei']})
+      await a.jobs.enqueue([{animeId: second, malId: 1002, animeTitle: 'Show 2', episode: 1}], 3)
+      const first = await a.selections.claim('sel-a', 1000, {})
+      expect(first!.mal_id).to.equal(1001)
+      expect((await b.selections.claim('sel-b', 1000, {}))!.mal_id).to.equal(1002)
+      expect(await b.selections.claim('sel-b', 1000, {after: 1002})).to.equal(undefined)
+      await a.selections.saveCandidates(1001, 'Show 1', [{idx: 1, text: 'Show 1', episodes: 3, single: false}, {idx: 2, text: 'Show 1 OVA', episodes: 1, single: false}])
+      const decision = {mal_id: 1001, anime_title: 'Show 1', search_query: 'Show 1', selected_index: 1, selected_title: 'Show 1', confidence: 'high' as const, reason: 'r', mal_episodes: 3, selected_episodes: 3, episode_match: 'exact' as const, method: 'rule' as const, model: null, api_calls: 0, cost_usd: 0}
+      // the lease expires and another selector takes the anime: the first one's decision is refused
+      clock.advance(1500)
+      expect((await b.selections.claim('sel-c', 1000, {}))!.mal_id).to.equal(1001)
+      expect(await a.selections.record(decision, 'sel-a')).to.equal(false)
+      expect(await b.selections.record({...decision, selected_index: 2, selected_title: 'Show 1 OVA'}, 'sel-c')).to.equal(true)
+      expect(await b.selections.release(1001, 'sel-c')).to.equal(true)
+      expect((await a.selections.get(1001))!).to.include({selected_index: 2, method: 'rule'})
+      expect((await a.selections.candidates(1001, 'Show 1')).map((c) => c.text)).to.deep.equal(['Show 1', 'Show 1 OVA'])
+      // 1001 is decided; 1002's selector let its lease expire, so it can be taken over
+      expect((await a.selections.claim('sel-d', 1000, {}))!.mal_id).to.equal(1002)
+      expect(await a.selections.claim('sel-e', 1000, {})).to.equal(undefined)
+      await a.selections.recordUsage(1001, 'm', 1000, 50, 0.00125)
+      await a.selections.recordUsage(1002, 'm', 2000, 60, 0.0023)
+      expect(await b.selections.spending()).to.deep.equal({calls: 2, input_tokens: 3000, output_tokens: 110, cost_usd: 0.00355})
+      expect((await b.selections.breakdown()).confidence).to.include({high: 1})
+      const tries = await a.selections.recordAttempt(1002, 'No results found!', true, {baseMs: 1000, maxMs: 1000, random: () => 1})
+      expect(tries).to.deep.equal({attempts: 1, noResults: 1})
+      expect((await a.selections.attempts(1002))!.run_after).to.equal('2026-01-01 00:00:02.500')
+    })
+
     it('returns rows alike: numbers, 0/1 booleans, times as UTC text', async () => {
       const queue = await open()
       const [j] = await queue.jobs.claim({stage, owner: 'w', count: 1, leaseMs: 1000})

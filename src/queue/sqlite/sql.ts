@@ -21,6 +21,8 @@ export class SqliteSql implements Sql {
   private readonly statements = new Map<string, Statement>()
   /** Settles when the transaction in progress ends. */
   private busy: Promise<void> | undefined
+  /** The executor handed to transactions (one at a time, so one object serves them all). */
+  private inside: SqliteSql | undefined
 
   constructor(
     readonly db: Database.Database,
@@ -63,13 +65,13 @@ export class SqliteSql implements Sql {
     let done!: () => void
     this.busy = new Promise((resolve) => (done = resolve))
     try {
-      this.db.prepare('BEGIN IMMEDIATE').run()
+      this.stmt('BEGIN IMMEDIATE').run()
       try {
-        const result = await fn(new SqliteSql(this.db, true, this))
-        this.db.prepare('COMMIT').run()
+        const result = await fn(this.inside ??= new SqliteSql(this.db, true, this))
+        this.stmt('COMMIT').run()
         return result
       } catch (error) {
-        if (this.db.inTransaction) this.db.prepare('ROLLBACK').run()
+        if (this.db.inTransaction) this.stmt('ROLLBACK').run()
         throw error
       }
     } finally {

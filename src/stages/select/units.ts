@@ -13,10 +13,14 @@ export interface AnimeToSelect extends Unit {
  */
 export function selectUnits(queue: Queue, filter: {malId?: number | undefined; redoBefore?: string | undefined}, onAttempt: (anime: AnimeRow, error: string, transient: boolean) => Promise<void>): UnitSource<AnimeToSelect> {
   const s = queue.selections
+  // one pass in MyAnimeList id order: an anime this run left undecided (no key, no results yet,
+  // the budget) is not claimed again by the same run
+  let after = 0
   return {
     stage: SELECT_STAGE,
     claim: async (owner, leaseMs) => {
-      const anime = await s.claim(owner, leaseMs, filter)
+      const anime = await s.claim(owner, leaseMs, {...filter, after})
+      if (anime) after = Math.max(after, anime.mal_id)
       return anime ? {anime, jobs: [], currentJobId: null, label: `${anime.title} (MAL ${anime.mal_id})`} : undefined
     },
     extend: (u, owner, leaseMs) => s.extend(u.anime.mal_id, owner, leaseMs),

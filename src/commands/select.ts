@@ -1,0 +1,59 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, stageFlags} from '../cli/base-command.js'
+import {UserError} from '../errors.js'
+
+export default class Select extends BaseCommand<typeof Select> {
+  static override summary = 'Pick, for every anime, the show ani-cli finds that is the one MyAnimeList describes (Claude only where it is ambiguous)'
+  static override description = `For each anime with episodes to download: the candidates the installed ani-cli lists for its title (then its
+English title and synonyms when a query finds nothing), with the episode count ani-cli shows for the first few. When
+exactly one candidate has the anime's title and MyAnimeList's episode count it is selected without any API call;
+otherwise Claude chooses (ANTHROPIC_API_KEY; ANTHROPIC_BASE_URL for a proxy), its answer forced through a tool schema.
+Every candidate list, decision, token and dollar is kept in the queue; download uses the decisions.`
+  static override examples = [
+    '<%= config.bin %> select',
+    '<%= config.bin %> select --anime-id 5114 --dry-run',
+    '<%= config.bin %> select --max-cost 0.50',
+    '<%= config.bin %> select --review',
+    '<%= config.bin %> select --set 5114 2',
+  ]
+
+  static override flags = {
+    workers: Flags.integer({char: 'w', description: 'anime selected at once (default [select] workers)', min: 1, helpGroup: 'STAGE'}),
+    limit: Flags.integer({description: 'select at most this many anime in this run', min: 1, helpGroup: 'STAGE'}),
+    'anime-id': stageFlags['anime-id'],
+    'dry-run': Flags.boolean({description: 'list the candidates and whether a call would be made; no API call, nothing written', default: false, helpGroup: 'STAGE'}),
+    force: Flags.boolean({description: 'select again anime already selected (manual choices are kept)', default: false}),
+    'max-cost': Flags.string({description: 'stop before a call that could take this run past this many US dollars'}),
+    review: Flags.boolean({description: 'list low/medium-confidence selections, episode mismatches and anime without candidates; changes nothing', default: false}),
+    set: Flags.integer({description: 'record a manual choice: --set MAL_ID INDEX', multiple: true, min: 0}),
+  }
+
+  public async run(): Promise<void> {
+    const ctx = this.context()
+    const run = await import('../stages/select/run.js')
+    if (this.flags.set) {
+      if (this.flags.set.length !== 2) throw new UserError('--set takes two numbers: the MyAnimeList id and the candidate index', 'e.g. animezipf select --set 5114 2')
+      this.finish(await run.setSelection(ctx, this.flags.set[0]!, this.flags.set[1]!))
+      return
+    }
+    if (this.flags.review) {
+      this.finish(await run.reviewSelections(ctx, this.flags['anime-id']))
+      return
+    }
+    const maxCost = this.flags['max-cost'] === undefined ? undefined : Number(this.flags['max-cost'])
+    if (maxCost !== undefined && !(Number.isFinite(maxCost) && maxCost >= 0)) throw new UserError(`--max-cost ${JSON.stringify(this.flags['max-cost'])} is not an amount of dollars`, 'e.g. --max-cost 0.50')
+    const {createSelectionModel} = await import('../stages/select/model.js')
+    this.finish(
+      await run.select(ctx, {
+        workers: this.flags.workers,
+        limit: this.flags.limit,
+        malId: this.flags['anime-id'],
+        force: this.flags.force,
+        dryRun: this.flags['dry-run'],
+        maxCost,
+        model: await createSelectionModel(ctx),
+      }),
+    )
+  }
+}
