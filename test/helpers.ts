@@ -49,6 +49,17 @@ export function spawnFixture(script: string, args: string[], env: Record<string,
   })
 }
 
+/** The JSON a fixture process prints on stdout, once it exits 0. */
+export function fixtureResult<T>(child: ReturnType<typeof spawnFixture>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    child.stdout!.on('data', (d) => (out += d))
+    child.stderr!.on('data', (d) => (err += d))
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${child.spawnargs.at(-4) ?? 'fixture'} exited ${code}: ${err}`))))
+  })
+}
+
 export class FakeClock implements Clock {
   constructor(public t = Date.parse('2026-01-01T00:00:00Z')) {}
   now(): number {

@@ -1,17 +1,9 @@
 import {expect} from 'chai'
 import path from 'node:path'
 
-import {openDatabase, seedDatabase, spawnFixture, tempDir} from '../helpers.js'
+import {fixtureResult, openDatabase, seedDatabase, spawnFixture, tempDir} from '../helpers.js'
 
-function collect(child: ReturnType<typeof spawnFixture>): Promise<{claimed: number[]; finished: number[]}> {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    let err = ''
-    child.stdout!.on('data', (d) => (out += d))
-    child.stderr!.on('data', (d) => (err += d))
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}: ${err}`))))
-  })
-}
+const collect = (child: ReturnType<typeof spawnFixture>) => fixtureResult<{claimed: number[]; finished: number[]}>(child)
 
 describe('queue: many processes claiming at once', () => {
   it('hands every job to exactly one of 6 processes and loses none', async () => {

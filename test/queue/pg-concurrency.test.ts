@@ -3,18 +3,10 @@
 import {expect} from 'chai'
 import path from 'node:path'
 
-import {openAt, runCliAsync, spawnFixture, tempDir, writeShowSubtitles} from '../helpers.js'
+import {fixtureResult, openAt, runCliAsync, spawnFixture, tempDir, writeShowSubtitles} from '../helpers.js'
 import {BACKENDS, freshPgDatabase} from '../pg.js'
 
-function collect(child: ReturnType<typeof spawnFixture>): Promise<{claimed: number[]; finished: number[]; refused: number[]}> {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    let err = ''
-    child.stdout!.on('data', (d) => (out += d))
-    child.stderr!.on('data', (d) => (err += d))
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`claimer exited ${code}: ${err}`))))
-  })
-}
+const collect = (child: ReturnType<typeof spawnFixture>) => fixtureResult<{claimed: number[]; finished: number[]; refused: number[]}>(child)
 
 /** 20,000 queued jobs over 200 anime, written in two statements (set-up, not under test). */
 async function seed20k(url: string): Promise<number> {
