@@ -259,6 +259,14 @@ describe('select (CLI)', function () {
     expect(capped.code).to.equal(75)
     expect(JSON.parse(capped.stdout)).to.include({stopped_by_budget: true, selected: 0})
     expect(api.requests).to.have.length(0)
+
+    // a key the API refuses: one line about it, and no call for every remaining anime
+    await seed(data, [RETRY, BUSY])
+    const refused = await select(['--json', '--workers', '1'], {ANTHROPIC_API_KEY: 'sk-ant-wrong'})
+    expect(refused.code).to.equal(2)
+    expect(JSON.parse(refused.stdout).api_refused).to.match(/refused the request \(401\)/)
+    expect(api.requests.filter((x) => x.replied === 401)).to.have.length(1)
+    expect(refused.stdout + refused.stderr).to.not.include('sk-ant-wrong')
   })
 
   it('--dry-run shows the plan and changes nothing; --set records a checked manual choice', async () => {

@@ -27,7 +27,7 @@ export interface SelectOptions {
   model?: SelectionModel | undefined
 }
 
-type Outcome = 'rule' | 'model' | 'model_unusable' | 'no_candidates' | 'no_results_retry' | 'needs_key' | 'budget' | 'lost'
+type Outcome = 'rule' | 'model' | 'model_unusable' | 'no_candidates' | 'no_results_retry' | 'needs_key' | 'budget' | 'api_refused' | 'lost'
 
 interface AnimeOutcome {
   mal_id: number
@@ -91,8 +91,10 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
   const queue = await ctx.queue()
   await recoverExpired(ctx, queue)
   const runStart = sqlTime(ctx.clock.now())
+  // spending of this run, with the worst case of calls in flight reserved (workers run at once)
   let spent = 0
   let budgetHit = false
+  let refused: string | undefined
   const backoff = ctx.backoff
   const onAttempt = async (anime: AnimeRow, error: string) => {
     await queue.selections.recordAttempt(anime.mal_id, error, false, backoff)
@@ -108,7 +110,7 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
     graceMs: config.queue.shutdown_grace_seconds * 1000,
     backoff,
     output,
-    gate: async () => (budgetHit ? 'stop' : 'claim'),
+    gate: async () => (budgetHit || refused ? 'stop' : 'claim'),
     handler: async (lease) => {
       const anime = lease.unit.anime
       const result = (outcome: Outcome, d?: Decision, calls = 0, cost = 0): {message: string; record: AnimeOutcome} => ({
@@ -136,14 +138,29 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
       let cost = 0
       let problem = ''
       for (let attempt = 1; attempt <= 2; attempt++) {
-        if (options.maxCost !== undefined && spent + model.worstCaseCost(prompt) > options.maxCost) {
+        const reserve = model.worstCaseCost(prompt)
+        if (budgetHit || (options.maxCost !== undefined && spent + reserve > options.maxCost)) {
           budgetHit = true
           return result('budget', undefined, calls, cost)
         }
-        const call = await model.choose(prompt, candidates, lease.signal)
+        if (refused) return result('api_refused', undefined, calls, cost)
+        spent += reserve
+        let call
+        try {
+          call = await model.choose(prompt, candidates, lease.signal)
+        } catch (error) {
+          spent -= reserve
+          // a refused key or a forbidden model fails every call the same way: stop asking
+          const status = (error as {status?: number}).status
+          if (status === 401 || status === 403) {
+            refused = `the Anthropic API refused the request (${status}): check ANTHROPIC_API_KEY and [select] model`
+            return result('api_refused', undefined, calls, cost)
+          }
+          throw error
+        }
+        spent += call.costUsd - reserve
         calls++
         cost += call.costUsd
-        spent += call.costUsd
         await queue.selections.recordUsage(anime.mal_id, model.settings.model, call.inputTokens, call.outputTokens, call.costUsd)
         if (call.answer) return store('model', modelDecision(anime, query, candidates, call.answer, model.settings.model, calls, cost), calls, cost)
         problem = call.problem ?? 'unusable answer'
@@ -167,6 +184,7 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
     waiting_for_retry: count('no_results_retry') + summary.retried,
     needs_api_key: count('needs_key'),
     stopped_by_budget: budgetHit,
+    api_refused: refused ?? null,
     failed: summary.failed,
     interrupted: summary.interrupted,
     api: {
@@ -187,9 +205,10 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
   for (const o of outcomes.filter((x) => x.outcome !== 'rule' && x.outcome !== 'model')) text.push(`  ${o.title} (MAL ${o.mal_id}): ${o.outcome.replaceAll('_', ' ')}`)
   for (const f of summary.failures) text.push(`  failed: ${f.label}: ${f.error}`)
   if (result.needs_api_key) text.push(`  ${result.needs_api_key} anime are ambiguous and were left unselected: ${NEEDS_KEY_HINT}`)
+  if (refused) text.push(`  ${refused}; nothing more was asked in this run`)
   if (budgetHit) text.push(`  stopped before a call that could pass --max-cost $${options.maxCost}; run again with a higher budget to go on`)
   if (result.with_call + result.no_candidates > 0) text.push('  see `animezipf select --review` for the low-confidence ones')
-  let code: number = summary.interrupted ? EXIT.INTERRUPTED : summary.failed > 0 ? EXIT.JOBS_FAILED : EXIT.OK
+  let code: number = summary.interrupted ? EXIT.INTERRUPTED : refused ? EXIT.USAGE : summary.failed > 0 ? EXIT.JOBS_FAILED : EXIT.OK
   if (code === EXIT.OK && selected + result.no_candidates === 0 && (result.needs_api_key > 0 || result.waiting_for_retry > 0 || budgetHit)) code = EXIT.TRY_LATER
   return {code, result, text}
 }
