@@ -124,7 +124,9 @@ export class JobQueue {
       return rows.sort(byClaimOrder)
     }
     return this.sql.transaction(async (tx) => {
-      const rows = await tx.all<JobRow>(`UPDATE jobs SET ${set} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count) AND stage = @from RETURNING *`, params)
+      // SQLite serialises writers, so the pick cannot change under the update; a second stage test
+      // here would make the planner scan the whole stage instead of looking the ids up
+      const rows = await tx.all<JobRow>(`UPDATE jobs SET ${set} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count) RETURNING *`, params)
       await this.claimedEvents(tx, rows, options)
       return rows.sort(byClaimOrder)
     })
