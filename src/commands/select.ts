@@ -25,8 +25,8 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
     'dry-run': Flags.boolean({description: 'list the candidates and whether a call would be made; no API call, nothing written', default: false, helpGroup: 'STAGE'}),
     force: Flags.boolean({description: 'select again anime already selected (manual choices are kept)', default: false}),
     'max-cost': Flags.string({description: 'stop before a call that could take this run past this many US dollars'}),
-    review: Flags.boolean({description: 'list low/medium-confidence selections, episode mismatches and anime without candidates; changes nothing', default: false}),
-    set: Flags.integer({description: 'record a manual choice: --set MAL_ID INDEX', multiple: true, min: 0}),
+    review: Flags.boolean({description: 'list low/medium-confidence selections, episode mismatches and anime without candidates; changes nothing', default: false, exclusive: ['set', 'dry-run', 'force']}),
+    set: Flags.integer({description: 'record a manual choice: --set MAL_ID INDEX', multiple: true, min: 0, exclusive: ['review', 'dry-run', 'force', 'max-cost']}),
   }
 
   public async run(): Promise<void> {
@@ -41,8 +41,9 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
       this.finish(await run.reviewSelections(ctx, this.flags['anime-id']))
       return
     }
-    const maxCost = this.flags['max-cost'] === undefined ? undefined : Number(this.flags['max-cost'])
-    if (maxCost !== undefined && !(Number.isFinite(maxCost) && maxCost >= 0)) throw new UserError(`--max-cost ${JSON.stringify(this.flags['max-cost'])} is not an amount of dollars`, 'e.g. --max-cost 0.50')
+    const raw = this.flags['max-cost']
+    const maxCost = raw === undefined ? undefined : /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN
+    if (maxCost !== undefined && !Number.isFinite(maxCost)) throw new UserError(`--max-cost ${JSON.stringify(this.flags['max-cost'])} is not an amount of dollars`, 'e.g. --max-cost 0.50')
     const {createSelectionModel} = await import('../stages/select/model.js')
     this.finish(
       await run.select(ctx, {

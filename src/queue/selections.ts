@@ -67,7 +67,7 @@ export class SelectionStore {
            WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.anime_id = a.id AND j.stage = 'queued')
              AND (s.mal_id IS NULL OR (CAST(@redoBefore AS ${tx.dialect === 'postgres' ? 'TIMESTAMPTZ' : 'TEXT'}) IS NOT NULL
                   AND s.method != 'manual' AND COALESCE(s.updated_at, s.created_at) < @redoBefore))
-             AND (t.run_after IS NULL OR t.run_after <= @now)
+             AND (t.run_after IS NULL OR t.run_after <= @now OR CAST(@malId AS BIGINT) IS NOT NULL)
              AND (l.owner IS NULL OR l.expires_at < @now)
              AND (CAST(@malId AS BIGINT) IS NULL OR a.mal_id = @malId) AND a.mal_id > @after
            ORDER BY a.mal_id LIMIT 1`,
@@ -145,14 +145,18 @@ export class SelectionStore {
   async record(decision: Decision, owner?: string): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       if (owner) {
-        const held = await tx.get(`SELECT 1 AS held FROM run_locks WHERE name = @name AND owner = @owner`, {name: lockName(decision.mal_id), owner})
+        const held = await tx.get(
+          `SELECT 1 AS held FROM run_locks WHERE name = @name AND owner = @owner AND expires_at >= @now ${tx.dialect === 'postgres' ? 'FOR UPDATE' : ''}`,
+          {name: lockName(decision.mal_id), owner, now: this.now()},
+        )
         if (!held) return false
       }
       const now = this.now()
       const cols = Object.keys(decision)
       await tx.run(
         `INSERT INTO anime_selection_cache (${cols.join(', ')}, created_at, updated_at) VALUES (${cols.map((c) => `@${c}`).join(', ')}, @now, @now)
-         ON CONFLICT (mal_id) DO UPDATE SET ${cols.filter((c) => c !== 'mal_id').map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = excluded.updated_at`,
+         ON CONFLICT (mal_id) DO UPDATE SET ${cols.filter((c) => c !== 'mal_id').map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = excluded.updated_at
+           WHERE anime_selection_cache.method IS NULL OR anime_selection_cache.method != 'manual' OR excluded.method = 'manual'`,
         {...decision, now},
       )
       await tx.run(`DELETE FROM selection_attempts WHERE mal_id = @malId`, {malId: decision.mal_id})

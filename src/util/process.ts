@@ -18,6 +18,19 @@ export interface RunToolOptions {
   signal?: AbortSignal
 }
 
+/** Process groups of tools still running: killed if this process exits first (a second Ctrl-C). */
+const liveGroups = new Set<number>()
+let exitHookInstalled = false
+function killLiveGroups(): void {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL')
+    } catch {
+      // gone
+    }
+  }
+}
+
 /**
  * Run an external program with its arguments as an array (never a shell string), in a process
  * group of its own so that a timeout or an abort kills it and everything it started (ani-cli
@@ -33,9 +46,14 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     detached: true,
     reject: false,
     stripFinalNewline: false,
-    cleanup: true,
   })
+  if (!exitHookInstalled) {
+    process.on('exit', killLiveGroups)
+    exitHookInstalled = true
+  }
+  if (child.pid !== undefined) liveGroups.add(child.pid)
   let timedOut = false
+  let hardKill: NodeJS.Timeout | undefined
   const killGroup = (signal: NodeJS.Signals) => {
     if (child.pid === undefined) return
     try {
@@ -46,22 +64,26 @@ export async function runTool(file: string, args: readonly string[], options: Ru
   }
   const stop = () => {
     killGroup('SIGTERM')
-    setTimeout(() => killGroup('SIGKILL'), 2000).unref()
+    hardKill ??= setTimeout(() => killGroup('SIGKILL'), 2000)
+    hardKill.unref()
   }
   const timer = setTimeout(() => {
     timedOut = true
     stop()
   }, options.timeoutMs)
-  options.signal?.addEventListener('abort', stop, {once: true})
+  if (options.signal?.aborted) stop()
+  else options.signal?.addEventListener('abort', stop, {once: true})
   try {
     const r = await child
     const notFound = (r as {code?: string}).code === 'ENOENT' || /ENOENT|EACCES/.test(String((r as {originalMessage?: string}).originalMessage ?? ''))
     return {exitCode: r.exitCode ?? null, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), timedOut, notFound}
   } finally {
     clearTimeout(timer)
+    if (hardKill) clearTimeout(hardKill)
     options.signal?.removeEventListener('abort', stop)
     // whatever the program left running in its group goes too
     killGroup('SIGKILL')
+    if (child.pid !== undefined) liveGroups.delete(child.pid)
   }
 }
 

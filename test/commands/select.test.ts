@@ -75,6 +75,20 @@ async function seed(data: string, shows: Show[]): Promise<void> {
   await q.close()
 }
 
+/** A process that exists and is not a zombie (a killed one may wait for its reaper). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
 /** Every byte under a folder, as text, for "the key is nowhere" checks (the database included). */
 function allBytes(dir: string): string {
   let out = ''
@@ -126,16 +140,18 @@ describe('select (CLI)', function () {
   it('selects unambiguous anime without a call, asks Claude for the rest, and a second run calls nothing', async () => {
     await seed(data, [FMA, STEINS, KINO, MUSHI, AOT])
     api.script('Steins;Gate', [{tool: {index: 1, confidence: 'high', reason: 'the TV series with 24 episodes', selected_episodes: 24, episode_match: 'exact'}}])
+    // a lone result shows no title (ani-cli skips the anime menu): never a title match, the model decides
+    api.script('Mushishi', [{tool: {index: 1, confidence: 'medium', reason: 'the only result, 26 episodes as on MAL', selected_episodes: 26, episode_match: 'exact'}}])
     const r = await select(['--json'])
     expect(r.code, r.stderr).to.equal(0)
     const out = JSON.parse(r.stdout)
-    expect(out).to.include({selected: 5, without_call: 4, with_call: 1, no_candidates: 0})
-    expect(out.api.calls).to.equal(1)
+    expect(out).to.include({selected: 5, without_call: 3, with_call: 2, no_candidates: 0})
+    expect(out.api.calls).to.equal(2)
     expect(existsSync(path.join(work, 'pwned'))).to.equal(false)
 
     // what the model saw: the MAL entry and the candidates numbered as ani-cli numbered them, with episode counts
-    expect(api.requests).to.have.length(1)
-    const req = api.requests[0]!
+    expect(api.requests).to.have.length(2)
+    const req = api.requests.find((x) => x.prompt.includes('title: Steins;Gate\n'))!
     expect(req.body.model).to.equal('claude-haiku-4-5')
     expect(req.body.tool_choice).to.deep.equal({type: 'tool', name: 'record_selection'})
     expect(req.body.tools![0]!.input_schema.required).to.include.members(['index', 'confidence', 'reason', 'episode_match'])
@@ -148,6 +164,7 @@ describe('select (CLI)', function () {
     const billed = api.billed
     expect(out.api.cost_usd).to.be.closeTo((billed.input * 1 + billed.output * 5) / 1e6, 1e-12)
     expect(out.api.usd_per_1000_anime).to.be.closeTo((out.api.cost_usd / 5) * 1000, 1e-9)
+    expect(api.requests.find((x) => x.prompt.includes('title: Mushishi\n'))!.prompt).to.include('1. (the only result: ani-cli does not show its title) (26 episodes)')
 
     const q = await openAt(path.join(data, 'jobs.db'))
     const fma = (await q.selections.get(5114))!
@@ -155,7 +172,7 @@ describe('select (CLI)', function () {
     const steins = (await q.selections.get(9253))!
     expect(steins).to.include({selected_index: 1, confidence: 'high', method: 'model', model: 'claude-haiku-4-5', api_calls: 1})
     expect((await q.selections.get(486))!).to.include({selected_index: 1, method: 'rule'})
-    expect((await q.selections.get(457))!).to.include({selected_index: 1, method: 'rule', selected_episodes: 26})
+    expect((await q.selections.get(457))!).to.include({selected_index: 1, method: 'model', selected_episodes: 26, confidence: 'medium'})
     const aot = (await q.selections.get(16498))!
     expect(aot).to.include({search_query: 'Attack on Titan', selected_index: 1, method: 'rule'})
     // every raw list is kept: Steins;Gate's three candidates with their counts
@@ -175,14 +192,14 @@ describe('select (CLI)', function () {
     const again = await select(['--json'])
     expect(again.code, again.stderr).to.equal(0)
     expect(JSON.parse(again.stdout).selected).to.equal(0)
-    expect(api.requests).to.have.length(1)
+    expect(api.requests).to.have.length(2)
     expect(aniCalls()).to.equal(before)
     // status shows the selections by confidence and match, and the money spent
     const status = await runCliAsync(['status', '--json', '--data-dir', data], {cwd: work})
     const sel = JSON.parse(status.stdout).selections
-    expect(sel.confidence).to.include({high: 5})
+    expect(sel.confidence).to.include({high: 4, medium: 1})
     expect(sel.episode_match).to.include({exact: 5})
-    expect(sel.api.calls).to.equal(1)
+    expect(sel.api.calls).to.equal(2)
     expect(sel.api.cost_usd).to.be.closeTo(out.api.cost_usd, 1e-12)
     for (const text of [r.stdout, r.stderr, again.stdout, again.stderr, status.stdout, allBytes(data)]) expect(text).to.not.include(KEY)
   })
@@ -218,6 +235,24 @@ describe('select (CLI)', function () {
     expect(items.find((i) => i.mal_id === 31)!.candidates).to.have.length(2)
   })
 
+  it('reads episode counts printed after the titles, and a one-episode result without a menu', async () => {
+    const searches = path.join(work, 'counted.json')
+    writeFileSync(searches, JSON.stringify({countsInMenu: true, searches: SEARCHES}))
+    await seed(data, [FMA])
+    const r = await select(['--json'], {FAKE_ANI_CLI_DATA: searches})
+    expect(r.code, r.stderr).to.equal(0)
+    expect(JSON.parse(r.stdout)).to.include({selected: 1, without_call: 1})
+    // the counts came with the list: one search, no -S probe
+    expect(aniCalls()).to.equal(1)
+    const q = await openAt(path.join(data, 'jobs.db'))
+    expect((await q.selections.candidates(5114, 'Fullmetal Alchemist: Brotherhood')).map((c) => [c.text, c.episodes])).to.deep.equal([
+      ['Fullmetal Alchemist: Brotherhood', 64],
+      ['Fullmetal Alchemist: Brotherhood Specials', 4],
+      ['Fullmetal Alchemist', 51],
+    ])
+    await q.close()
+  })
+
   it('no results: retried later, then no_candidates; a hung ani-cli is killed with its whole process group', async () => {
     await seed(data, [LOST])
     const first = await select(['--json'])
@@ -235,7 +270,8 @@ describe('select (CLI)', function () {
     const data2 = path.join(work, 'data2')
     await seed(data2, [MUSHI])
     const t0 = Date.now()
-    const hung = await runCliAsync(['select', '--data-dir', data2, '--json'], {env: {...env, FAKE_ANI_CLI_DATA: hungData, ANIMEZIPF_ANI_CLI_SEARCH_TIMEOUT_SECONDS: '2'}})
+    const pids = path.join(work, 'hung-pids.txt')
+    const hung = await runCliAsync(['select', '--data-dir', data2, '--json'], {env: {...env, FAKE_ANI_CLI_DATA: hungData, FAKE_ANI_CLI_PIDS: pids, ANIMEZIPF_ANI_CLI_SEARCH_TIMEOUT_SECONDS: '2'}})
     expect(hung.code).to.equal(75)
     expect(Date.now() - t0).to.be.lessThan(60_000)
     const out = JSON.parse(hung.stdout)
@@ -243,6 +279,9 @@ describe('select (CLI)', function () {
     const q2 = await openAt(path.join(data2, 'jobs.db'))
     expect((await q2.selections.attempts(457))!.last_error).to.match(/did not finish in 2s \(killed\)/)
     await q2.close()
+    // ani-cli and the helper it started are both gone: the whole process group was killed
+    const [aniPid, helperPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number)
+    for (const pid of [aniPid!, helperPid!]) expect(running(pid), `process ${pid}`).to.equal(false)
   })
 
   it('without a key: unambiguous anime are selected, the rest reported; --max-cost stops before the budget', async () => {
@@ -264,7 +303,7 @@ describe('select (CLI)', function () {
     await seed(data, [RETRY, BUSY])
     const refused = await select(['--json', '--workers', '1'], {ANTHROPIC_API_KEY: 'sk-ant-wrong'})
     expect(refused.code).to.equal(2)
-    expect(JSON.parse(refused.stdout).api_refused).to.match(/refused the request \(401\)/)
+    expect(JSON.parse(refused.stdout).api_refused).to.match(/refused the request \(401 authentication_error\)/)
     expect(api.requests.filter((x) => x.replied === 401)).to.have.length(1)
     expect(refused.stdout + refused.stderr).to.not.include('sk-ant-wrong')
   })

@@ -15,7 +15,7 @@ export interface MenuCall {
 
 /** What one ani-cli search printed: the anime menu, or (one result) straight the episode menu. */
 export type SearchResult =
-  | {kind: 'list'; titles: {idx: number; text: string}[]}
+  | {kind: 'list'; titles: {idx: number; text: string; episodes: number | null}[]}
   | {kind: 'single'; episodes: number}
   | {kind: 'none'; message: string}
 
@@ -49,12 +49,17 @@ export function parseMenuLog(text: string): MenuCall[] {
   return calls
 }
 
-/** `<n> <title>` lines of ani-cli's anime menu. */
-export function parseAnimeMenu(choices: readonly string[]): {idx: number; text: string}[] {
-  const out: {idx: number; text: string}[] = []
+/**
+ * `<n> <title>` lines of ani-cli's anime menu; some versions end a title with "(24 episodes)",
+ * which is the count, not part of the title.
+ */
+export function parseAnimeMenu(choices: readonly string[]): {idx: number; text: string; episodes: number | null}[] {
+  const out: {idx: number; text: string; episodes: number | null}[] = []
   for (const c of choices) {
-    const m = /^\s*(\d+)[\s.):\t]+(.*\S)\s*$/.exec(c)
-    if (m) out.push({idx: Number(m[1]), text: m[2]!})
+    const m = /^\s*(\d+)[ \t](.*?)\s*$/.exec(c)
+    if (!m || m[2] === '') continue
+    const count = /^(.*\S)\s+\((\d+) episodes?\)$/.exec(m[2]!)
+    out.push({idx: Number(m[1]), text: count ? count[1]! : m[2]!, episodes: count ? Number(count[2]) : null})
   }
   return out
 }
@@ -74,7 +79,8 @@ export class AniCli {
       mkdirSync(hookDir)
       for (const name of ['animezipf-menu', 'dmenu', 'rofi']) copyHook(path.join(hookDir, name))
       const log = path.join(work, 'menu.log')
-      const base = this.options.env ?? process.env
+      // ani-cli and what it starts get nothing of ours they do not need (the API key least of all)
+      const base = Object.fromEntries(Object.entries(this.options.env ?? process.env).filter(([k]) => !/^(ANTHROPIC_|ANIMEZIPF_)/.test(k)))
       const env = {
         ...base,
         PATH: `${hookDir}${path.delimiter}${base.PATH ?? ''}`,
@@ -103,10 +109,16 @@ export class AniCli {
   async search(query: string, signal?: AbortSignal): Promise<SearchResult> {
     const {run, menus} = await this.run([query], signal)
     const first = menus[0]
-    if (first && /anime/i.test(first.prompt)) return {kind: 'list', titles: parseAnimeMenu(first.choices)}
+    if (first && /anime/i.test(first.prompt)) {
+      const titles = parseAnimeMenu(first.choices)
+      if (titles.length === 0) throw new AniCliError(`ani-cli's anime menu for ${JSON.stringify(query)} was not understood (${first.choices.length} lines, e.g. ${JSON.stringify(first.choices[0] ?? '')})`, false)
+      return {kind: 'list', titles}
+    }
     if (first && /episode/i.test(first.prompt)) return {kind: 'single', episodes: first.choices.filter((c) => c.trim() !== '').length}
     const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
     if (/no results/i.test(said)) return {kind: 'none', message: said}
+    // a one-line list is chosen by ani-cli itself: one result with one episode opens no menu at all
+    if (run.exitCode === 0) return {kind: 'single', episodes: 1}
     throw new AniCliError(`ani-cli ${JSON.stringify(query)} exited ${run.exitCode} without a menu: ${said || 'no output'}`, true)
   }
 
@@ -117,6 +129,8 @@ export class AniCli {
     if (menu) return menu.choices.filter((c) => c.trim() !== '').length
     const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
     if (/invalid anime selection|no results/i.test(said)) return null
+    // one episode: ani-cli takes it without asking and goes on to the (debug) player
+    if (run.exitCode === 0) return 1
     throw new AniCliError(`ani-cli -S ${idx} ${JSON.stringify(query)} exited ${run.exitCode} without an episode menu: ${said || 'no output'}`, true)
   }
 }

@@ -4,9 +4,10 @@ const ENTITIES: Record<string, string> = {'&amp;': '&', '&quot;': '"', '&#039;':
 
 /** Site text as a person reads it: the HTML entities ani-cli leaves in titles decoded. */
 export function decodeEntities(text: string): string {
+  const char = (code: number, entity: string) => (code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : entity)
   return text
-    .replaceAll(/&#(\d+);/g, (_, n: string) => String.fromCodePoint(Number(n)))
-    .replaceAll(/&#x([0-9a-f]+);/gi, (_, n: string) => String.fromCodePoint(Number.parseInt(n, 16)))
+    .replaceAll(/&#(\d+);/g, (e, n: string) => char(Number(n), e))
+    .replaceAll(/&#x([0-9a-f]+);/gi, (e, n: string) => char(Number.parseInt(n, 16), e))
     .replaceAll(/&(amp|quot|#039|apos|lt|gt);/g, (e) => ENTITIES[e] ?? e)
 }
 

@@ -1,4 +1,4 @@
-import {accessSync, constants} from 'node:fs'
+import {accessSync, constants, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {AppContext} from '../../cli/context.js'
@@ -11,7 +11,7 @@ import type {Candidate, Decision} from '../../queue/selections.js'
 import {SELECT_STAGE} from '../../queue/stages.js'
 import {runPool} from '../../runner/pool.js'
 import {recoverExpired} from '../../runner/stage.js'
-import {AniCli, AniCliError} from './ani-cli.js'
+import {AniCli, AniCliError, MENU_HOOK} from './ani-cli.js'
 import {type SelectionModel, selectionPrompt} from './claude.js'
 import {failedModelDecision, manualDecision, modelDecision, noCandidatesDecision, ruleDecision, searchQueries} from './decide.js'
 import {type AnimeToSelect, selectUnits} from './units.js'
@@ -41,7 +41,22 @@ interface AnimeOutcome {
   cost_usd: number
 }
 
+/** The text of a search's only result: ani-cli skips the anime menu, so its title is not shown. */
+export const SINGLE_RESULT_TEXT = '(the only result: ani-cli does not show its title)'
+
 const NEEDS_KEY_HINT = 'set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for a proxy) to let Claude choose among the ambiguous ones'
+
+/** The error type the API gave (authentication_error, overloaded_error...), or the SDK's class name. */
+function apiErrorType(error: unknown): string {
+  const e = error as {error?: {error?: {type?: string}}; name?: string}
+  return e.error?.error?.type ?? e.name ?? 'error'
+}
+
+/** Whatever an error says, the key is never repeated (a proxy may echo request headers in its body). */
+function redact(text: string): string {
+  const key = process.env.ANTHROPIC_API_KEY?.trim()
+  return key && key.length >= 8 ? text.replaceAll(key, '[key]') : text
+}
 
 /** The ani-cli the config names: a path, or a name found on PATH. */
 export function resolveAniCli(ctx: AppContext): string {
@@ -50,12 +65,21 @@ export function resolveAniCli(ctx: AppContext): string {
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK)
-      return c
+      if (statSync(c).isFile()) return c
     } catch {
       // next
     }
   }
   throw new UserError(`ani-cli not found: ${p}${p.includes('/') ? '' : ' is not on PATH'}`, 'install ani-cli 5.x (https://github.com/pystardust/ani-cli) or set [ani_cli] path')
+}
+
+/** The shipped menu hook must be there and executable, or every search would fail the same way. */
+function checkMenuHook(): void {
+  try {
+    accessSync(MENU_HOOK, constants.X_OK)
+  } catch {
+    throw new UserError(`the ani-cli menu hook ${MENU_HOOK} is missing or not executable`, 'reinstall animezipf (the package ships bin/animezipf-menu-hook)')
+  }
 }
 
 /** Candidates for an anime: the first of its titles that finds anything, with episode counts read for the first few. */
@@ -68,8 +92,12 @@ async function listCandidates(ani: AniCli, anime: AnimeRow, probe: number, signa
       message = r.message
       continue
     }
-    const candidates: Candidate[] = r.kind === 'single' ? [{idx: 1, text: query, episodes: r.episodes, single: true}] : r.titles.map((t) => ({...t, episodes: null, single: false}))
-    for (const c of candidates.slice(0, probe)) if (c.episodes === null) c.episodes = await ani.episodeCount(query, c.idx, signal)
+    // ani-cli shows no title for a lone result: it is never taken for a title match
+    const candidates: Candidate[] = r.kind === 'single' ? [{idx: 1, text: SINGLE_RESULT_TEXT, episodes: r.episodes, single: true}] : r.titles.map((t) => ({...t, single: false}))
+    for (const c of candidates.slice(0, probe)) {
+      signal?.throwIfAborted()
+      if (c.episodes === null) c.episodes = await ani.episodeCount(query, c.idx, signal)
+    }
     return {query, candidates}
   }
   return {none: message, queries}
@@ -84,6 +112,7 @@ function describe(d: Decision): string {
 export async function select(ctx: AppContext, options: SelectOptions): Promise<ServiceResult> {
   const {config, output} = ctx
   const ani = new AniCli({path: resolveAniCli(ctx), timeoutMs: config.ani_cli.search_timeout_seconds * 1000})
+  checkMenuHook()
   const probe = config.select.max_candidates_probed
   const workers = options.workers ?? config.select.workers
   if (options.dryRun) return dryRun(ctx, ani, options, probe)
@@ -138,6 +167,7 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
       let cost = 0
       let problem = ''
       for (let attempt = 1; attempt <= 2; attempt++) {
+        lease.signal.throwIfAborted()
         const reserve = model.worstCaseCost(prompt)
         if (budgetHit || (options.maxCost !== undefined && spent + reserve > options.maxCost)) {
           budgetHit = true
@@ -150,13 +180,13 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
           call = await model.choose(prompt, candidates, lease.signal)
         } catch (error) {
           spent -= reserve
-          // a refused key or a forbidden model fails every call the same way: stop asking
+          // a refused key, a forbidden or unknown model, a refused request: every call fails the same way, stop asking
           const status = (error as {status?: number}).status
-          if (status === 401 || status === 403) {
-            refused = `the Anthropic API refused the request (${status}): check ANTHROPIC_API_KEY and [select] model`
+          if (status === 400 || status === 401 || status === 403 || status === 404) {
+            refused = `the Anthropic API refused the request (${status} ${apiErrorType(error)}): check ANTHROPIC_API_KEY, the account and [select] model`
             return result('api_refused', undefined, calls, cost)
           }
-          throw error
+          throw new Error(redact(`Anthropic API: ${status ?? ''} ${apiErrorType(error)}: ${errorMessage(error).slice(0, 200)}`))
         }
         spent += call.costUsd - reserve
         calls++
@@ -247,8 +277,8 @@ export async function reviewSelections(ctx: AppContext, malId?: number): Promise
   const items = []
   const text = [rows.length === 0 ? 'select --review: nothing to review (every selection is high confidence with a matching episode count)' : `select --review: ${rows.length} selection(s) to look at`]
   for (const r of rows) {
-    const query = (await queue.selections.lastQuery(r.mal_id)) ?? r.search_query
-    const candidates = await queue.selections.candidates(r.mal_id, query)
+    // the list the decision was made from (a later run may have listed another query)
+    const candidates = await queue.selections.candidates(r.mal_id, r.search_query)
     items.push({...r, candidates})
     text.push(`  ${r.anime_title} (MAL ${r.mal_id}, ${r.mal_episodes ?? '?'} episodes): ${r.confidence}${r.episode_match ? `, episodes ${r.episode_match}` : ''}: ${r.reason ?? ''}`)
     for (const c of candidates) text.push(`    ${c.idx === r.selected_index ? '*' : ' '} ${String(c.idx).padStart(2)}. ${c.text} (${c.episodes ?? '?'} episodes)`)
