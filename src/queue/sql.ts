@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto'
+
 /** Named parameters (`@name` in the SQL text); both backends take the same statements. */
 export type Params = Record<string, unknown>
 
@@ -25,9 +27,9 @@ export interface Sql {
   close(): Promise<void>
 }
 
-/** `@name` -> `$n` for pg, each name once; cached per statement text. */
-const compiled = new Map<string, {text: string; names: string[]}>()
-export function toPositional(sql: string): {text: string; names: string[]} {
+/** `@name` -> `$n` for pg, each name once, with a digest of the text; cached per statement text. */
+const compiled = new Map<string, {text: string; names: string[]; digest: string}>()
+export function toPositional(sql: string): {text: string; names: string[]; digest: string} {
   let c = compiled.get(sql)
   if (!c) {
     const names: string[] = []
@@ -36,7 +38,7 @@ export function toPositional(sql: string): {text: string; names: string[]} {
       if (i < 0) i = names.push(name) - 1
       return `$${i + 1}`
     })
-    c = {text, names}
+    c = {text, names, digest: createHash('sha1').update(text).digest('hex').slice(0, 20)}
     compiled.set(sql, c)
   }
   return c

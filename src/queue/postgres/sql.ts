@@ -28,9 +28,13 @@ export const PG_TYPES = {getTypeParser: typeParser} as unknown as pg.CustomTypes
 
 type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>
 
-function args(sql: string, params: Params | undefined): {text: string; values: unknown[]} {
-  const {text, names} = toPositional(sql)
-  return {text, values: names.map((n) => (params?.[n] === undefined ? null : params[n]))}
+/**
+ * A statement with its values, named so that each connection parses and plans it once (pg
+ * prepares named statements per connection); the name is a digest of the text.
+ */
+function args(sql: string, params: Params | undefined): {name: string; text: string; values: unknown[]} {
+  const {text, names, digest} = toPositional(sql)
+  return {name: `az_${digest}`, text, values: names.map((n) => (params?.[n] === undefined ? null : params[n]))}
 }
 
 /**
@@ -48,8 +52,7 @@ export class PostgresSql implements Sql {
   ) {}
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
-    const {text, values} = args(sql, params)
-    return (await this.runner.query(text, values)).rows as T[]
+    return (await this.runner.query(args(sql, params))).rows as T[]
   }
 
   async get<T>(sql: string, params?: Params): Promise<T | undefined> {
@@ -57,8 +60,7 @@ export class PostgresSql implements Sql {
   }
 
   async run(sql: string, params?: Params): Promise<number> {
-    const {text, values} = args(sql, params)
-    return (await this.runner.query(text, values)).rowCount ?? 0
+    return (await this.runner.query(args(sql, params))).rowCount ?? 0
   }
 
   async transaction<T>(fn: (tx: Sql) => Promise<T>, options: {lock?: string} = {}): Promise<T> {
