@@ -134,6 +134,12 @@ describe('rank-frequency fits', () => {
     const fit = fitZipfMandelbrot(sorted)!
     expect(fit.s).to.be.closeTo(s, 0.05)
     expect(fit.b).to.be.closeTo(b, 0.6)
+    // the fit says whether it converged, in how many iterations, and how sure it is
+    expect(fit.converged).to.equal(true)
+    expect(fit.iterations).to.be.within(1, 1999)
+    expect(fit.s_se).to.be.within(1e-4, 0.05)
+    expect(fit.b_se).to.be.within(1e-3, 1)
+    expect(fit.log_likelihood).to.be.below(0)
   })
 
   it("Heaps' law on exact growth", () => {
@@ -157,6 +163,21 @@ describe('rank-frequency fits', () => {
 })
 
 describe('power sums', () => {
+  it('powerSum stays exact as s approaches 1 from either side, where the difference form cancels', async () => {
+    const {powerSum} = await import('../../src/stages/analyze/zeta.js')
+    for (const s of [1 - 2 ** -52, 1 - 1e-15, 1 + 1e-15, 1 - 1e-8, 1 + 1e-8, 1 - 1e-4, 1 + 1e-4, 0.3, 3.5]) {
+      for (const [a, b] of [
+        [1, 5],
+        [6, 5000],
+        [4.14, 20_000.14],
+      ] as const) {
+        let direct = 0
+        for (let x = a; x <= b; x++) direct += x ** -s
+        expect(Math.abs(powerSum(s, a, b) - direct) / direct, `s=${s} ${a}..${b}`).to.be.below(1e-12)
+      }
+    }
+  })
+
   it('powerSum equals the direct sum for s below, at and above 1', async () => {
     const {powerSum} = await import('../../src/stages/analyze/zeta.js')
     for (const s of [0.6, 1, 1.07, 2.3]) {

@@ -25,16 +25,29 @@ export function maximize1d(f: (x: number) => number, lo: number, hi: number, tol
   return (a + b) / 2
 }
 
-/** Nelder–Mead minimisation (small dimension), returns the best point. */
-export function minimizeNelderMead(f: (x: number[]) => number, start: number[], step: number[], iterations = 600, tol = 1e-12): number[] {
+export interface Minimum {
+  x: number[]
+  value: number
+  iterations: number
+  /** The simplex's values agreed within the tolerance before the iteration limit. */
+  converged: boolean
+}
+
+/** Nelder–Mead minimisation (small dimension): the best point, and whether and when it converged. */
+export function minimizeNelderMead(f: (x: number[]) => number, start: number[], step: number[], iterations = 600, tol = 1e-12): Minimum {
   const n = start.length
   let simplex = [start, ...start.map((_, i) => start.map((v, j) => (i === j ? v + step[i]! : v)))]
   let values = simplex.map(f)
-  for (let it = 0; it < iterations; it++) {
+  let it = 0
+  let converged = false
+  for (; it < iterations; it++) {
     const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0])
     simplex = order.map(([, i]) => simplex[i]!)
     values = order.map(([v]) => v)
-    if (Math.abs(values[n]! - values[0]!) < tol * (Math.abs(values[0]!) + tol)) break
+    if (Math.abs(values[n]! - values[0]!) < tol * (Math.abs(values[0]!) + tol)) {
+      converged = true
+      break
+    }
     const centroid = Array.from({length: n}, (_, j) => simplex.slice(0, n).reduce((s, p) => s + p[j]!, 0) / n)
     const worst = simplex[n]!
     const at = (t: number) => centroid.map((c, j) => c + t * (worst[j]! - c))
@@ -60,7 +73,23 @@ export function minimizeNelderMead(f: (x: number[]) => number, start: number[], 
     }
   }
   const best = values.indexOf(Math.min(...values))
-  return simplex[best]!
+  return {x: simplex[best]!, value: values[best]!, iterations: it, converged}
+}
+
+/**
+ * Standard errors of a maximum-likelihood estimate: the square roots of the diagonal of the inverse
+ * of the negative log-likelihood's Hessian at the optimum (central differences, two parameters).
+ */
+export function standardErrors2(negLogLik: (x: number[]) => number, at: number[]): [number, number] | undefined {
+  const h = at.map((v) => Math.max(1e-4, Math.abs(v) * 1e-4))
+  const f = (dx: number, dy: number) => negLogLik([at[0]! + dx, at[1]! + dy])
+  const f0 = f(0, 0)
+  const hxx = (f(h[0]!, 0) - 2 * f0 + f(-h[0]!, 0)) / (h[0]! * h[0]!)
+  const hyy = (f(0, h[1]!) - 2 * f0 + f(0, -h[1]!)) / (h[1]! * h[1]!)
+  const hxy = (f(h[0]!, h[1]!) - f(h[0]!, -h[1]!) - f(-h[0]!, h[1]!) + f(-h[0]!, -h[1]!)) / (4 * h[0]! * h[1]!)
+  const det = hxx * hyy - hxy * hxy
+  if (!(det > 0 && hxx > 0)) return undefined
+  return [Math.sqrt(hyy / det), Math.sqrt(hxx / det)]
 }
 
 /** A small seeded generator (mulberry32): bootstrap runs are reproducible. */
@@ -89,15 +118,31 @@ export function erfc(x: number): number {
   return x >= 0 ? r : 2 - r
 }
 
-/** ln P(Z > z) for the standard normal, accurate far into the upper tail (no underflow). */
+/**
+ * ln P(Z > z) for the standard normal, to ~1e-14 relative wherever it is finite: the lognormal
+ * likelihood takes differences of neighbouring tail values, where a 1e-7 approximation turns into
+ * noise. Below z = 3: erfc from the positive series of erf (no cancellation); above: Laplace's
+ * continued fraction, in logs (no underflow however far out).
+ */
 export function logNormalUpper(z: number): number {
-  if (z < 0) return Math.log1p(-normalUpper(-z))
-  const x = z / Math.SQRT2
-  const t = 1 / (1 + 0.5 * x)
-  const poly =
-    -1.26551223 +
-    t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))))
-  return Math.log(0.5 * t) - x * x + poly
+  if (z < -3) return Math.log1p(-Math.exp(logNormalUpper(-z)))
+  if (z <= 3) {
+    // erf(x) = 2/√π · e^(−x²) · Σ 2^n x^(2n+1) / (1·3·…·(2n+1)), x = z/√2
+    const x = z / Math.SQRT2
+    let term = x
+    let sum = x
+    for (let n = 1; n < 200; n++) {
+      term *= (2 * x * x) / (2 * n + 1)
+      sum += term
+      if (Math.abs(term) < 1e-17 * Math.abs(sum)) break
+    }
+    const erf = (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum
+    return Math.log(0.5 * (1 - erf))
+  }
+  // P(Z > z) = φ(z) / (z + 1/(z + 2/(z + 3/(z + …)))), evaluated bottom-up
+  let cf = z
+  for (let k = 120; k >= 1; k--) cf = z + k / cf
+  return -0.5 * z * z - 0.5 * Math.log(2 * Math.PI) - Math.log(cf)
 }
 
 /** Upper tail of the standard normal, P(Z > z). */

@@ -167,6 +167,9 @@ export interface LognormalComparison {
   normalized_r: number
   p_value: number
   favours: 'power_law' | 'lognormal' | 'neither'
+  /** Whether the lognormal's fit converged, and in how many iterations. */
+  converged: boolean
+  iterations: number
 }
 
 /** Vuong's test of the fitted power law against a discrete lognormal on the same tail. */
@@ -176,6 +179,8 @@ export function compareLognormal(t: CountTable, fit: PowerLawFit): LognormalComp
   const weights = t.weights.slice(from)
   const n = weights.reduce((a, b) => a + b, 0)
   const logLik = ([mu, sigma]: number[]) => {
+    // μ far below zero is no degenerate corner: a lognormal tail approaching a power law goes there
+    // (poweRlaw finds μ ≈ −237 on Moby Dick), so only absurd values are refused
     if (!(sigma! > 0.05 && sigma! < 50 && mu! > -200 && mu! < 50)) return Number.POSITIVE_INFINITY
     const logNorm = logLognormalUpper(fit.xmin, mu!, sigma!)
     let ll = 0
@@ -184,7 +189,8 @@ export function compareLognormal(t: CountTable, fit: PowerLawFit): LognormalComp
   }
   let meanLog = 0
   for (let i = 0; i < values.length; i++) meanLog += (weights[i]! * Math.log(values[i]!)) / n
-  const [mu, sigma] = minimizeNelderMead(logLik, [meanLog, 1], [0.5, 0.3], 2000)
+  const best = minimizeNelderMead(logLik, [meanLog, 1], [0.5, 0.3], 5000, 1e-13)
+  const [mu, sigma] = best.x
   const logNorm = logLognormalUpper(fit.xmin, mu!, sigma!)
   const z0 = Math.log(hurwitzZeta(fit.alpha, fit.xmin))
   let sum = 0
@@ -199,5 +205,13 @@ export function compareLognormal(t: CountTable, fit: PowerLawFit): LognormalComp
   const sd = Math.sqrt(Math.max(variance, 1e-300))
   const normalized = sum / (Math.sqrt(n) * sd)
   const p = 2 * normalUpper(Math.abs(normalized))
-  return {mu: mu!, sigma: sigma!, normalized_r: normalized, p_value: p, favours: p > 0.1 ? 'neither' : normalized > 0 ? 'power_law' : 'lognormal'}
+  return {
+    mu: mu!,
+    sigma: sigma!,
+    normalized_r: normalized,
+    p_value: p,
+    favours: p > 0.1 ? 'neither' : normalized > 0 ? 'power_law' : 'lognormal',
+    converged: best.converged,
+    iterations: best.iterations,
+  }
 }

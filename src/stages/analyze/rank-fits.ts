@@ -1,4 +1,4 @@
-import {minimizeNelderMead} from './optimize.js'
+import {minimizeNelderMead, standardErrors2} from './optimize.js'
 import {powerSum} from './zeta.js'
 
 /** Log-log least squares of frequency on rank (the design's fit; biased, kept for continuity). */
@@ -46,7 +46,12 @@ export function fitLeastSquares(sortedCounts: readonly number[], from = 1, to = 
 export interface ZipfMandelbrotFit {
   s: number
   b: number
+  /** Standard errors from the likelihood's curvature at the optimum (null when it is flat). */
+  s_se: number | null
+  b_se: number | null
   log_likelihood: number
+  converged: boolean
+  iterations: number
 }
 
 /**
@@ -72,8 +77,10 @@ export function fitZipfMandelbrot(sortedCounts: readonly number[]): ZipfMandelbr
     for (const run of runs) data += run.count * (lgamma(run.end + b! + 1) - lgamma(run.start + b!))
     return s! * data + N * Math.log(powerSum(s!, 1 + b!, V + b!))
   }
-  const [s, b] = minimizeNelderMead(negLogLik, [1, 1], [0.2, 2], 400, 1e-11)
-  return {s: s!, b: b!, log_likelihood: -negLogLik([s!, b!])}
+  const best = minimizeNelderMead(negLogLik, [1, 1], [0.2, 2], 2000, 1e-13)
+  const [s, b] = best.x
+  const se = standardErrors2(negLogLik, best.x)
+  return {s: s!, b: b!, s_se: se?.[0] ?? null, b_se: se?.[1] ?? null, log_likelihood: -best.value, converged: best.converged, iterations: best.iterations}
 }
 
 export interface HeapsFit {

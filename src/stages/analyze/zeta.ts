@@ -47,7 +47,11 @@ export function powerSum(s: number, first: number, last: number): number {
   if (x > last) return sum
   const A = x
   const B = last
-  sum += s === 1 ? Math.log(B / A) : (B ** (1 - s) - A ** (1 - s)) / (1 - s)
+  // ∫_A^B x^(−s) dx = (B^(1−s) − A^(1−s)) / (1−s), written as A^(1−s) · expm1((1−s)·ln(B/A)) / (1−s):
+  // the difference form cancels catastrophically as s → 1 (at s = 1 − 2^−52 it was off by 8%)
+  const t = 1 - s
+  const L = Math.log(B / A)
+  sum += t === 0 ? L : (A ** t * Math.expm1(t * L)) / t
   sum += 0.5 * (A ** -s + B ** -s)
   // Σ_j B_2j/(2j)! · (f^(2j−1)(B) − f^(2j−1)(A)), f^(2j−1)(x) = −s(s+1)…(s+2j−2) x^(−s−2j+1)
   let rising = s
