@@ -72,7 +72,7 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
   const global = existsSync(paths.globalFit) ? (JSON.parse(readFileSync(paths.globalFit, 'utf8')) as Record<string, unknown>) : undefined
   const plots = readdirSync(paths.perAnimeRoot).map((id) => paths.zipfPlot(Number(id)))
   const pl = global?.power_law as {alpha: number; alpha_se: number; s: number; xmin: number; ks_d: number} | undefined
-  const ls = global?.zipf_fit as {alpha: number; r_squared: number} | undefined
+  const ls = global?.zipf_fit as {rank_slope: number; r_squared: number} | undefined
   const result = {
     data_dir: paths.root,
     nothing_new: nothingNew,
@@ -80,7 +80,7 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
     tokenized: tok.result.done ?? 0,
     analyzed: ana.result.analyzed,
     corpus: global?.corpus ?? null,
-    global_fit: pl ? {alpha: pl.alpha, alpha_se: pl.alpha_se, s: pl.s, xmin: pl.xmin, ks_d: pl.ks_d, least_squares_slope: ls?.alpha ?? null} : null,
+    global_fit: pl ? {alpha: pl.alpha, alpha_se: pl.alpha_se, s: pl.s, xmin: pl.xmin, ks_d: pl.ks_d, least_squares_slope: ls?.rank_slope ?? null} : null,
     coverage: global?.coverage ?? null,
     report: paths.finalReport,
     comparison: paths.comparisonHtml,

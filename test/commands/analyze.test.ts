@@ -61,7 +61,7 @@ describe('analyze (CLI)', function () {
     const dir = path.join(data, 'analysis', 'per_anime', String(malA))
     const params = JSON.parse(readFileSync(path.join(dir, 'zipf_params.json'), 'utf8'))
     expect(params).to.include({anime_id: malA, anime_title: EVIL, episodes_analyzed: 3, partial: false})
-    expect(params.zipf_fit).to.have.all.keys('alpha', 'constant', 'r_squared', 'method', 'rank_range')
+    expect(params.zipf_fit).to.have.all.keys('rank_slope', 'constant', 'r_squared', 'method', 'rank_range')
     expect(params.power_law).to.include.keys('alpha', 's', 'xmin', 'n_tail', 'alpha_se', 'ks_d', 'lognormal', 'bootstrap')
     expect(params.zipf_mandelbrot).to.have.keys('s', 'b', 's_se', 'b_se', 'log_likelihood', 'converged', 'iterations')
     expect(params.heaps).to.have.keys('K', 'beta', 'points')

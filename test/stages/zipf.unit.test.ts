@@ -92,12 +92,12 @@ describe('discrete power-law fit', () => {
 describe('rank-frequency fits', () => {
   it('least squares on hand-checkable series', () => {
     const exact = fitLeastSquares([1000, 500, 1000 / 3, 250])!
-    expect(exact.alpha).to.be.closeTo(1, 1e-12)
+    expect(exact.rank_slope).to.be.closeTo(1, 1e-12)
     expect(exact.constant).to.be.closeTo(1000, 1e-9)
     expect(exact.r_squared).to.be.closeTo(1, 1e-12)
     expect(exact.rank_range).to.deep.equal([1, 4])
     const two = fitLeastSquares([9, 1])!
-    expect(two.alpha).to.be.closeTo(Math.log(9) / Math.log(2), 1e-12)
+    expect(two.rank_slope).to.be.closeTo(Math.log(9) / Math.log(2), 1e-12)
     expect(two.constant).to.be.closeTo(9, 1e-12)
     // ranks 1..3 of [4, 2, 2]: x = (0, ln2, ln3), y = (ln4, ln2, ln2)
     const x = [0, Math.log(2), Math.log(3)]
@@ -105,7 +105,7 @@ describe('rank-frequency fits', () => {
     const mx = (x[0]! + x[1]! + x[2]!) / 3
     const my = (y[0]! + y[1]! + y[2]!) / 3
     const slope = x.reduce((s, xi, i) => s + (xi - mx) * (y[i]! - my), 0) / x.reduce((s, xi) => s + (xi - mx) ** 2, 0)
-    expect(fitLeastSquares([4, 2, 2])!.alpha).to.be.closeTo(-slope, 1e-12)
+    expect(fitLeastSquares([4, 2, 2])!.rank_slope).to.be.closeTo(-slope, 1e-12)
     expect(fitLeastSquares([4, 2, 2])!.r_squared).to.be.below(1)
   })
 

@@ -177,7 +177,7 @@ Vocabulary is compared at equal size (expected distinct words in a random sample
 <tr><td>xmin, words in tail, KS D</td><td>${gpl ? `${gpl.xmin}, ${gpl.n_tail}, ${fmt(gpl.ks_d, 4)}` : '–'}</td></tr>
 <tr><td>bootstrap p</td><td>${gpl?.bootstrap ? fmt(gpl.bootstrap.p_value) : 'not run'}</td></tr>
 <tr><td>vs lognormal</td><td>${gpl?.lognormal ? `R = ${fmt(gpl.lognormal.normalized_r)}, p = ${fmt(gpl.lognormal.p_value)} (${gpl.lognormal.favours})` : '–'}</td></tr>
-<tr><td>least-squares slope</td><td>${globalFit.zipf_fit ? `${fmt(globalFit.zipf_fit.alpha)} (ranks ${globalFit.zipf_fit.rank_range.join('–')}, R² ${fmt(globalFit.zipf_fit.r_squared)})` : '–'}</td></tr>
+<tr><td>least-squares slope</td><td>${globalFit.zipf_fit ? `${fmt(globalFit.zipf_fit.rank_slope)} (ranks ${globalFit.zipf_fit.rank_range.join('–')}, R² ${fmt(globalFit.zipf_fit.r_squared)})` : '–'}</td></tr>
 <tr><td>Zipf–Mandelbrot s, b</td><td>${globalFit.zipf_mandelbrot ? `${fmt(globalFit.zipf_mandelbrot.s)}, ${fmt(globalFit.zipf_mandelbrot.b, 2)}` : '–'}</td></tr>
 </table><p><a href="${escapeHtml(path.relative(paths.reportsDir, globalPlot))}">global rank-frequency plot</a> · <a href="${escapeHtml(path.relative(paths.reportsDir, paths.comparisonHtml))}">comparison across anime, genres and studios</a></p>
 <h2>Coverage</h2><p>How many of the most frequent words cover a share of all words.</p>

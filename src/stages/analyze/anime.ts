@@ -54,7 +54,7 @@ export async function readEpisodes(paths: DataPaths, malId: number, episodes: re
 export function fittedLines(fit: FitReport): PlotLine[] {
   const lines: PlotLine[] = []
   const ls = fit.zipf_fit
-  if (ls) lines.push({label: `least squares: s = ${fmt(ls.alpha)}`, color: '#7f7f7f', at: (r) => ls.constant * r ** -ls.alpha})
+  if (ls) lines.push({label: `least squares: s = ${fmt(ls.rank_slope)}`, color: '#7f7f7f', at: (r) => ls.constant * r ** -ls.rank_slope})
   const pl = fit.power_law
   if (pl) lines.push({label: `power-law MLE: s = ${fmt(pl.s)} (xmin ${pl.xmin})`, color: '#d62728', at: (r) => pl.xmin * (r / pl.n_tail) ** -pl.s})
   const zm = fit.zipf_mandelbrot
@@ -71,7 +71,7 @@ function figuresTable(fit: FitReport, heaps: HeapsFit | null): string {
   const rows: [string, string][] = [
     ['words (tokens counted)', String(fit.total_words)],
     ['distinct words', String(fit.unique_words)],
-    ['least-squares slope (ranks)', fit.zipf_fit ? `${fmt(fit.zipf_fit.alpha)} (R² ${fmt(fit.zipf_fit.r_squared)}, ranks ${fit.zipf_fit.rank_range.join('–')})` : '–'],
+    ['least-squares slope (ranks)', fit.zipf_fit ? `${fmt(fit.zipf_fit.rank_slope)} (R² ${fmt(fit.zipf_fit.r_squared)}, ranks ${fit.zipf_fit.rank_range.join('–')})` : '–'],
     ['power-law α (MLE)', pl ? `${fmt(pl.alpha, 4)} ± ${fmt(pl.alpha_se, 4)}` : '–'],
     ['rank exponent s = 1/(α−1)', pl ? fmt(pl.s) : '–'],
     ['xmin, words in tail', pl ? `${pl.xmin}, ${pl.n_tail}` : '–'],
@@ -160,7 +160,7 @@ export function analysisRow(animeId: number, a: AnimeAnalysis, signature: string
   const pl = fit.power_law
   return {
     anime_id: animeId,
-    zipf_alpha: fit.zipf_fit?.alpha ?? null,
+    zipf_alpha: fit.zipf_fit?.rank_slope ?? null,
     zipf_constant: fit.zipf_fit?.constant ?? null,
     r_squared: fit.zipf_fit?.r_squared ?? null,
     total_words: fit.total_words,

@@ -3,14 +3,15 @@ import {powerSum} from './zeta.js'
 
 /** Log-log least squares of frequency on rank (the design's fit; biased, kept for continuity). */
 export interface LeastSquaresFit {
-  alpha: number
+  /** minus the slope of log frequency on log rank (≈ 1): not the power law's α (≈ 2) */
+  rank_slope: number
   constant: number
   r_squared: number
   method: 'log-log linear regression'
   rank_range: [number, number]
 }
 
-/** Fit log f = log C − alpha · log r over ranks [from, to] of counts sorted descending. */
+/** Fit log f = log C − rank_slope · log r over ranks [from, to] of counts sorted descending. */
 export function fitLeastSquares(sortedCounts: readonly number[], from = 1, to = sortedCounts.length): LeastSquaresFit | undefined {
   const hi = Math.min(to, sortedCounts.length)
   const n = hi - from + 1
@@ -35,7 +36,7 @@ export function fitLeastSquares(sortedCounts: readonly number[], from = 1, to = 
   const slope = cov / varX
   const intercept = (sy - slope * sx) / n
   return {
-    alpha: -slope,
+    rank_slope: -slope,
     constant: Math.exp(intercept),
     r_squared: varY === 0 ? 1 : (cov * cov) / (varX * varY),
     method: 'log-log linear regression',

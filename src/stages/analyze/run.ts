@@ -182,7 +182,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
                   alpha: pl?.alpha ?? null,
                   alpha_se: pl?.alpha_se ?? null,
                   xmin: pl?.xmin ?? null,
-                  least_squares_slope: a.fit.zipf_fit?.alpha ?? null,
+                  least_squares_slope: a.fit.zipf_fit?.rank_slope ?? null,
                   files: {plot: paths.zipfPlot(c.mal_id), params: paths.zipfParams(c.mal_id), word_freq: paths.animeWordFreq(c.mal_id), statistics: paths.statistics(c.mal_id)},
                 },
               }
@@ -217,7 +217,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
           alpha_se: aggregated.global.power_law?.alpha_se ?? null,
           xmin: aggregated.global.power_law?.xmin ?? null,
           ks_d: aggregated.global.power_law?.ks_d ?? null,
-          least_squares_slope: aggregated.global.zipf_fit?.alpha ?? null,
+          least_squares_slope: aggregated.global.zipf_fit?.rank_slope ?? null,
           coverage: aggregated.global.coverage,
           outliers: aggregated.outliers,
         }
