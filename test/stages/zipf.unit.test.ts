@@ -89,6 +89,57 @@ describe('discrete power-law fit', () => {
   })
 })
 
+describe('power-law tests that a wrong answer fails', () => {
+  const normal = (random: () => number) => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+
+  it('bootstrap: power-law samples are not rejected (p spread, above 0.1), a lognormal with enough words is (p < 0.1)', function () {
+    this.timeout(60_000)
+    const ps = [11, 12, 13].map((seed) => {
+      const random = seededRandom(seed)
+      const t = countTable(Array.from({length: 3000}, () => drawPowerLaw(2.3, 1, random())))
+      return bootstrapPValue(t, fitDiscretePowerLaw(t)!, 40, seed)
+    })
+    for (const p of ps) expect(p).to.be.above(0.1).and.below(1)
+    expect(new Set(ps).size, `p values ${ps}`).to.equal(3)
+    const random = seededRandom(11)
+    const t = countTable(Array.from({length: 20_000}, () => Math.max(1, Math.round(Math.exp(2 + normal(random))))))
+    expect(bootstrapPValue(t, fitDiscretePowerLaw(t)!, 40, 11)).to.be.below(0.1)
+  })
+
+  it('the likelihood ratio against a lognormal has the sign of the distribution the data came from', () => {
+    for (const seed of [11, 12, 13]) {
+      const random = seededRandom(seed)
+      const pl = countTable(Array.from({length: 3000}, () => drawPowerLaw(2.3, 1, random())))
+      expect(compareLognormal(pl, fitDiscretePowerLaw(pl)!).normalized_r, `power law, seed ${seed}`).to.be.above(0)
+      const ln = countTable(Array.from({length: 20_000}, () => Math.max(1, Math.round(Math.exp(2 + normal(random))))))
+      expect(compareLognormal(ln, fitDiscretePowerLaw(ln)!).normalized_r, `lognormal, seed ${seed}`).to.be.below(0)
+    }
+  })
+
+  it('the xmin search tries every distinct value: a tail starting at an odd position in the list is found', () => {
+    // below 13: values 1..5 with flat counts (no power law); from 13: the expected counts of α = 2.2
+    const values: number[] = []
+    const weights: number[] = []
+    for (let k = 1; k <= 5; k++) {
+      values.push(k)
+      weights.push(8000)
+    }
+    const z = hurwitzZeta(2.2, 13)
+    for (let k = 13; k <= 40_000; k++) {
+      const n = Math.round((200_000 * k ** -2.2) / z)
+      if (n > 0) {
+        values.push(k)
+        weights.push(n)
+      }
+    }
+    // 13 is the 6th distinct value (index 5): a search stepping by two would miss it
+    expect(values.indexOf(13)).to.equal(5)
+    const fit = fitDiscretePowerLaw({values, weights})!
+    expect(fit.xmin).to.equal(13)
+    expect(fit.alpha).to.be.closeTo(2.2, 0.02)
+  })
+})
+
 describe('rank-frequency fits', () => {
   it('least squares on hand-checkable series', () => {
     const exact = fitLeastSquares([1000, 500, 1000 / 3, 250])!
