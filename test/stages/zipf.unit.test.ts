@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {seededRandom} from '../../src/stages/analyze/optimize.js'
-import {type CountTable, bootstrapPValue, compareLognormal, countTable, drawPowerLaw, fitDiscretePowerLaw} from '../../src/stages/analyze/powerlaw.js'
+import {type CountTable, bootstrapPValue, compareLognormal, countTable, drawPowerLaw, fitDiscretePowerLaw, powerLawRankCurve} from '../../src/stages/analyze/powerlaw.js'
 import {coverage, fitHeaps, fitLeastSquares, fitZipfMandelbrot, rarefiedVocabulary} from '../../src/stages/analyze/rank-fits.js'
 import {hurwitzZeta} from '../../src/stages/analyze/zeta.js'
 import {ROOT} from '../helpers.js'
@@ -113,6 +113,29 @@ describe('power-law tests that a wrong answer fails', () => {
       expect(compareLognormal(pl, fitDiscretePowerLaw(pl)!).normalized_r, `power law, seed ${seed}`).to.be.above(0)
       const ln = countTable(Array.from({length: 20_000}, () => Math.max(1, Math.round(Math.exp(2 + normal(random))))))
       expect(compareLognormal(ln, fitDiscretePowerLaw(ln)!).normalized_r, `lognormal, seed ${seed}`).to.be.below(0)
+    }
+  })
+
+  it("the power law's rank curve passes through the points (ranks 10-300 within 10% of the median of 25 samples)", () => {
+    // one sample's top ranks are noisy order statistics of a heavy tail: the points are the median
+    // count at each rank over 25 samples of 5,000 words, the curve that of the fit to all of them
+    for (const [alpha, seed] of [
+      [2.0, 21],
+      [1.8, 22],
+      [2.4, 23],
+    ] as const) {
+      const random = seededRandom(seed)
+      const samples = Array.from({length: 25}, () => Array.from({length: 5000}, () => drawPowerLaw(alpha, 1, random())).sort((a, b) => b - a))
+      const fit = fitDiscretePowerLaw(countTable(samples.flat()), {xmin: 1})!
+      const curve = powerLawRankCurve({...fit, n_tail: 5000})
+      const ratios: number[] = []
+      for (let r = 10; r <= 300; r++) {
+        const atRank = samples.map((s) => s[r - 1]!).sort((a, b) => a - b)
+        ratios.push(curve(r) / atRank[12]!)
+      }
+      ratios.sort((a, b) => a - b)
+      expect(ratios[Math.floor(ratios.length / 2)], `α=${alpha}`).to.be.within(0.9, 1.1)
+      expect(curve(5001)).to.be.NaN
     }
   })
 

@@ -5,6 +5,7 @@ import type {DataPaths} from '../../paths.js'
 import type {AnalysisRow, EpisodeInput} from '../../queue/rows.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {type FitOptions, type FitReport, fitFrequencies} from './fit.js'
+import {powerLawRankCurve} from './powerlaw.js'
 import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {type PlotLine, rankFrequencySvg} from './plot.js'
@@ -56,7 +57,7 @@ export function fittedLines(fit: FitReport): PlotLine[] {
   const ls = fit.zipf_fit
   if (ls) lines.push({label: `least squares: s = ${fmt(ls.rank_slope)}`, color: '#7f7f7f', at: (r) => ls.constant * r ** -ls.rank_slope})
   const pl = fit.power_law
-  if (pl) lines.push({label: `power-law MLE: s = ${fmt(pl.s)} (xmin ${pl.xmin})`, color: '#d62728', at: (r) => pl.xmin * (r / pl.n_tail) ** -pl.s})
+  if (pl) lines.push({label: `power-law MLE: s = ${fmt(pl.s)} (xmin ${pl.xmin})`, color: '#d62728', at: powerLawRankCurve(pl)})
   const zm = fit.zipf_mandelbrot
   if (zm) {
     let z = 0

@@ -215,3 +215,32 @@ export function compareLognormal(t: CountTable, fit: PowerLawFit): LognormalComp
     iterations: best.iterations,
   }
 }
+
+/**
+ * The rank-frequency curve the fitted power law implies for this sample: at rank r (1..n_tail) the
+ * largest count k with n_tail · P(X ≥ k) = n_tail · ζ(α, k) / ζ(α, xmin) ≥ r, the count the r-th
+ * word has when the tail follows the fit. NaN past the tail (ranks whose words fall below xmin).
+ */
+export function powerLawRankCurve(fit: Pick<PowerLawFit, 'alpha' | 'xmin' | 'n_tail'>): (rank: number) => number {
+  const z0 = hurwitzZeta(fit.alpha, fit.xmin)
+  const ccdf = (k: number) => hurwitzZeta(fit.alpha, k) / z0
+  return (rank) => {
+    if (!(rank >= 1 && rank <= fit.n_tail)) return Number.NaN
+    const target = rank / fit.n_tail
+    if (target >= 1) return fit.xmin
+    let lo = fit.xmin
+    let hi = fit.xmin * 2
+    while (ccdf(hi) > target && hi < 1e15) {
+      lo = hi
+      hi *= 2
+    }
+    // the CCDF falls steadily in k: bisect in logs
+    for (let i = 0; i < 60 && hi / lo > 1 + 1e-9; i++) {
+      const mid = Math.sqrt(lo * hi)
+      if (ccdf(mid) > target) lo = mid
+      else hi = mid
+    }
+    // the word at rank r has the largest count k with n_tail · P(X ≥ k) ≥ r: a step at each count
+    return Math.floor(Math.sqrt(lo * hi) + 1e-9)
+  }
+}
