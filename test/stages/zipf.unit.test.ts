@@ -69,6 +69,10 @@ describe('discrete power-law fit', () => {
     const cmp = compareLognormal(t, fitDiscretePowerLaw(t)!)
     expect(cmp.p_value).to.be.above(0.1)
     expect(cmp.favours).to.equal('neither')
+    // poweRlaw 0.70.6: R ≈ 0.416, p ≈ 0.677 (its optimiser stops at μ ≈ −237, ours at the bound −200)
+    expect(cmp.normalized_r).to.be.within(0.4, 0.5)
+    expect(cmp.p_value).to.be.within(0.6, 0.7)
+    expect(cmp.converged).to.equal(true)
   })
 
   it('recovers α of synthetic discrete power-law samples within two standard errors', () => {
@@ -109,7 +113,8 @@ describe('power-law tests that a wrong answer fails', () => {
   it('the likelihood ratio against a lognormal has the sign of the distribution the data came from', () => {
     for (const seed of [11, 12, 13]) {
       const random = seededRandom(seed)
-      const pl = countTable(Array.from({length: 3000}, () => drawPowerLaw(2.3, 1, random())))
+      // enough words for the two to differ (with a few thousand, or from a larger xmin, they often cannot)
+      const pl = countTable(Array.from({length: 40_000}, () => drawPowerLaw(2.3, 1, random())))
       expect(compareLognormal(pl, fitDiscretePowerLaw(pl)!).normalized_r, `power law, seed ${seed}`).to.be.above(0)
       const ln = countTable(Array.from({length: 20_000}, () => Math.max(1, Math.round(Math.exp(2 + normal(random))))))
       expect(compareLognormal(ln, fitDiscretePowerLaw(ln)!).normalized_r, `lognormal, seed ${seed}`).to.be.below(0)
