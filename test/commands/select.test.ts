@@ -19,6 +19,7 @@ interface Show {
 const FMA: Show = {record: {mal_id: 5114, title: 'Fullmetal Alchemist: Brotherhood', title_english: 'Fullmetal Alchemist: Brotherhood', episodes_total: 64, type: 'TV', year: 2009}, episodes: 64}
 const STEINS: Show = {record: {mal_id: 9253, title: 'Steins;Gate', episodes_total: 24, type: 'TV', year: 2011}, episodes: 24}
 const KINO: Show = {record: {mal_id: 486, title: `Kino's "Journey" $(touch pwned)`, episodes_total: 13, type: 'TV'}, episodes: 13}
+const HARUHI: Show = {record: {mal_id: 849, title: '涼宮ハルヒの憂鬱', episodes_total: 14, type: 'TV'}, episodes: 14}
 const MUSHI: Show = {record: {mal_id: 457, title: 'Mushishi', episodes_total: 26, type: 'TV'}, episodes: 26}
 const AOT: Show = {record: {mal_id: 16498, title: 'Shingeki no Kyojin', title_english: 'Attack on Titan', episodes_total: 25, type: 'TV'}, episodes: 25}
 const LOST: Show = {record: {mal_id: 999001, title: 'Nowhere To Be Found', episodes_total: 12}, episodes: 12}
@@ -42,6 +43,10 @@ const SEARCHES = {
     {title: 'Kino&#039;s Journey: the Beautiful World', episodes: 12},
   ],
   Mushishi: [{title: 'Mushishi', episodes: 26}],
+  '涼宮ハルヒの憂鬱': [
+    {title: '涼宮ハルヒの憂鬱 (2009)', episodes: 28},
+    {title: '涼宮ハルヒの憂鬱', episodes: 14},
+  ],
   'Shingeki no Kyojin': 'outage',
   'Attack on Titan': [
     {title: 'Attack on Titan', episodes: 25},
@@ -138,14 +143,14 @@ describe('select (CLI)', function () {
   })
 
   it('selects unambiguous anime without a call, asks Claude for the rest, and a second run calls nothing', async () => {
-    await seed(data, [FMA, STEINS, KINO, MUSHI, AOT])
+    await seed(data, [FMA, STEINS, KINO, MUSHI, AOT, HARUHI])
     api.script('Steins;Gate', [{tool: {index: 1, confidence: 'high', reason: 'the TV series with 24 episodes', selected_episodes: 24, episode_match: 'exact'}}])
     // a lone result shows no title (ani-cli skips the anime menu): never a title match, the model decides
     api.script('Mushishi', [{tool: {index: 1, confidence: 'medium', reason: 'the only result, 26 episodes as on MAL', selected_episodes: 26, episode_match: 'exact'}}])
     const r = await select(['--json'])
     expect(r.code, r.stderr).to.equal(0)
     const out = JSON.parse(r.stdout)
-    expect(out).to.include({selected: 5, without_call: 3, with_call: 2, no_candidates: 0})
+    expect(out).to.include({selected: 6, without_call: 4, with_call: 2, no_candidates: 0})
     expect(out.api.calls).to.equal(2)
     expect(existsSync(path.join(work, 'pwned'))).to.equal(false)
 
@@ -163,7 +168,7 @@ describe('select (CLI)', function () {
     // costs are the stand-in's token counts at the configured prices
     const billed = api.billed
     expect(out.api.cost_usd).to.be.closeTo((billed.input * 1 + billed.output * 5) / 1e6, 1e-12)
-    expect(out.api.usd_per_1000_anime).to.be.closeTo((out.api.cost_usd / 5) * 1000, 1e-9)
+    expect(out.api.usd_per_1000_anime).to.be.closeTo((out.api.cost_usd / 6) * 1000, 1e-9)
     expect(api.requests.find((x) => x.prompt.includes('title: Mushishi\n'))!.prompt).to.include('1. (the only result: ani-cli does not show its title) (26 episodes)')
 
     const q = await openAt(path.join(data, 'jobs.db'))
@@ -172,6 +177,7 @@ describe('select (CLI)', function () {
     const steins = (await q.selections.get(9253))!
     expect(steins).to.include({selected_index: 1, confidence: 'high', method: 'model', model: 'claude-haiku-4-5', api_calls: 1})
     expect((await q.selections.get(486))!).to.include({selected_index: 1, method: 'rule'})
+    expect((await q.selections.get(849))!).to.include({selected_index: 2, method: 'rule', selected_title: '涼宮ハルヒの憂鬱'})
     expect((await q.selections.get(457))!).to.include({selected_index: 1, method: 'model', selected_episodes: 26, confidence: 'medium'})
     const aot = (await q.selections.get(16498))!
     expect(aot).to.include({search_query: 'Attack on Titan', selected_index: 1, method: 'rule'})
@@ -197,8 +203,8 @@ describe('select (CLI)', function () {
     // status shows the selections by confidence and match, and the money spent
     const status = await runCliAsync(['status', '--json', '--data-dir', data], {cwd: work})
     const sel = JSON.parse(status.stdout).selections
-    expect(sel.confidence).to.include({high: 4, medium: 1})
-    expect(sel.episode_match).to.include({exact: 5})
+    expect(sel.confidence).to.include({high: 5, medium: 1})
+    expect(sel.episode_match).to.include({exact: 6})
     expect(sel.api.calls).to.equal(2)
     expect(sel.api.cost_usd).to.be.closeTo(out.api.cost_usd, 1e-12)
     for (const text of [r.stdout, r.stderr, again.stdout, again.stderr, status.stdout, allBytes(data)]) expect(text).to.not.include(KEY)
