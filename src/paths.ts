@@ -151,6 +151,11 @@ export class DataPaths {
     return path.join(this.aggregatedDir, 'global_zipf_plot.html')
   }
 
+  /** Words a viewer must know per anime (the learners' table of the report). */
+  get difficultyJson(): string {
+    return path.join(this.aggregatedDir, 'difficulty.json')
+  }
+
   get globalFit(): string {
     return path.join(this.aggregatedDir, 'global_zipf.json')
   }

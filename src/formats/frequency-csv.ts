@@ -4,10 +4,9 @@
  * last too); fields quoted the way fast-csv quotes them, so files written before this module was
  * made read back the same and new ones are byte for byte what the old writers made.
  */
-import {createReadStream} from 'node:fs'
-import {Transform} from 'node:stream'
+import {readFile} from 'node:fs/promises'
 
-import {FormatterOptions, parse} from 'fast-csv'
+import {FormatterOptions} from 'fast-csv'
 // fast-csv's own field quoting, without its stream: a stream write per row costs three times the
 // formatting itself, and CountVector.csv() must stay synchronous. fast-csv pins this package to its
 // own version, so the path moves only with a fast-csv upgrade (the tests pin the bytes).
@@ -59,102 +58,82 @@ export async function readFrequencyCsv(file: string, onRow: FrequencyRowCallback
   let header = true
   let tokens = 0
   let types = 0
-  try {
-    await eachRecord(file, false, (fields, line) => {
-      const problem = header ? headerProblem(fields) : rowProblem(fields)
-      if (problem) throw new FrequencyCsvError(file, line, problem)
-      if (header) header = false
-      else if (fields.length > 0) {
-        const count = Number(fields[1])
-        onRow(fields[0]!, fields[2]!, fields[3]!, count)
-        tokens += count
-        types++
-      }
-    })
-  } catch (error) {
-    if (error instanceof FrequencyCsvError && error.syntax) throw await locateSyntaxError(error)
-    throw error
-  }
+  eachRecord(file, await readFile(file, 'utf8'), (fields, line) => {
+    const problem = header ? headerProblem(fields) : rowProblem(fields)
+    if (problem) throw new FrequencyCsvError(file, line, problem)
+    if (header) header = false
+    else if (fields.length > 0) {
+      const count = Number(fields[1])
+      onRow(fields[0]!, fields[2]!, fields[3]!, count)
+      tokens += count
+      types++
+    }
+  })
   if (header) throw new FrequencyCsvError(file, undefined, `empty: no ${HEADER_LINE.trim()} header`)
   return {tokens, types}
 }
 
 /**
- * fast-csv splits a whole chunk of the file before it hands out any of its rows, so a syntax error
- * is first known only to within a chunk. Fed one line at a time it is exact; that is slower, so it
- * is done only to report the error.
+ * The records of a CSV (RFC 4180: quoted fields may hold commas, doubled quotes and newlines; "\n"
+ * or "\r\n" ends a record), each with the line it starts on. Written here rather than taken from
+ * fast-csv's parser, which made analyze read its inputs four times slower; the messages of a
+ * malformed file are the ones fast-csv gave.
  */
-async function locateSyntaxError(first: FrequencyCsvError): Promise<FrequencyCsvError> {
-  try {
-    await eachRecord(first.file, true, () => {})
-  } catch (error) {
-    if (error instanceof FrequencyCsvError && error.syntax) return error
-  }
-  return first
-}
-
-/** The records of a CSV as fast-csv splits them, each with the line it starts on (quoted newlines make a record span lines). */
-function eachRecord(file: string, lineAtATime: boolean, onRecord: (fields: string[], line: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const source = createReadStream(file, {encoding: 'utf8'})
-    const split = lineAtATime ? lines() : undefined
-    const records = parse<string[], string[]>()
-    const text = split ? source.pipe(split) : source
-    text.pipe(records)
-    let line = 1
-    let settled = false
-    const settle = (error?: unknown): void => {
-      if (settled) return
-      settled = true
-      source.destroy()
-      split?.destroy()
-      records.destroy()
-      if (error === undefined) resolve()
-      else reject(error)
+function eachRecord(file: string, text: string, onRecord: (fields: string[], line: number) => void): void {
+  const n = text.length
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0
+  let line = 1
+  const syntax = (at: number, message: string) => new FrequencyCsvError(file, at, message, true)
+  while (i < n) {
+    const start = line
+    const fields: string[] = []
+    for (;;) {
+      if (text.charCodeAt(i) === 34) {
+        // a quoted field: up to the quote that is not doubled
+        let j = i + 1
+        let value = ''
+        for (;;) {
+          const q = text.indexOf('"', j)
+          if (q === -1) throw syntax(start, `Parse Error: missing closing: '"' in line: at '${text.slice(i, i + 40)}'`)
+          value += text.slice(j, q)
+          if (text.charCodeAt(q + 1) === 34) {
+            value += '"'
+            j = q + 2
+            continue
+          }
+          i = q + 1
+          break
+        }
+        for (let k = value.indexOf('\n'); k !== -1; k = value.indexOf('\n', k + 1)) line++
+        const next = text[i]
+        if (!(next === undefined || next === ',' || next === '\n' || (next === '\r' && text[i + 1] === '\n'))) {
+          throw syntax(line, `Parse Error: expected: ',' OR new line got: '${next}'. at '${text.slice(i, i + 40)}'`)
+        }
+        fields.push(value)
+      } else {
+        let j = i
+        while (j < n) {
+          const c = text.charCodeAt(j)
+          if (c === 44 || c === 10 || (c === 13 && text.charCodeAt(j + 1) === 10)) break
+          j++
+        }
+        fields.push(text.slice(i, j))
+        i = j
+      }
+      if (text.charCodeAt(i) === 44) {
+        i++
+        continue
+      }
+      if (text.charCodeAt(i) === 13) i++
+      if (text.charCodeAt(i) === 10) {
+        i++
+        line++
+      }
+      break
     }
-    source.on('error', settle)
-    records.on('error', (error) => settle(new FrequencyCsvError(file, line, error.message, true)))
-    records.on('data', (fields: string[]) => {
-      if (settled) return
-      const at = line
-      line += 1 + newlines(fields)
-      try {
-        onRecord(fields, at)
-      } catch (error) {
-        settle(error)
-      }
-    })
-    records.on('end', () => settle())
-  })
-}
-
-/** Re-chunk text so that each chunk is one line, "\n" included. */
-function lines(): Transform {
-  let rest = ''
-  return new Transform({
-    readableObjectMode: true,
-    decodeStrings: false,
-    transform(chunk: string, _encoding, done) {
-      const text = rest + chunk
-      let start = 0
-      for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-        this.push(text.slice(start, end + 1))
-        start = end + 1
-      }
-      rest = text.slice(start)
-      done()
-    },
-    flush(done) {
-      if (rest) this.push(rest)
-      done()
-    },
-  })
-}
-
-function newlines(fields: readonly string[]): number {
-  let n = 0
-  for (const f of fields) for (let i = f.indexOf('\n'); i !== -1; i = f.indexOf('\n', i + 1)) n++
-  return n
+    // a blank line is no record
+    onRecord(fields.length === 1 && fields[0] === '' ? [] : fields, start)
+  }
 }
 
 function headerProblem(fields: readonly string[]): string | undefined {

@@ -117,6 +117,18 @@ describe('analyze (CLI)', function () {
     expect(textOf(report)).to.contain(EVIL)
     const comparison = html(path.join(agg, 'comparison.html'))
     expect(textOf(comparison)).to.contain('Studio R')
+
+    // the learners' table: words to know per anime, easiest first, agreeing with the word counts
+    const difficulty = JSON.parse(readFileSync(path.join(agg, 'difficulty.json'), 'utf8')) as {anime: {mal_id: number; words: number; words_to_know: Record<string, number>}[]}
+    expect(difficulty.anime.map((d) => d.mal_id).sort()).to.deep.equal([malA, malB].sort())
+    expect(difficulty.anime.find((d) => d.mal_id === malB)!.words).to.equal(totalB)
+    for (const d of difficulty.anime) {
+      expect(d.words_to_know['90']).to.be.at.most(d.words_to_know['95']!)
+      expect(d.words_to_know['95']).to.be.at.most(d.words_to_know['98']!)
+      expect(d.words_to_know['98']).to.be.at.most(out.global.corpus.unique_words)
+    }
+    expect(difficulty.anime[0]!.words_to_know['95']).to.be.at.most(difficulty.anime[1]!.words_to_know['95']!)
+    expect(textOf(report)).to.contain('Difficulty for learners')
   })
 
   it('re-running does nothing; a changed anime is the only one recomputed', () => {

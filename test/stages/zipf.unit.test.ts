@@ -241,6 +241,22 @@ describe('rank-frequency fits', () => {
   })
 })
 
+describe('normal tail', () => {
+  it('ln P(Z > z) to ~1e-14 from the body to far out (the lognormal likelihood differences need it)', async () => {
+    const {logNormalUpper} = await import('../../src/stages/analyze/optimize.js')
+    const reference: [number, number][] = [
+      [-1, 0.8413447460685429],
+      [0.5, 0.3085375387259869],
+      [3, 1.3498980316300945e-3],
+      [5, 2.866515718791939e-7],
+      [10, 7.61985302416047e-24],
+    ]
+    for (const [z, q] of reference) expect(Math.abs(logNormalUpper(z) - Math.log(q)), `z = ${z}`).to.be.below(1e-13)
+    // far beyond double precision of the probability itself: the asymptote −z²/2 − ln(z√(2π))
+    expect(logNormalUpper(300) + 45_000 + Math.log(300 * Math.sqrt(2 * Math.PI))).to.be.closeTo(0, 1e-4)
+  })
+})
+
 describe('power sums', () => {
   it('powerSum stays exact as s approaches 1 from either side, where the difference form cancels', async () => {
     const {powerSum} = await import('../../src/stages/analyze/zeta.js')

@@ -11,6 +11,15 @@ import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {plotPage} from './anime.js'
 import {rarefiedVocabulary} from './rank-fits.js'
+import {type AnimeWords, DIFFICULTY_SHARES, type DifficultyShare, corpusRanks, wordsToKnow} from './difficulty.js'
+
+/** How many of the corpus's most frequent words a viewer must know for a share of an anime's words. */
+export interface DifficultyRow {
+  mal_id: number
+  title: string
+  words: number
+  words_to_know: Record<DifficultyShare, number>
+}
 
 export interface GroupSummary {
   kind: 'genre' | 'studio'
@@ -30,7 +39,8 @@ export interface AggregateResult {
   global: FitReport
   groups: GroupSummary[]
   outliers: {mal_id: number; title: string; s: number}[]
-  files: {all_anime_freq: string; global_fit: string; comparison: string; report: string; global_plot: string}
+  difficulty: DifficultyRow[]
+  files: {all_anime_freq: string; global_fit: string; comparison: string; report: string; global_plot: string; difficulty: string}
 }
 
 const OUTLIER_LOW = 0.7
@@ -92,6 +102,8 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   const minWords = Math.max(1, Math.min(...analyzed.map((a) => a.total_words ?? 0).filter((n) => n > 0), Number.MAX_SAFE_INTEGER))
   const commonN = Math.min(minWords, 10_000)
   const rarefied = new Map<number, number>()
+  // each anime's words as ids and counts (8-12 bytes a word): the difficulty table needs corpus ranks first
+  const animeWords = new Map<number, AnimeWords>()
   for (const a of analyzed) {
     const ids: number[] = []
     const counts: number[] = []
@@ -99,6 +111,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
       ids.push(vocabulary.id(word, pos, reading))
       counts.push(count)
     })
+    animeWords.set(a.anime_id, {ids: Int32Array.from(ids), counts: Float64Array.from(counts), total: counts.reduce((x, c) => x + c, 0)})
     rarefied.set(a.anime_id, rarefiedVocabulary(counts, commonN))
     const targets = [global]
     for (const key of groupsOf.get(a.anime_id) ?? []) {
@@ -116,6 +129,12 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   const episodes = analyzed.reduce((n, a) => n + (a.episodes_analyzed ?? 0), 0)
   const corpus = {anime: analyzed.length, episodes, total_words: global.total, unique_words: global.size}
   writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
+  const ranks = corpusRanks(global)
+  const difficulty: DifficultyRow[] = analyzed
+    .map((a) => ({mal_id: a.mal_id, title: a.title, words: animeWords.get(a.anime_id)!.total, words_to_know: wordsToKnow(animeWords.get(a.anime_id)!, ranks)}))
+    .sort((x, y) => x.words_to_know['95'] - y.words_to_know['95'] || x.words_to_know['98'] - y.words_to_know['98'] || x.mal_id - y.mal_id)
+  animeWords.clear()
+  writeFileAtomic(paths.difficultyJson, `${JSON.stringify({shares: DIFFICULTY_SHARES, anime: difficulty}, null, 2)}\n`)
   const globalPlot = paths.globalPlot
   writeFileAtomic(globalPlot, plotPage('All anime', `${corpus.anime} anime, ${corpus.episodes} episodes`, globalFit, null, globalRows))
 
@@ -187,6 +206,10 @@ Vocabulary is compared at equal size (expected distinct words in a random sample
 <h2>Top words</h2><table><tr><th>rank</th><th>word</th><th>POS</th><th>count</th><th>share</th></tr>${globalFit.top_words
       .map((w) => `<tr><td>${w.rank}</td><td class="t">${escapeHtml(w.word)}</td><td class="t">${escapeHtml(w.pos)}</td><td>${w.count}</td><td>${fmt(w.frequency * 100, 2)}%</td></tr>`)
       .join('')}</table>
+<h2>Difficulty for learners</h2><p>How many of the corpus's most frequent words a viewer must know to understand 90, 95 and 98% of the words of each anime, easiest first (<a href="${escapeHtml(path.relative(paths.reportsDir, paths.difficultyJson))}">difficulty.json</a>).</p>
+<table><tr><th>anime</th><th>words</th>${DIFFICULTY_SHARES.map((p) => `<th>${p}%</th>`).join('')}</tr>${difficulty
+      .map((d) => `<tr><td><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(d.mal_id)))}">${escapeHtml(d.title)}</a></td><td>${d.words}</td>${DIFFICULTY_SHARES.map((p) => `<td>${d.words_to_know[p]}</td>`).join('')}</tr>`)
+      .join('')}</table>
 <h2>Outliers</h2><p>An exponent outside ${OUTLIER_LOW}–${OUTLIER_HIGH} usually means a tokenizer or transcription problem.</p>
 ${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class="warn"><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(o.mal_id)))}">${escapeHtml(o.title)}</a>: s = ${fmt(o.s)}</li>`).join('')}</ul>`}
 <h2>Anime</h2><table>${animeHeader}${animeRows(analyzed, paths, paths.reportsDir, rarefied)}</table>`,
@@ -197,6 +220,7 @@ ${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class=
     global: globalFit,
     groups: summaries,
     outliers,
-    files: {all_anime_freq: paths.allAnimeFreq, global_fit: paths.globalFit, comparison: paths.comparisonHtml, report: paths.finalReport, global_plot: globalPlot},
+    difficulty,
+    files: {all_anime_freq: paths.allAnimeFreq, global_fit: paths.globalFit, comparison: paths.comparisonHtml, report: paths.finalReport, global_plot: globalPlot, difficulty: paths.difficultyJson},
   }
 }

@@ -48,6 +48,11 @@ export class CountVector {
     this.total += n
   }
 
+  /** The count of every word id (0 for words not present); a view, not a copy. */
+  countsById(): Float64Array {
+    return this.counts
+  }
+
   /** Counts of the words present, unsorted. */
   values(): number[] {
     const out: number[] = []

@@ -192,7 +192,7 @@ export function compareLognormal(t: CountTable, fit: PowerLawFit): LognormalComp
   }
   let meanLog = 0
   for (let i = 0; i < values.length; i++) meanLog += (weights[i]! * Math.log(values[i]!)) / n
-  const best = minimizeNelderMead(logLik, [meanLog, 1], [0.5, 0.3], 5000, 1e-13)
+  const best = minimizeNelderMead(logLik, [meanLog, 1], [0.5, 0.3], 2000)
   const [mu, sigma] = best.x
   const logNorm = logLognormalUpper(fit.xmin - 0.5, mu!, sigma!)
   const z0 = Math.log(hurwitzZeta(fit.alpha, fit.xmin))
