@@ -88,6 +88,16 @@ export class AnalysisStore {
     )
   }
 
+  /** Episodes with a tokens file, in MyAnimeList id and episode order (for `animezipf word`). */
+  async tokenizedEpisodes(malId?: number): Promise<{mal_id: number; anime_id: number; anime_title: string; episode: number; tokens_path: string}[]> {
+    return this.sql.all(
+      `SELECT mal_id, anime_id, anime_title, episode, tokens_path FROM jobs
+       WHERE tokens_path IS NOT NULL AND stage IN ('tokenized', 'analyzing', 'complete') AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId)
+       ORDER BY mal_id, episode`,
+      {malId: malId ?? null},
+    )
+  }
+
   /** Genre and studio names per anime: the category lists it came from, and its own metadata lists. */
   async groupMembership(): Promise<{anime_id: number; kind: 'genre' | 'studio'; name: string}[]> {
     const seen = new Set<string>()

@@ -56,11 +56,16 @@ export interface SegmentLike {
 
 /** The lines to tokenize from a transcript's segments. */
 export function cleanSegments(segments: readonly SegmentLike[], rules: CleaningRules): string[] {
-  const lines: string[] = []
-  for (const s of segments) {
-    if (rules.drop_hallucinated && s.hallucinated) continue
+  return cleanSegmentLines(segments, rules).map((l) => l.text)
+}
+
+/** The cleaned lines with the index of the segment each came from (for where a word is said). */
+export function cleanSegmentLines(segments: readonly SegmentLike[], rules: CleaningRules): {text: string; segment: number}[] {
+  const lines: {text: string; segment: number}[] = []
+  segments.forEach((s, segment) => {
+    if (rules.drop_hallucinated && s.hallucinated) return
     const cleaned = cleanText(s.text, rules)
-    if (cleaned) lines.push(...cleaned.split('\n'))
-  }
+    if (cleaned) for (const text of cleaned.split('\n')) lines.push({text, segment})
+  })
   return lines
 }

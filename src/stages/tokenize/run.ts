@@ -9,7 +9,7 @@ import type {JobRow} from '../../queue/rows.js'
 import {STAGES} from '../../queue/stages.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {readTextFile, writeTextFile} from '../../util/gzip-file.js'
-import {cleanSegments} from './clean.js'
+import {cleanSegmentLines} from './clean.js'
 import {TokenizerThreads} from './threads.js'
 
 export interface TokenizeOptions {
@@ -74,11 +74,13 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
     handler: async ({job, worker}) => {
       firstStart ||= Date.now()
       const transcript = readTranscript(ctx, job)
-      const lines = cleanSegments(transcript.segments, config.tokenize.cleaning)
+      const cleaned = cleanSegmentLines(transcript.segments, config.tokenize.cleaning)
+      const lines = cleaned.map((l) => l.text)
+      const lineInfo = cleaned.map((l) => ({segment: l.segment, start: transcript.segments[l.segment]?.start ?? null, end: transcript.segments[l.segment]?.end ?? null}))
       textBytes += lines.reduce((n, l) => n + Buffer.byteLength(l), 0)
       const malId = job.mal_id!
       const header = {anime_id: malId, episode: job.episode, tokenizer: 'kuromoji', dictionary: 'ipadic', cleaning: config.tokenize.cleaning}
-      const counted = await threads.episode(worker, lines, {excludePos: [...exclude], compress, header})
+      const counted = await threads.episode(worker, lines, {excludePos: [...exclude], compress, header, lineInfo})
       const tokensFile = paths.tokensFile(malId, job.episode, compress)
       writeFileAtomic(tokensFile, counted.tokensFile)
       const tokenBytes = counted.tokensFile.byteLength

@@ -4,9 +4,16 @@ import {Worker} from 'node:worker_threads'
 
 import type {Token} from './token.js'
 
+/** Where a tokenized line was said: its transcript segment and that segment's times. */
+export interface LineInfo {
+  segment: number
+  start: number | null
+  end: number | null
+}
+
 export type ThreadRequest =
   | {kind: 'tokens'; id: number; lines: string[]}
-  | {kind: 'episode'; id: number; lines: string[]; excludePos: string[]; compress: boolean; header: Record<string, unknown>}
+  | {kind: 'episode'; id: number; lines: string[]; excludePos: string[]; compress: boolean; header: Record<string, unknown>; lineInfo?: LineInfo[]}
 
 /** One episode done in a thread: its counts, the bytes of its tokens file (gzip or plain JSON) and its frequency CSV. */
 export interface EpisodeReply {
@@ -102,7 +109,7 @@ export class TokenizerThreads {
   }
 
   /** A whole episode in the thread: counts, and its tokens file ready to write. */
-  async episode(index: number, lines: string[], options: {excludePos: string[]; compress: boolean; header: Record<string, unknown>}): Promise<EpisodeReply> {
+  async episode(index: number, lines: string[], options: {excludePos: string[]; compress: boolean; header: Record<string, unknown>; lineInfo?: LineInfo[]}): Promise<EpisodeReply> {
     return (await this.thread(index).request({kind: 'episode', lines, ...options})) as EpisodeReply
   }
 
