@@ -63,7 +63,7 @@ describe('analyze (CLI)', function () {
     expect(params).to.include({anime_id: malA, anime_title: EVIL, episodes_analyzed: 3, partial: false})
     expect(params.zipf_fit).to.have.all.keys('rank_slope', 'constant', 'r_squared', 'method', 'rank_range')
     expect(params.power_law).to.include.keys('alpha', 's', 'xmin', 'n_tail', 'alpha_se', 'ks_d', 'lognormal', 'bootstrap')
-    expect(params.zipf_mandelbrot).to.have.keys('s', 'b', 's_se', 'b_se', 'log_likelihood', 'converged', 'iterations')
+    expect(params.zipf_mandelbrot).to.have.keys('s', 'b', 's_se', 'b_se', 'log_likelihood', 'converged', 'iterations', 'at_bound')
     expect(params.heaps).to.have.keys('K', 'beta', 'points')
     expect(params.coverage.all.types_for).to.have.keys('80', '90', '95', '98')
     expect(params.top_words[0]).to.have.all.keys('word', 'pos', 'count', 'rank', 'frequency')

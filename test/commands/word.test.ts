@@ -52,6 +52,10 @@ describe('word (CLI)', function () {
     expect(out.base_forms).to.include(inflected.base_form)
     expect(out.overall.map((o: {word: string}) => o.word)).to.include(inflected.base_form)
     expect(out.lines.length).to.be.greaterThan(0)
+    // the base form is found whatever --lines says
+    const noLines = JSON.parse(runCli(['word', inflected.surface, '--lines', '0', '--data-dir', data, '--json']).stdout)
+    expect(noLines.base_forms).to.include(inflected.base_form)
+    expect(noLines.lines).to.deep.equal([])
 
     const none = runCli(['word', '存在しない単語', '--data-dir', data])
     expect(none.code).to.equal(0)

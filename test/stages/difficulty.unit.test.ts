@@ -32,5 +32,7 @@ describe('difficulty for learners', () => {
     expect(wordsToKnow({ids, counts, total: 100}, rank)).to.deep.equal({'90': 2, '95': 6, '98': 6})
     // the same anime without its rare word: everything is within the top three
     expect(wordsToKnow({ids: ids.slice(0, 2), counts: Float64Array.from([50, 40]), total: 90}, rank)).to.deep.equal({'90': 2, '95': 2, '98': 2})
+    // an anime without words has no answer
+    expect(wordsToKnow({ids: new Int32Array(0), counts: new Float64Array(0), total: 0}, rank)).to.deep.equal({'90': null, '95': null, '98': null})
   })
 })

@@ -142,6 +142,8 @@ describe('power-law tests that a wrong answer fails', () => {
       expect(ratios[Math.floor(ratios.length / 2)], `α=${alpha}`).to.be.within(0.9, 1.1)
       expect(curve(5001)).to.be.NaN
     }
+    // α next to 1: the top ranks' counts are beyond any corpus, said as such rather than made up
+    expect(powerLawRankCurve({alpha: 1.0001, xmin: 1, n_tail: 1000})(1)).to.equal(Number.POSITIVE_INFINITY)
   })
 
   it('the xmin search tries every distinct value: a tail starting at an odd position in the list is found', () => {
@@ -219,6 +221,11 @@ describe('rank-frequency fits', () => {
     expect(fit.s_se).to.be.within(1e-4, 0.05)
     expect(fit.b_se).to.be.within(1e-3, 1)
     expect(fit.log_likelihood).to.be.below(0)
+    expect(fit.at_bound).to.equal(false)
+    // no curvature to fit: the optimum runs into a limit and the fit says so
+    const flat = fitZipfMandelbrot([5, 5, 5, 5, 5])!
+    expect(flat.at_bound).to.equal(true)
+    expect(flat.converged).to.equal(false)
   })
 
   it("Heaps' law on exact growth", () => {
@@ -258,6 +265,17 @@ describe('normal tail', () => {
 })
 
 describe('power sums', () => {
+  it('powerSum counts every term of a short sum with a fractional start (no drift past the last)', async () => {
+    const {powerSum} = await import('../../src/stages/analyze/zeta.js')
+    for (let b = -0.95; b < 3; b += 0.0137) {
+      for (const V of [3, 7, 11, 12, 13, 14]) {
+        let direct = 0
+        for (let k = 1; k <= V; k++) direct += (k + b) ** -1.3
+        expect(Math.abs(powerSum(1.3, 1 + b, V + b) - direct) / direct, `b=${b} V=${V}`).to.be.below(1e-12)
+      }
+    }
+  })
+
   it('powerSum stays exact as s approaches 1 from either side, where the difference form cancels', async () => {
     const {powerSum} = await import('../../src/stages/analyze/zeta.js')
     for (const s of [1 - 2 ** -52, 1 - 1e-15, 1 + 1e-15, 1 - 1e-8, 1 + 1e-8, 1 - 1e-4, 1 + 1e-4, 0.3, 3.5]) {

@@ -18,7 +18,13 @@ export interface DifficultyRow {
   mal_id: number
   title: string
   words: number
-  words_to_know: Record<DifficultyShare, number>
+  words_to_know: Record<DifficultyShare, number | null>
+}
+
+/** Easiest first; anime without an answer last. */
+function byDifficulty(x: DifficultyRow, y: DifficultyRow): number {
+  const key = (d: DifficultyRow, p: DifficultyShare) => d.words_to_know[p] ?? Number.POSITIVE_INFINITY
+  return key(x, '95') - key(y, '95') || key(x, '98') - key(y, '98') || x.mal_id - y.mal_id
 }
 
 export interface GroupSummary {
@@ -132,7 +138,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   const ranks = corpusRanks(global)
   const difficulty: DifficultyRow[] = analyzed
     .map((a) => ({mal_id: a.mal_id, title: a.title, words: animeWords.get(a.anime_id)!.total, words_to_know: wordsToKnow(animeWords.get(a.anime_id)!, ranks)}))
-    .sort((x, y) => x.words_to_know['95'] - y.words_to_know['95'] || x.words_to_know['98'] - y.words_to_know['98'] || x.mal_id - y.mal_id)
+    .sort(byDifficulty)
   animeWords.clear()
   writeFileAtomic(paths.difficultyJson, `${JSON.stringify({shares: DIFFICULTY_SHARES, anime: difficulty}, null, 2)}\n`)
   const globalPlot = paths.globalPlot
@@ -208,7 +214,7 @@ Vocabulary is compared at equal size (expected distinct words in a random sample
       .join('')}</table>
 <h2>Difficulty for learners</h2><p>How many of the corpus's most frequent words a viewer must know to understand 90, 95 and 98% of the words of each anime, easiest first (<a href="${escapeHtml(path.relative(paths.reportsDir, paths.difficultyJson))}">difficulty.json</a>).</p>
 <table><tr><th>anime</th><th>words</th>${DIFFICULTY_SHARES.map((p) => `<th>${p}%</th>`).join('')}</tr>${difficulty
-      .map((d) => `<tr><td><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(d.mal_id)))}">${escapeHtml(d.title)}</a></td><td>${d.words}</td>${DIFFICULTY_SHARES.map((p) => `<td>${d.words_to_know[p]}</td>`).join('')}</tr>`)
+      .map((d) => `<tr><td><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(d.mal_id)))}">${escapeHtml(d.title)}</a></td><td>${d.words}</td>${DIFFICULTY_SHARES.map((p) => `<td>${d.words_to_know[p] ?? '–'}</td>`).join('')}</tr>`)
       .join('')}</table>
 <h2>Outliers</h2><p>An exponent outside ${OUTLIER_LOW}–${OUTLIER_HIGH} usually means a tokenizer or transcription problem.</p>
 ${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class="warn"><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(o.mal_id)))}">${escapeHtml(o.title)}</a>: s = ${fmt(o.s)}</li>`).join('')}</ul>`}

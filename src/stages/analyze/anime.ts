@@ -26,8 +26,15 @@ export interface AnimeAnalysis {
 }
 
 /** What an analysis was computed from: it changes when any episode's tokens change. */
+/**
+ * The version of what analyze computes: a change of fits or outputs bumps it, so that analyses
+ * made by an older animezipf are recomputed by the next run.
+ */
+export const ANALYSIS_VERSION = 2
+
 export function inputSignature(paths: DataPaths, malId: number, episodes: readonly EpisodeInput[], options: FitOptions): string {
   const h = createHash('sha256')
+  h.update(`v${ANALYSIS_VERSION}\n`)
   h.update(JSON.stringify(options))
   for (const e of episodes) {
     const csv = paths.freqCsv(malId, e.episode)

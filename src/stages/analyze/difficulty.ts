@@ -31,9 +31,11 @@ export function corpusRanks(global: CountVector): Int32Array {
  * corpus-rank order until their counts reach 90/95/98% of its words; the answer is the corpus rank
  * reached.
  */
-export function wordsToKnow(words: AnimeWords, rank: Int32Array): Record<DifficultyShare, number> {
+export function wordsToKnow(words: AnimeWords, rank: Int32Array): Record<DifficultyShare, number | null> {
   const order = Array.from(words.ids.keys()).sort((a, b) => rank[words.ids[a]!]! - rank[words.ids[b]!]!)
-  const out = {} as Record<DifficultyShare, number>
+  // an anime without words has no answer
+  const out = Object.fromEntries(DIFFICULTY_SHARES.map((p) => [p, null])) as Record<DifficultyShare, number | null>
+  if (!(words.total > 0)) return out
   let covered = 0
   let next = 0
   for (const i of order) {

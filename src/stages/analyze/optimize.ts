@@ -121,8 +121,9 @@ export function erfc(x: number): number {
 /**
  * ln P(Z > z) for the standard normal, to ~1e-14 relative wherever it is finite: the lognormal
  * likelihood takes differences of neighbouring tail values, where a 1e-7 approximation turns into
- * noise. Below z = 3: erfc from the positive series of erf (no cancellation); above: Laplace's
- * continued fraction, in logs (no underflow however far out).
+ * noise. Below z = 3: 1 − erf, with erf from its positive series (the subtraction costs up to
+ * ~6e-14 near z = 3, harmless here); above: Laplace's continued fraction, in logs (no underflow
+ * however far out).
  */
 export function logNormalUpper(z: number): number {
   if (z < -3) return Math.log1p(-Math.exp(logNormalUpper(-z)))

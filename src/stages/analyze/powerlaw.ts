@@ -233,7 +233,9 @@ export function powerLawRankCurve(fit: Pick<PowerLawFit, 'alpha' | 'xmin' | 'n_t
     if (target >= 1) return fit.xmin
     let lo = fit.xmin
     let hi = fit.xmin * 2
-    while (ccdf(hi) > target && hi < 1e15) {
+    while (ccdf(hi) > target) {
+      // α near 1: the count at this rank is beyond anything a corpus holds
+      if (hi >= 1e15) return Number.POSITIVE_INFINITY
       lo = hi
       hi *= 2
     }

@@ -51,8 +51,11 @@ export interface ZipfMandelbrotFit {
   s_se: number | null
   b_se: number | null
   log_likelihood: number
+  /** False when the optimiser ran out of iterations or stopped against a limit of s or b. */
   converged: boolean
   iterations: number
+  /** s or b sits at the edge of its allowed range (0.05 < s < 6, −0.99 < b < 10,000): not a real optimum. */
+  at_bound: boolean
 }
 
 /**
@@ -80,8 +83,18 @@ export function fitZipfMandelbrot(sortedCounts: readonly number[]): ZipfMandelbr
   }
   const best = minimizeNelderMead(negLogLik, [1, 1], [0.2, 2], 2000, 1e-13)
   const [s, b] = best.x
-  const se = standardErrors2(negLogLik, best.x)
-  return {s: s!, b: b!, s_se: se?.[0] ?? null, b_se: se?.[1] ?? null, log_likelihood: -best.value, converged: best.converged, iterations: best.iterations}
+  const atBound = s! < 0.05 + 1e-3 || s! > 6 - 1e-3 || b! < -0.99 + 1e-3 || b! > 1e4 - 1
+  const se = atBound ? undefined : standardErrors2(negLogLik, best.x)
+  return {
+    s: s!,
+    b: b!,
+    s_se: se?.[0] ?? null,
+    b_se: se?.[1] ?? null,
+    log_likelihood: -best.value,
+    converged: best.converged && !atBound,
+    iterations: best.iterations,
+    at_bound: atBound,
+  }
 }
 
 export interface HeapsFit {

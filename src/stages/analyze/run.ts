@@ -11,7 +11,7 @@ import {isDeadLocalOwner, newRunId} from '../../queue/workers.js'
 import {heartbeatMs, runPool} from '../../runner/pool.js'
 import {poolExitCode, recoverExpired} from '../../runner/stage.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
-import {analysisRow, analyzeAnime, inputSignature} from './anime.js'
+import {ANALYSIS_VERSION, analysisRow, analyzeAnime, inputSignature} from './anime.js'
 import type {FitOptions} from './fit.js'
 
 export interface AnalyzeOptions {
@@ -48,6 +48,7 @@ interface AnimeOutcome {
 /** What the corpus-wide outputs are computed from: every anime's latest analysis, the groups, the fit options. */
 async function aggregateSignature(queue: Queue, fit: FitOptions): Promise<string> {
   const h = createHash('sha256')
+  h.update(`v${ANALYSIS_VERSION}\n`)
   h.update(JSON.stringify(fit))
   for (const a of await queue.analysis.analyzedAnime()) h.update(`${a.anime_id}:${a.analysis_id}:${a.input_signature}\n`)
   for (const m of await queue.analysis.groupMembership()) h.update(`${m.anime_id}:${m.kind}:${m.name}\n`)
@@ -61,7 +62,7 @@ async function aggregateSignature(queue: Queue, fit: FitOptions): Promise<string
  */
 async function refreshAggregate(ctx: AppContext, queue: Queue, fit: FitOptions, force: boolean): Promise<AggregateResult | undefined> {
   const owner = `${newRunId(queue.host)}:aggregate`
-  const reportThere = () => existsSync(ctx.paths.finalReport) && existsSync(ctx.paths.globalFit)
+  const reportThere = () => existsSync(ctx.paths.finalReport) && existsSync(ctx.paths.globalFit) && existsSync(ctx.paths.difficultyJson)
   for (let waits = 0; ; waits++) {
     // while another run holds the lease, only the lease is polled (cheap); the inputs are read once it is free
     const held = await queue.locks.state(AGGREGATE)

@@ -5,6 +5,7 @@ import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, UserError} from '../../errors.js'
 import {readFrequencyCsv} from '../../formats/frequency-csv.js'
 import {readTextFile} from '../../util/gzip-file.js'
+import {normalizeWidth} from '../tokenize/clean.js'
 import type {Token} from '../tokenize/token.js'
 
 export interface WordOptions {
@@ -63,7 +64,9 @@ function lineOf(lines: NonNullable<TokensDoc['lines']>, token: number): number {
  * frequency lists analyze wrote), and lines where it is said (from the tokens files, with times).
  */
 export async function lookUpWord(ctx: AppContext, options: WordOptions): Promise<ServiceResult> {
-  const word = options.word.normalize('NFKC').trim()
+  // the query as the corpus was cleaned: ＡＫＢ is AKB when widths were normalised
+  const trimmed = options.word.trim()
+  const word = ctx.config.tokenize.cleaning.normalize_width ? normalizeWidth(trimmed) : trimmed
   if (!word) throw new UserError('which word?', 'e.g. animezipf word 食べる (a base form or a surface form)')
   const queue = await ctx.queue({readonly: true})
   if (options.malId !== undefined && !(await queue.anime.byMalId(options.malId))) {
@@ -72,28 +75,29 @@ export async function lookUpWord(ctx: AppContext, options: WordOptions): Promise
   const episodes = await queue.analysis.tokenizedEpisodes(options.malId)
   const {paths} = ctx
 
-  // lines where it is said, and the base forms the word takes (a surface form such as 食べた counts as 食べる)
+  // lines where it is said, and the base forms the word takes (a surface form such as 食べた counts as
+  // 食べる): the scan goes on until the lines are found and the word is known as a base form, so the
+  // answer does not depend on --lines; a word that is nowhere reads every tokens file once
   const forms = new Set([word])
+  const knownAsBase = (await ranksIn(paths.allAnimeFreq, forms)).length > 0
   const lines: SaidLine[] = []
   let withoutLines = 0
   for (const e of episodes) {
-    if (lines.length >= options.lines) break
+    if (lines.length >= options.lines && (knownAsBase || forms.size > 1)) break
     const file = paths.absolute(e.tokens_path)
     if (!existsSync(file)) continue
     const doc = JSON.parse(readTextFile(file)) as TokensDoc
-    if (!doc.lines) {
-      withoutLines++
-      continue
-    }
+    if (!doc.lines) withoutLines++
     const seen = new Set<number>()
     doc.tokens.forEach((t, i) => {
       if (t.base_form !== word && t.surface !== word) return
       if (t.base_form && t.base_form !== '*') forms.add(t.base_form)
-      const li = lineOf(doc.lines!, i)
-      if (seen.has(li) || lines.length >= options.lines) return
+      if (!doc.lines || lines.length >= options.lines) return
+      const li = lineOf(doc.lines, i)
+      if (seen.has(li)) return
       seen.add(li)
-      const line = doc.lines![li]!
-      const end = doc.lines![li + 1]?.first_token ?? doc.tokens.length
+      const line = doc.lines[li]!
+      const end = doc.lines[li + 1]?.first_token ?? doc.tokens.length
       const text = doc.tokens
         .slice(line.first_token, end)
         .map((x) => x.surface)

@@ -41,11 +41,13 @@ export function riemannZeta(s: number): number {
  * of the first terms, then Euler–Maclaurin for the rest (the Zipf–Mandelbrot normaliser).
  */
 export function powerSum(s: number, first: number, last: number): number {
+  // count the terms instead of stepping x by 1: with a fractional start, x could drift one ulp past last
+  const terms = Math.round(last - first) + 1
   let sum = 0
-  let x = first
-  for (let k = 0; k < 12 && x <= last; k++, x++) sum += x ** -s
-  if (x > last) return sum
-  const A = x
+  const direct = Math.min(12, terms)
+  for (let k = 0; k < direct; k++) sum += (first + k) ** -s
+  if (direct === terms) return sum
+  const A = first + direct
   const B = last
   // ∫_A^B x^(−s) dx = (B^(1−s) − A^(1−s)) / (1−s), written as A^(1−s) · expm1((1−s)·ln(B/A)) / (1−s):
   // the difference form cancels catastrophically as s → 1 (at s = 1 − 2^−52 it was off by 8%)

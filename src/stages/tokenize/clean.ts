@@ -35,6 +35,11 @@ function halfWidthKatakanaToFull(text: string): string {
 }
 
 /** Clean one line (a segment may hold several, separated by \n). */
+/** The width rule alone (full-width letters and digits to ASCII, half-width katakana to full-width). */
+export function normalizeWidth(text: string): string {
+  return halfWidthKatakanaToFull(fullWidthAlnumToAscii(text))
+}
+
 export function cleanText(text: string, rules: CleaningRules): string {
   let t = text
   if (rules.ruby) t = t.replaceAll(RUBY, '')
