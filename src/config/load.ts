@@ -172,6 +172,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   // a relative sqlite: URL is a path like the others
   const sqliteUrl = /^sqlite:(\/\/)?(.*)$/i.exec(config.queue.url.trim())
   if (sqliteUrl && sqliteUrl[2]) config.queue.url = `sqlite:${path.resolve(baseDir, sqliteUrl[2])}`
+  // a program given as a path (not a name looked up on PATH) is a path like the others too
+  if (config.ani_cli.path.includes('/')) config.ani_cli.path = path.resolve(baseDir, config.ani_cli.path)
   if (!config.queue.host_id.trim()) config.queue.host_id = hostname()
   validateRelations(config, file ?? 'configuration')
   return {config, file, baseDir}

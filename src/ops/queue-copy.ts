@@ -11,7 +11,7 @@ import {openQueue, queueLocation} from '../queue/index.js'
 export async function queueCopy(ctx: AppContext, options: {to: string}): Promise<ServiceResult> {
   if (!options.to.trim()) throw new UserError('--to is empty', 'give the target queue, e.g. --to postgres://user@host:5432/animezipf')
   const from = ctx.queueLocation
-  const to = queueLocation(options.to, '')
+  const to = queueLocation(options.to, '', '--to')
   if (to.backend === from.backend && to.target === from.target) throw new UserError('--to names the queue being copied', 'give another database')
   // the source is read as one consistent snapshot; nothing is written to it
   const source = await ctx.queue({readonly: true})

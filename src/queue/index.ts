@@ -14,8 +14,6 @@ import {QueueStats} from './stats.js'
 import {maskUrl} from './url.js'
 import {WorkerRegistry} from './workers.js'
 
-export type {Sql} from './sql.js'
-
 /**
  * The queue as the rest of the program sees it: the job queue and the stores beside it, on one
  * backend (SQLite or PostgreSQL). Nothing outside src/queue sees a database handle.
@@ -41,12 +39,8 @@ export class Queue {
     this.analysis = new AnalysisStore(sql)
     this.stats = new QueueStats(sql)
     this.workers = new WorkerRegistry(sql, clock, host)
-    this.locks = new RunLocks(sql, clock)
+    this.locks = new RunLocks(sql, clock, host)
     this.selections = new SelectionStore(sql, clock)
-  }
-
-  get backend(): 'sqlite' | 'postgres' {
-    return this.sql.dialect
   }
 
   /** Several writes as one: `fn` gets the same queue bound to the transaction. */
@@ -68,7 +62,7 @@ export interface QueueLocation {
 }
 
 /** `[queue] url` -> where the queue is: empty means `jobs.db` under root_dir. */
-export function queueLocation(url: string, defaultFile: string): QueueLocation {
+export function queueLocation(url: string, defaultFile: string, setting = '[queue] url'): QueueLocation {
   const u = url.trim()
   if (u === '') return {backend: 'sqlite', target: defaultFile, display: defaultFile}
   if (/^postgres(ql)?:\/\//i.test(u)) return {backend: 'postgres', target: u, display: maskUrl(u)}
@@ -76,7 +70,7 @@ export function queueLocation(url: string, defaultFile: string): QueueLocation {
     const file = path.resolve(u.replace(/^sqlite:(\/\/)?/i, ''))
     return {backend: 'sqlite', target: file, display: file}
   }
-  throw new UserError(`[queue] url ${JSON.stringify(maskUrl(u))} is neither sqlite:PATH nor postgres://…`, 'e.g. sqlite:/srv/animezipf/jobs.db or postgres://user@host:5432/animezipf')
+  throw new UserError(`${setting} ${JSON.stringify(maskUrl(u))} is neither sqlite:PATH nor postgres://…`, 'e.g. sqlite:/srv/animezipf/jobs.db or postgres://user@host:5432/animezipf')
 }
 
 // statfs f_type of filesystems where SQLite's locks and WAL are unreliable

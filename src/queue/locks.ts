@@ -1,5 +1,8 @@
+import {hostname} from 'node:os'
+
 import {type Clock, sqlTime, systemClock} from './clock.js'
 import type {Sql} from './sql.js'
+import {isDeadLocalOwner} from './workers.js'
 
 /**
  * Leases on work that only one process at a time may do, on every host (rebuilding the corpus-wide
@@ -9,30 +12,29 @@ export class RunLocks {
   constructor(
     private readonly sql: Sql,
     private readonly clock: Clock = systemClock,
+    private readonly host: string = hostname(),
   ) {}
 
-  /** Take the lease when it is free or expired. True when this owner holds it now. */
+  /**
+   * Take the lease when it is free, expired, or held by a process of this host that no longer runs
+   * (killed: its lease need not wait for the expiry). True when this owner holds it now.
+   */
   async acquire(name: string, owner: string, leaseMs: number): Promise<boolean> {
     const now = this.clock.now()
+    const params = {name, owner, expires: sqlTime(now + leaseMs), now: sqlTime(now)}
     const row = await this.sql.get<{owner: string}>(
       `INSERT INTO run_locks (name, owner, expires_at, updated_at) VALUES (@name, @owner, @expires, @now)
        ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at, updated_at = excluded.updated_at
          WHERE run_locks.owner IS NULL OR run_locks.expires_at < @now OR run_locks.owner = excluded.owner
        RETURNING owner`,
-      {name, owner, expires: sqlTime(now + leaseMs), now: sqlTime(now)},
+      params,
     )
-    return row?.owner === owner
-  }
-
-  /** Take a live lease over from an owner known to be dead (a killed process of this host). */
-  async takeOver(name: string, deadOwner: string, owner: string, leaseMs: number): Promise<boolean> {
-    const now = this.clock.now()
-    const changed = await this.sql.run(`UPDATE run_locks SET owner = @owner, expires_at = @expires, updated_at = @now WHERE name = @name AND owner = @deadOwner`, {
-      name,
-      owner,
-      deadOwner,
-      expires: sqlTime(now + leaseMs),
-      now: sqlTime(now),
+    if (row?.owner === owner) return true
+    const held = await this.state(name)
+    if (!held?.owner || !isDeadLocalOwner(held.owner, this.host)) return false
+    const changed = await this.sql.run(`UPDATE run_locks SET owner = @owner, expires_at = @expires, updated_at = @now WHERE name = @name AND owner = @dead`, {
+      ...params,
+      dead: held.owner,
     })
     return changed === 1
   }

@@ -80,13 +80,6 @@ export class QueueStats {
     return {transcripts: row?.t ?? 0, tokens: row?.k ?? 0}
   }
 
-  async selectionConfidence(): Promise<Record<string, number>> {
-    const rows = await this.sql.all<{confidence: string; n: number}>(`SELECT confidence, COUNT(*) AS n FROM anime_selection_cache GROUP BY confidence`)
-    const out: Record<string, number> = {high: 0, medium: 0, low: 0, no_candidates: 0}
-    for (const r of rows) out[r.confidence] = r.n
-    return out
-  }
-
   async liveWorkers(sinceMs: number): Promise<WorkerRow[]> {
     return this.sql.all<WorkerRow>(`SELECT * FROM workers WHERE status != 'stopped' AND last_heartbeat >= @since ORDER BY hostname, worker_type, id`, {
       since: sqlTime(sinceMs),

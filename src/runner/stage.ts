@@ -29,7 +29,7 @@ export interface StageRunOptions {
 export type StageRunResult = ServiceResult
 
 /** The host a stage claims for: its own for host-bound stages unless storage is shared. */
-export function claimHost(ctx: AppContext, stage: StageDef): string | undefined {
+function claimHost(ctx: AppContext, stage: StageDef): string | undefined {
   return stage.hostBound && !ctx.config.data.storage_shared ? ctx.host : undefined
 }
 
@@ -103,7 +103,7 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   return {code: poolExitCode(summary), result, text}
 }
 
-export function poolSummaryLine(summary: PoolSummary): string {
+function poolSummaryLine(summary: PoolSummary): string {
   const secs = (summary.elapsedMs / 1000).toFixed(1)
   return `${summary.stage}: ${summary.done} done, ${summary.failed} failed, ${summary.retried} to retry${summary.released ? `, ${summary.released} released` : ''}${summary.lost ? `, ${summary.lost} lost to other workers` : ''} in ${secs}s with ${summary.workers} worker(s)`
 }

@@ -51,6 +51,7 @@ export interface StatusReport {
   expired_leases: number
   disk: DiskReport
   throughput: Record<string, StageThroughput>
+  /** The same as selections.confidence (kept for scripts that read it). */
   selection_confidence: Record<string, number>
   /** Selections by confidence and by episode match, and what the model calls cost so far. */
   selections: {confidence: Record<string, number>; episode_match: Record<string, number>; api: {calls: number; input_tokens: number; output_tokens: number; cost_usd: number}}
@@ -143,6 +144,7 @@ export async function collectStatus(options: CollectOptions): Promise<StatusRepo
   for (const row of await stats.jobsPerHost()) hostOf(row.host ?? '?').jobs[row.stage] = row.n
   for (const w of workers) hostOf(w.hostname ?? '?').workers++
   const location = queue.location
+  const selections = {...(await queue.selections.breakdown()), api: await queue.selections.spending()}
   return {
     generated_at: new Date(now).toISOString(),
     database: location.display,
@@ -156,8 +158,8 @@ export async function collectStatus(options: CollectOptions): Promise<StatusRepo
     expired_leases: running.filter((r) => r.expired).length,
     disk: await disk(options.config, options.paths, stats, location.backend === 'sqlite' ? location.target : undefined),
     throughput,
-    selection_confidence: await stats.selectionConfidence(),
-    selections: {...(await queue.selections.breakdown()), api: await queue.selections.spending()},
+    selection_confidence: selections.confidence,
+    selections,
     workers,
     hosts: [...hosts.values()].sort((a, b) => a.host.localeCompare(b.host)),
   }

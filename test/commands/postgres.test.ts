@@ -27,6 +27,10 @@ describe('queue location', () => {
     expect(r.stderr.trim().split('\n')).to.have.length(1)
     expect(r.stderr).to.match(/neither sqlite:PATH nor postgres/)
     expect(r.stderr).to.not.include('hunter2')
+    // the same mistake in queue copy names the flag it came from
+    const copy = await runCliAsync(['queue', 'copy', '--to', '/backup/jobs.db', '--data-dir', tempDir()])
+    expect(copy.code).to.equal(2)
+    expect(copy.stderr).to.match(/--to "\/backup\/jobs.db" is neither sqlite:PATH nor postgres/)
   })
 })
 

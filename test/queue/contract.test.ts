@@ -1,6 +1,8 @@
 // The queue's contract, run against every backend: SQLite always, PostgreSQL when the test server
 // is there (ANIMEZIPF_TEST_PG_URL). Each test gets an empty queue of its own.
 import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
+import {hostname} from 'node:os'
 
 import type {Queue} from '../../src/queue/index.js'
 import {STAGES} from '../../src/queue/stages.js'
@@ -253,6 +255,11 @@ for (const backend of BACKENDS) {
       expect(await a.acquire('aggregate', 'a', 1000)).to.equal(true)
       expect(await b.release('aggregate', 'b', 'late')).to.equal(false)
       expect((await a.state('aggregate'))!.signature).to.equal('sig-1')
+      // a live lease of a killed process of this host is taken over at once, not after its expiry
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'}).stdout
+      const dead = `${hostname()}:${gone}:0123abcd:aggregate`
+      expect(await a.acquire('other', dead, 60_000)).to.equal(true)
+      expect(await b.acquire('other', 'b', 1000)).to.equal(true)
     })
 
     it('selections: one selector per anime, decisions fenced by its lease, one pass per run, spending summed', async () => {

@@ -3,9 +3,9 @@ import pg from 'pg'
 import {EXIT, UserError} from '../../errors.js'
 import {maskUrl} from '../url.js'
 import {PG_MIGRATIONS} from './migrations.js'
-import {PG_TYPES, PostgresSql, watchClient} from './sql.js'
+import {PG_TYPES, PostgresSql, inTransaction} from './sql.js'
 
-export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length
+const PG_SCHEMA_VERSION = PG_MIGRATIONS.length
 
 /** A connection failure said in one line, the password masked. */
 function explain(error: unknown, url: string): UserError {
@@ -35,33 +35,27 @@ function newPool(url: string, size: number): pg.Pool {
 }
 
 async function migrate(pool: pg.Pool, url: string): Promise<void> {
-  const client = await pool.connect()
-  const broken = watchClient(client)
-  try {
-    await client.query('BEGIN')
-    // two hosts starting at once: one migrates, the other waits and then finds nothing to do
-    await client.query(`SELECT pg_advisory_xact_lock(7243117)`)
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)`)
-    const {rows} = await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`)
-    const version = Number(rows[0].v)
-    if (version > PG_SCHEMA_VERSION) {
-      throw new UserError(
-        `the PostgreSQL queue at ${maskUrl(url)} has schema version ${version}, newer than this animezipf understands (${PG_SCHEMA_VERSION}); it was left untouched`,
-        'upgrade animezipf on this host (npm install -g animezipf@latest)',
-      )
-    }
-    for (let v = version; v < PG_SCHEMA_VERSION; v++) {
-      await client.query(PG_MIGRATIONS[v]!)
-      await client.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1])
-    }
-    await client.query('COMMIT')
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw error
-  } finally {
-    broken.done()
-    client.release(broken.error)
-  }
+  // two hosts starting at once: one migrates, the other waits for the lock and then finds nothing to do
+  await inTransaction(
+    pool,
+    async (client) => {
+      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)`)
+      const {rows} = await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`)
+      const version = Number(rows[0].v)
+      if (version > PG_SCHEMA_VERSION) {
+        throw new UserError(
+          `the PostgreSQL queue at ${maskUrl(url)} has schema version ${version}, newer than this animezipf understands (${PG_SCHEMA_VERSION}); it was left untouched`,
+          'upgrade animezipf on this host (npm install -g animezipf@latest)',
+        )
+      }
+      // several statements per migration: the simple query protocol, so no parameters here
+      for (let v = version; v < PG_SCHEMA_VERSION; v++) {
+        await client.query(PG_MIGRATIONS[v]!)
+        await client.query(`INSERT INTO schema_migrations (version) VALUES ($1)`, [v + 1])
+      }
+    },
+    'schema-migrations',
+  )
 }
 
 async function schemaVersion(pool: pg.Pool): Promise<number> {

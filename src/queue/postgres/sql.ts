@@ -68,21 +68,7 @@ export class PostgresSql implements Sql {
       if (options.lock) await this.runner.query('SELECT pg_advisory_xact_lock($1)', [lockKey(options.lock)])
       return fn(this)
     }
-    const client = await this.pool.connect()
-    const broken = watchClient(client)
-    try {
-      await client.query('BEGIN')
-      if (options.lock) await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey(options.lock)])
-      const result = await fn(new PostgresSql(this.pool, client, true))
-      await client.query('COMMIT')
-      return result
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {})
-      throw error
-    } finally {
-      broken.done()
-      client.release(broken.error)
-    }
+    return inTransaction(this.pool, (client) => fn(new PostgresSql(this.pool, client, true)), options.lock)
   }
 
   async close(): Promise<void> {
@@ -114,11 +100,34 @@ export class PostgresSql implements Sql {
 }
 
 /**
+ * Run `fn` on a client of its own inside BEGIN … COMMIT (ROLLBACK on error), after taking the
+ * advisory lock `lock` when given; the client goes back to the pool, as broken if its connection
+ * failed. The executor's transactions and the migrations both go through here.
+ */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, lock?: string): Promise<T> {
+  const client = await pool.connect()
+  const broken = watchClient(client)
+  try {
+    await client.query('BEGIN')
+    if (lock) await client.query('SELECT pg_advisory_xact_lock($1)', [lockKey(lock)])
+    const result = await fn(client)
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {})
+    throw error
+  } finally {
+    broken.done()
+    client.release(broken.error)
+  }
+}
+
+/**
  * A checked-out client has no pool listener for 'error': a connection that drops (server restart,
  * failover) would crash the process. Keep the error; the query in flight rejects on its own, and a
  * broken client is released as broken so the pool discards it.
  */
-export function watchClient(client: pg.PoolClient): {readonly error: Error | undefined; done(): void} {
+function watchClient(client: pg.PoolClient): {readonly error: Error | undefined; done(): void} {
   let error: Error | undefined
   const onError = (e: Error) => {
     error = e

@@ -81,6 +81,9 @@ export function openDatabase(file: string, options: OpenOptions = {}): DB {
     if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
       throw new UserError(`${file} is not an SQLite database (or is damaged)`, 'move it away or point --data-dir at another folder')
     }
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR') {
+      throw new UserError(`cannot open the queue database ${file}: ${(error as Error).message}`, 'check --data-dir or [queue] url and the permissions of the folder')
+    }
     throw error
   }
 }

@@ -66,13 +66,7 @@ async function refreshAggregate(ctx: AppContext, queue: Queue, fit: FitOptions, 
   for (let waits = 0; ; waits++) {
     // while another run holds the lease, only the lease is polled (cheap); the inputs are read once it is free
     const held = await queue.locks.state(AGGREGATE)
-    if (held?.live && held.owner && held.owner !== owner && isDeadLocalOwner(held.owner, queue.host)) {
-      // its holder was killed: free the lease now instead of waiting for it to expire
-      ctx.output.log(`aggregate: its lease belongs to ${held.owner}, which no longer runs; freeing it`)
-      if (await queue.locks.takeOver(AGGREGATE, held.owner, owner, ctx.leaseMs)) await queue.locks.release(AGGREGATE, owner)
-      continue
-    }
-    if (held?.live && held.owner !== owner) {
+    if (held?.live && held.owner !== owner && !isDeadLocalOwner(held.owner ?? '', queue.host)) {
       if (waits === 0) ctx.output.log(`aggregate: another analyze (${held.owner}) is rebuilding it; waiting for it to finish, then checking again`)
       await sleep(Math.min(5000, 500 * 2 ** Math.min(waits, 4)))
       force = false
@@ -195,7 +189,10 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
         })
 
   const outcomes: AnimeOutcome[] = [...(summary?.records ?? [])]
-  for (const f of summary?.failures ?? []) outcomes.push({mal_id: 0, title: f.label, status: 'failed', episodes: 0, error: f.error})
+  for (const f of summary?.failures ?? []) {
+    const job = await queue.jobs.getJob(f.jobId)
+    outcomes.push({mal_id: job?.mal_id ?? 0, title: job?.anime_title ?? f.label, status: 'failed', episodes: 0, error: f.error})
+  }
   let aggregated: AggregateResult | undefined
   if (!summary?.interrupted) {
     aggregated = await refreshAggregate(ctx, queue, fitOptions, options.force)

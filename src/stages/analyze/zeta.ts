@@ -31,11 +31,6 @@ export function hurwitzZeta(s: number, q: number): number {
   return sum
 }
 
-/** Riemann zeta ζ(s) = ζ(s, 1). */
-export function riemannZeta(s: number): number {
-  return hurwitzZeta(s, 1)
-}
-
 /**
  * Σ_{x = first, first+1, …, last} x^(−s) for any real s and first > 0, in constant time: a direct sum
  * of the first terms, then Euler–Maclaurin for the rest (the Zipf–Mandelbrot normaliser).

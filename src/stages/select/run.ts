@@ -5,13 +5,12 @@ import type {AppContext} from '../../cli/context.js'
 import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, UserError, errorMessage} from '../../errors.js'
 import {sqlTime} from '../../queue/clock.js'
-import type {Queue} from '../../queue/index.js'
 import type {AnimeRow} from '../../queue/rows.js'
 import type {Candidate, Decision} from '../../queue/selections.js'
 import {SELECT_STAGE} from '../../queue/stages.js'
 import {runPool} from '../../runner/pool.js'
 import {recoverExpired} from '../../runner/stage.js'
-import {AniCli, AniCliError, MENU_HOOK} from './ani-cli.js'
+import {AniCli, MENU_HOOK} from './ani-cli.js'
 import {type SelectionModel, selectionPrompt} from './claude.js'
 import {failedModelDecision, manualDecision, modelDecision, noCandidatesDecision, ruleDecision, searchQueries} from './decide.js'
 import {type AnimeToSelect, selectUnits} from './units.js'
@@ -302,5 +301,3 @@ export async function setSelection(ctx: AppContext, malId: number, index: number
   return {code: EXIT.OK, result: {selection: d}, text: [`select: ${anime.title} (MAL ${malId}) -> ${describe(d)}`]}
 }
 
-export type {Queue}
-export {AniCliError}
