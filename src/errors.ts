@@ -33,6 +33,21 @@ export class PermanentJobError extends Error {
   }
 }
 
+/**
+ * What no job can get past on this machine (ani-cli cannot download: yt-dlp and ffmpeg missing):
+ * the job goes back unchanged, no worker claims more, and the run ends with this one line.
+ */
+export class StopRunError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly exitCode: number = EXIT.USAGE,
+  ) {
+    super(message)
+    this.name = 'StopRunError'
+  }
+}
+
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)

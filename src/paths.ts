@@ -39,8 +39,28 @@ export class DataPaths {
     return path.join(this.videosRoot, String(malId), 'episodes')
   }
 
-  videoFile(malId: number, episode: number): string {
-    return path.join(this.videoDir(malId), `${episodeStem(episode)}.mp4`)
+  /** An episode's video, named by the real container of the file ani-cli wrote (ani-cli 5 writes .mp4). */
+  videoFile(malId: number, episode: number, extension = 'mp4'): string {
+    return path.join(this.videoDir(malId), `${episodeStem(episode)}.${extension}`)
+  }
+
+  /**
+   * Where downloads run: one fresh folder per attempt, on the storage disk (so the final rename
+   * never crosses a filesystem and partial files count against the disk limits), named by job and
+   * process so that a later run can remove the folders of processes that died.
+   */
+  get downloadsInProgress(): string {
+    return path.join(this.videosRoot, '.downloading')
+  }
+
+  /** A video as the queue stores it: relative to storage_dir, which may differ between hosts. */
+  storedVideo(file: string): string {
+    return path.relative(this.storage, file)
+  }
+
+  /** The file a stored video path names on this host. */
+  videoAbsolute(stored: string): string {
+    return path.resolve(this.storage, stored)
   }
 
   get audioRoot(): string {

@@ -16,6 +16,7 @@ export const DEFAULTS = {
     check_interval_seconds: 30,
     cache_duration_seconds: 5,
     max_concurrent_downloads: 5,
+    min_free_gb: 5,
     cleanup: {
       delete_video_after_transcription: true,
       delete_audio_after_transcription: true,
@@ -49,6 +50,19 @@ export const DEFAULTS = {
   ani_cli: {
     path: 'ani-cli',
     search_timeout_seconds: 90,
+  },
+  download: {
+    quality: 'worst',
+    min_confidence: 'medium',
+    timeout_seconds: 1800,
+    min_bytes: 1_000_000,
+    duration_tolerance_percent: 40,
+    typical_episode_mb: 250,
+  },
+  media: {
+    ffmpeg: 'ffmpeg',
+    ffprobe: 'ffprobe',
+    probe_timeout_seconds: 60,
   },
   select: {
     model: 'claude-haiku-4-5',
@@ -90,6 +104,7 @@ export const FLOAT_KEYS = new Set<string>([
   'disk_management.hard_limit_gb',
   'disk_management.pause_threshold_gb',
   'disk_management.resume_threshold_gb',
+  'disk_management.min_free_gb',
   'select.input_usd_per_mtok',
   'select.output_usd_per_mtok',
 ])
@@ -103,6 +118,7 @@ export const CHOICES: Record<string, readonly string[]> = {
   'scrape.order_by': ['score', 'members', 'popularity', 'scored_by', 'favorites', 'rank'],
   'scrape.types': ['tv', 'movie', 'ova', 'special', 'ona', 'music', 'cm', 'pv', 'tv_special'],
   'scrape.kinds': ['genre', 'theme', 'demographic', 'studio'],
+  'download.min_confidence': ['high', 'medium', 'low'],
 }
 
 export const POSITIVE_KEYS = new Set<string>([
@@ -115,6 +131,9 @@ export const POSITIVE_KEYS = new Set<string>([
   'disk_management.max_concurrent_downloads',
   'processing.max_concurrent_transcriptions',
   'ani_cli.search_timeout_seconds',
+  'download.timeout_seconds',
+  'download.typical_episode_mb',
+  'media.probe_timeout_seconds',
   'select.workers',
   'select.max_tokens',
   'select.api_timeout_seconds',

@@ -174,6 +174,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (sqliteUrl && sqliteUrl[2]) config.queue.url = `sqlite:${path.resolve(baseDir, sqliteUrl[2])}`
   // a program given as a path (not a name looked up on PATH) is a path like the others too
   if (config.ani_cli.path.includes('/')) config.ani_cli.path = path.resolve(baseDir, config.ani_cli.path)
+  for (const tool of ['ffmpeg', 'ffprobe'] as const) if (config.media[tool].includes('/')) config.media[tool] = path.resolve(baseDir, config.media[tool])
+  if (!config.download.quality.trim()) throw new UserError(`${file ?? 'configuration'}: "download.quality" is empty`, 'use "worst", "best" or a resolution such as "480"')
   if (!config.queue.host_id.trim()) config.queue.host_id = hostname()
   validateRelations(config, file ?? 'configuration')
   return {config, file, baseDir}

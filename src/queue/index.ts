@@ -8,6 +8,7 @@ import {AnimeStore} from './anime.js'
 import {type Clock, systemClock} from './clock.js'
 import {JobQueue} from './jobs.js'
 import {RunLocks} from './locks.js'
+import {DiskPauses} from './pauses.js'
 import type {Sql} from './sql.js'
 import {SelectionStore} from './selections.js'
 import {QueueStats} from './stats.js'
@@ -26,6 +27,7 @@ export class Queue {
   readonly workers: WorkerRegistry
   readonly locks: RunLocks
   readonly selections: SelectionStore
+  readonly pauses: DiskPauses
 
   constructor(
     /** For the stores and the queue's own tests; stages never use it. */
@@ -41,6 +43,7 @@ export class Queue {
     this.workers = new WorkerRegistry(sql, clock, host)
     this.locks = new RunLocks(sql, clock, host)
     this.selections = new SelectionStore(sql, clock)
+    this.pauses = new DiskPauses(sql, clock)
   }
 
   /** Several writes as one: `fn` gets the same queue bound to the transaction. */

@@ -15,6 +15,8 @@ export interface ClaimOptions {
   malId?: number | undefined
   /** Only jobs whose video is on this host (a stage bound to local storage). */
   host?: string | undefined
+  /** Only jobs whose anime has a selection of one of these confidences (or a manual one): download. */
+  selected?: readonly string[] | undefined
 }
 
 export interface AnimeClaimOptions extends Omit<ClaimOptions, 'count'> {
@@ -34,6 +36,19 @@ const CLAIMABLE = `stage = @from AND (run_after IS NULL OR run_after <= @now)
   AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId) AND (CAST(@host AS TEXT) IS NULL OR video_host = @host)`
 
 const ORDER = `ORDER BY priority DESC, created_at, id`
+
+/** CLAIMABLE, narrowed for download to anime with a usable selection; its parameters. */
+function claimable(selected: readonly string[] | undefined): {sql: string; params: Record<string, unknown>} {
+  if (!selected) return {sql: CLAIMABLE, params: {}}
+  const params: Record<string, unknown> = {}
+  selected.forEach((c, i) => (params[`sel${i}`] = c))
+  const list = selected.length > 0 ? selected.map((_, i) => `@sel${i}`).join(', ') : 'NULL'
+  return {
+    sql: `${CLAIMABLE} AND EXISTS (SELECT 1 FROM anime_selection_cache s WHERE s.mal_id = jobs.mal_id
+      AND (s.confidence IN (${list}) OR (s.method = 'manual' AND s.confidence != 'no_candidates')))`,
+    params,
+  }
+}
 
 function setters(fields: JobFields, prefix: string): {sql: string; params: Record<string, unknown>} {
   const entries = Object.entries(fields).filter(([k]) => (JOB_COLUMNS as readonly string[]).includes(k))
@@ -108,13 +123,15 @@ export class JobQueue {
       malId: options.malId ?? null,
       host: options.host ?? null,
     }
+    const where = claimable(options.selected)
+    Object.assign(params, where.params)
     const set = `stage = @to, lease_owner = @owner, lease_expires_at = @expires, attempts = attempts + 1, started_at = @now, updated_at = @now, progress = 0`
     if (this.sql.dialect === 'postgres') {
       // one statement, one round trip: the pick is materialised once (an IN (… LIMIT n) subquery may
       // be re-run per row and take more than n), its rows locked and skipped by other claimers, the
       // stage re-checked, and the history written with it
       const rows = await this.sql.all<JobRow>(
-        `WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count FOR UPDATE SKIP LOCKED),
+        `WITH picked AS MATERIALIZED (SELECT id FROM jobs WHERE ${where.sql} ${ORDER} LIMIT @count FOR UPDATE OF jobs SKIP LOCKED),
            claimed AS (UPDATE jobs SET ${set} FROM picked WHERE jobs.id = picked.id AND jobs.stage = @from RETURNING jobs.*),
            history AS (INSERT INTO job_events (job_id, at, stage, event, level, message, worker)
              SELECT id, @now, @to, 'claimed', 'info', 'attempt ' || attempts, @owner FROM claimed)
@@ -126,7 +143,7 @@ export class JobQueue {
     return this.sql.transaction(async (tx) => {
       // SQLite serialises writers, so the pick cannot change under the update; a second stage test
       // here would make the planner scan the whole stage instead of looking the ids up
-      const rows = await tx.all<JobRow>(`UPDATE jobs SET ${set} WHERE id IN (SELECT id FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count) RETURNING *`, params)
+      const rows = await tx.all<JobRow>(`UPDATE jobs SET ${set} WHERE id IN (SELECT id FROM jobs WHERE ${where.sql} ${ORDER} LIMIT @count) RETURNING *`, params)
       await this.claimedEvents(tx, rows, options)
       return rows.sort(byClaimOrder)
     })
@@ -182,8 +199,10 @@ export class JobQueue {
   }
 
   /** What claim() would take now, without taking it (--dry-run). */
-  async previewClaim(stage: StageDef, count: number, malId?: number, host?: string): Promise<JobRow[]> {
-    return this.sql.all<JobRow>(`SELECT * FROM jobs WHERE ${CLAIMABLE} ${ORDER} LIMIT @count`, {
+  async previewClaim(stage: StageDef, count: number, malId?: number, host?: string, selected?: readonly string[]): Promise<JobRow[]> {
+    const where = claimable(selected)
+    return this.sql.all<JobRow>(`SELECT * FROM jobs WHERE ${where.sql} ${ORDER} LIMIT @count`, {
+      ...where.params,
       from: stage.input,
       now: this.now(),
       count,
@@ -372,14 +391,65 @@ export class JobQueue {
     return row?.n ?? 0
   }
 
-  async countEligible(stage: StageDef, malId?: number, host?: string): Promise<{ready: number; waiting: number}> {
+  async countEligible(stage: StageDef, malId?: number, host?: string, selected?: readonly string[]): Promise<{ready: number; waiting: number}> {
+    // the claim condition without its time test: ready now, or waiting in backoff
+    const where = claimable(selected).sql.replace('(run_after IS NULL OR run_after <= @now)', '1 = 1')
     const row = await this.sql.get<{ready: number | null; waiting: number | null}>(
       `SELECT SUM(CASE WHEN run_after IS NULL OR run_after <= @now THEN 1 ELSE 0 END) AS ready,
               SUM(CASE WHEN run_after > @now THEN 1 ELSE 0 END) AS waiting
-       FROM jobs WHERE stage = @from AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId) AND (CAST(@host AS TEXT) IS NULL OR video_host = @host)`,
-      {from: stage.input, now: this.now(), malId: malId ?? null, host: host ?? null},
+       FROM jobs WHERE ${where}`,
+      {...claimable(selected).params, from: stage.input, now: this.now(), malId: malId ?? null, host: host ?? null},
     )
     return {ready: row?.ready ?? 0, waiting: row?.waiting ?? 0}
+  }
+
+  /**
+   * Anime with jobs waiting in `queued` that download may not take yet, by why: no selection, a
+   * selection below the accepted confidences, or no candidates at all.
+   */
+  async waitingForSelection(selected: readonly string[], malId?: number): Promise<{anime: number; jobs: number; unselected: number; low_confidence: number; no_candidates: number}> {
+    const params: Record<string, unknown> = {malId: malId ?? null}
+    selected.forEach((c, i) => (params[`sel${i}`] = c))
+    const list = selected.length > 0 ? selected.map((_, i) => `@sel${i}`).join(', ') : 'NULL'
+    const rows = await this.sql.all<{why: string; anime: number; jobs: number}>(
+      `SELECT why, COUNT(DISTINCT mal_id) AS anime, COUNT(*) AS jobs FROM (
+         SELECT j.mal_id, CASE WHEN s.mal_id IS NULL THEN 'unselected' WHEN s.confidence = 'no_candidates' THEN 'no_candidates' ELSE 'low_confidence' END AS why
+         FROM jobs j LEFT JOIN anime_selection_cache s ON s.mal_id = j.mal_id
+         WHERE j.stage = 'queued' AND (CAST(@malId AS BIGINT) IS NULL OR j.mal_id = @malId)
+           AND (s.mal_id IS NULL OR s.confidence = 'no_candidates' OR (s.confidence NOT IN (${list}) AND (s.method IS NULL OR s.method != 'manual')))
+       ) w GROUP BY why`,
+      params,
+    )
+    const out = {anime: 0, jobs: 0, unselected: 0, low_confidence: 0, no_candidates: 0}
+    for (const r of rows) {
+      out.anime += r.anime
+      out.jobs += r.jobs
+      out[r.why as 'unselected' | 'low_confidence' | 'no_candidates'] = r.anime
+    }
+    return out
+  }
+
+  /**
+   * Fail every job of an anime still waiting in a stage's input (the show it was selected as is
+   * gone from ani-cli's list): they would all fail the same way. Returns how many.
+   */
+  async failWaiting(malId: number, stage: StageDef, error: string): Promise<number> {
+    return this.sql.transaction(async (tx) => {
+      const rows = await tx.all<{id: number}>(
+        `UPDATE jobs SET stage = 'failed', failed_stage = @running, error_message = @error, run_after = NULL, updated_at = @now
+         WHERE mal_id = @malId AND stage = @input AND lease_owner IS NULL RETURNING id`,
+        {malId, running: stage.running, input: stage.input, error, now: this.now()},
+      )
+      const q = new JobQueue(tx, this.clock)
+      for (const r of rows) await q.addEvent(r.id, 'failed', 'failed', 'error', error, null)
+      return rows.length
+    })
+  }
+
+  /** Sizes of the last episodes downloaded (newest first), for the disk monitor's expected download size. */
+  async recentVideoSizes(limit: number): Promise<number[]> {
+    const rows = await this.sql.all<{b: number}>(`SELECT video_size_bytes AS b FROM jobs WHERE video_size_bytes IS NOT NULL ORDER BY id DESC LIMIT @limit`, {limit})
+    return rows.map((r) => r.b)
   }
 
   /** The earliest time a job waiting in backoff becomes claimable. */

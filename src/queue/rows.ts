@@ -36,6 +36,10 @@ export interface JobRow {
   word_count: number | null
   token_count: number | null
   duration_seconds: number | null
+  video_size_bytes: number | null
+  audio_size_bytes: number | null
+  video_deleted: number | null
+  audio_deleted: number | null
 }
 
 /** Columns a stage may set when it finishes a job (a fixed list: never user input in SQL). */

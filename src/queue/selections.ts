@@ -33,9 +33,13 @@ export interface SelectionRow {
   cost_usd: number
   created_at: string
   updated_at: string | null
+  /** The index ani-cli listed the selected title at before it moved (download found it elsewhere). */
+  moved_from_index?: number | null
+  /** When download last checked that the index still points at the selected title. */
+  index_checked_at?: string | null
 }
 
-export type Decision = Omit<SelectionRow, 'created_at' | 'updated_at'>
+export type Decision = Omit<SelectionRow, 'created_at' | 'updated_at' | 'moved_from_index' | 'index_checked_at'>
 
 const lockName = (malId: number) => `select:${malId}`
 
@@ -162,6 +166,22 @@ export class SelectionStore {
       await tx.run(`DELETE FROM selection_attempts WHERE mal_id = @malId`, {malId: decision.mal_id})
       return true
     })
+  }
+
+  /**
+   * Download found the selected title at another index of ani-cli's list (or confirmed it where it
+   * was): keep the new index and when it was checked. Fenced on the index it read, so a manual
+   * choice made meanwhile is not overwritten.
+   */
+  async recordIndexCheck(malId: number, readIndex: number, foundIndex: number): Promise<boolean> {
+    const n = await this.sql.run(
+      `UPDATE anime_selection_cache SET selected_index = @found, index_checked_at = @now,
+         moved_from_index = CASE WHEN @moved = 1 THEN @read ELSE moved_from_index END,
+         updated_at = CASE WHEN @moved = 1 THEN @now ELSE updated_at END
+       WHERE mal_id = @malId AND selected_index = @read`,
+      {malId, read: readIndex, found: foundIndex, moved: foundIndex === readIndex ? 0 : 1, now: this.now()},
+    )
+    return n === 1
   }
 
   async get(malId: number): Promise<SelectionRow | undefined> {

@@ -75,6 +75,17 @@ export class QueueStats {
     return out
   }
 
+  /** Episodes downloaded: all whose size is known, and those finished since a time, with their bytes. */
+  async downloads(sinceMs: number): Promise<{episodes: number; bytes: number; recent_episodes: number; recent_bytes: number}> {
+    const all = await this.sql.get<{n: number; b: number | null}>(`SELECT COUNT(*) AS n, SUM(video_size_bytes) AS b FROM jobs WHERE video_size_bytes IS NOT NULL`)
+    const recent = await this.sql.get<{n: number; b: number | null}>(
+      `SELECT COUNT(*) AS n, SUM(j.video_size_bytes) AS b FROM job_events e JOIN jobs j ON j.id = e.job_id
+       WHERE e.event = 'finished' AND e.stage = 'downloaded' AND e.at >= @since`,
+      {since: sqlTime(sinceMs)},
+    )
+    return {episodes: all?.n ?? 0, bytes: all?.b ?? 0, recent_episodes: recent?.n ?? 0, recent_bytes: recent?.b ?? 0}
+  }
+
   async outputSizes(): Promise<{transcripts: number; tokens: number}> {
     const row = await this.sql.get<{t: number; k: number}>(`SELECT COALESCE(SUM(transcript_size_bytes), 0) AS t, COALESCE(SUM(tokens_size_bytes), 0) AS k FROM jobs`)
     return {transcripts: row?.t ?? 0, tokens: row?.k ?? 0}

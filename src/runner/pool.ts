@@ -1,7 +1,7 @@
 import {Listr} from 'listr2'
 
 import type {Output} from '../cli/output.js'
-import {PermanentJobError, errorMessage} from '../errors.js'
+import {PermanentJobError, StopRunError, errorMessage} from '../errors.js'
 import type {Queue} from '../queue/index.js'
 import type {JobFields, JobRow} from '../queue/rows.js'
 import type {StageDef} from '../queue/stages.js'
@@ -30,6 +30,8 @@ export interface Lease<U extends Unit = Unit> {
   note(message: string): Promise<void>
   /** Heartbeat now (the runner also does it on a timer); false when the lease was lost. */
   extend(): Promise<boolean>
+  /** The worker's live line (interactive output): "12.5 MB, 0:42". */
+  status(line: string): void
 }
 
 export interface UnitOutcome<R = unknown> {
@@ -41,7 +43,8 @@ export interface UnitOutcome<R = unknown> {
 }
 export type UnitHandler<R = unknown, U extends Unit = Unit> = (lease: Lease<U>) => Promise<UnitOutcome<R>>
 
-export type Gate = (signal: AbortSignal) => Promise<'claim' | 'stop'>
+/** Asked before each claim by worker `index`; `say` sets its live line while it waits. */
+export type Gate = (signal: AbortSignal, worker: {index: number; say: (line: string) => void}) => Promise<'claim' | 'stop'>
 
 export interface PoolOptions<R = unknown, U extends Unit = Unit> {
   queue: Queue
@@ -56,6 +59,8 @@ export interface PoolOptions<R = unknown, U extends Unit = Unit> {
   malId?: number | undefined
   /** Claim only jobs whose video is on this host. */
   host?: string | undefined
+  /** Claim only jobs whose anime has a selection of one of these confidences (or a manual one). */
+  selected?: readonly string[] | undefined
   leaseMs: number
   graceMs: number
   backoff: Backoff
@@ -65,6 +70,8 @@ export interface PoolOptions<R = unknown, U extends Unit = Unit> {
   prepareWorker?: (index: number) => Promise<void>
   /** Asked before every claim; may wait (download pauses on disk use) or stop the worker. */
   gate?: Gate
+  /** Called when what the gate let through is over (the unit settled, or nothing was claimed). */
+  gateDone?: (index: number) => void
   /** Install SIGINT/SIGTERM handlers (off in in-process tests). */
   handleSignals?: boolean
   /** What a running unit does on the first Ctrl-C, for the log line. */
@@ -81,6 +88,8 @@ export interface PoolSummary<R = unknown> {
   lost: number
   released: number
   interrupted: boolean
+  /** Why the run stopped early for every job (a StopRunError), with its hint and exit code. */
+  halted?: {message: string; hint: string | undefined; exitCode: number}
   elapsedMs: number
   failures: {jobId: number; label: string; error: string}[]
   records: R[]
@@ -102,7 +111,7 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
       ? options.unit
       : options.unit === 'anime'
         ? animeUnits(queue, stage, {malId: options.malId, whole: options.whole ?? false})
-        : jobUnits(queue, stage, {malId: options.malId, host: options.host})
+        : jobUnits(queue, stage, {malId: options.malId, host: options.host, selected: options.selected})
   ) as UnitSource<U>
   const started = Date.now()
   const runId = newRunId(queue.host)
@@ -127,13 +136,13 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
   })
 
   const takeSlot = (): boolean => {
-    if (shutdown.stopping) return false
+    if (shutdown.stopping || summary.halted) return false
     if (options.limit !== undefined && summary.claimed >= options.limit) return false
     summary.claimed++
     return true
   }
 
-  async function runOne(unit: U, index: number, owner: string, workerId: number, report: (line: string) => void): Promise<void> {
+  async function runOne(unit: U, index: number, owner: string, workerId: number, report: (line: string) => void, setTitle: (t: string) => void): Promise<void> {
     const abort = new AbortController()
     shutdown.aborts.add(abort)
     let progress: number | undefined
@@ -169,6 +178,7 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
         if (options.output.verbose) report(`${label}: ${m}`)
       },
       extend,
+      status: (line) => setTitle(`worker ${index}: ${label}: ${line}`),
     }
     const aborted = new Promise<never>((_, reject) => {
       abort.signal.addEventListener('abort', () => reject(abort.signal.reason), {once: true})
@@ -188,6 +198,10 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
       if (lost) {
         summary.lost++
         report(`${label}: lease lost to another worker; abandoned`)
+      } else if (error instanceof StopRunError) {
+        summary.halted ??= {message: error.message, hint: error.hint, exitCode: error.exitCode}
+        if ((await source.release(unit, owner, `not attempted: ${error.message}`)) > 0) summary.released++
+        report(`${label}: released back to ${stage.input}: ${error.message}`)
       } else if (abort.signal.aborted && shutdown.stopping) {
         if ((await source.release(unit, owner, 'interrupted: released at shutdown')) > 0) {
           summary.released++
@@ -227,17 +241,21 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
         await options.prepareWorker(index)
       }
       for (;;) {
-        if (options.gate && (await options.gate(shutdown.stopSignal)) === 'stop') break
-        if (!takeSlot()) break
-        const unit = await source.claim(owner, options.leaseMs)
-        if (!unit) {
-          summary.claimed--
-          break
+        if (options.gate && (await options.gate(shutdown.stopSignal, {index, say: (line) => setTitle(`worker ${index}: ${line}`)})) === 'stop') break
+        try {
+          if (!takeSlot()) break
+          const unit = await source.claim(owner, options.leaseMs)
+          if (!unit) {
+            summary.claimed--
+            break
+          }
+          await queue.workers.beat(workerId, 'busy', unit.currentJobId)
+          setTitle(`worker ${index}: ${unit.label}`)
+          await runOne(unit, index, owner, workerId, report, setTitle)
+          await queue.workers.beat(workerId, 'idle', null)
+        } finally {
+          options.gateDone?.(index)
         }
-        await queue.workers.beat(workerId, 'busy', unit.currentJobId)
-        setTitle(`worker ${index}: ${unit.label}`)
-        await runOne(unit, index, owner, workerId, report)
-        await queue.workers.beat(workerId, 'idle', null)
       }
       setTitle(`worker ${index}: done`)
     } catch (error) {

@@ -18,6 +18,9 @@ export interface StageRunOptions {
   handler: UnitHandler
   prepareWorker?: (index: number) => Promise<void>
   gate?: Gate
+  gateDone?: (index: number) => void
+  /** Only jobs whose anime has a selection of these confidences (download). */
+  selected?: readonly string[] | undefined
   /** Release per-run resources (threads) whatever happened. */
   cleanup?: () => Promise<void>
   /** Extra figures for the summary, computed after the run. */
@@ -50,8 +53,8 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   const host = claimHost(ctx, stage)
   if (options.dryRun) {
     const queue = await ctx.queue({readonly: true})
-    const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host)
-    const waiting = (await queue.jobs.countEligible(stage, options.malId, host)).waiting
+    const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host, options.selected)
+    const waiting = (await queue.jobs.countEligible(stage, options.malId, host, options.selected)).waiting
     const plan = jobs.map((j) => ({job_id: j.id, mal_id: j.mal_id, anime: j.anime_title, episode: j.episode, action: options.describe(j)}))
     text.push(`dry run: ${stage.name} would claim ${plan.length} job(s) from '${stage.input}' with ${options.workers} worker(s); nothing was changed`)
     for (const p of plan) text.push(`  ${jobLabel({id: p.job_id, anime_title: p.anime, episode: p.episode})}: ${p.action}`)
@@ -62,7 +65,7 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   const queue = await ctx.queue()
   const recovery = await recoverExpired(ctx, queue)
   const recovered = {recovered: recovery.recovered, failed_by_recovery: recovery.failed}
-  const eligible = await queue.jobs.countEligible(stage, options.malId, host)
+  const eligible = await queue.jobs.countEligible(stage, options.malId, host, options.selected)
   if (eligible.ready === 0) {
     await options.cleanup?.()
     const next = await queue.jobs.nextRunAfter(stage, options.malId)
@@ -91,6 +94,8 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
       handler: options.handler,
       prepareWorker: options.prepareWorker,
       gate: options.gate,
+      gateDone: options.gateDone,
+      selected: options.selected,
     })
   } finally {
     await options.cleanup?.()
@@ -98,6 +103,7 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   const {records: _records, ...figures} = summary
   const result = {...figures, ...recovered, ...options.extra?.(summary)}
   text.push(poolSummaryLine(summary))
+  if (summary.halted) text.push(`${stage.name} stopped: ${summary.halted.message}${summary.halted.hint ? ` (${summary.halted.hint})` : ''}`)
   for (const f of summary.failures.slice(0, 20)) text.push(`  failed: ${f.label}: ${f.error}`)
   if (summary.failures.length > 0) text.push('  see `animezipf status` for failures and `animezipf status --job ID` for one job\'s history')
   return {code: poolExitCode(summary), result, text}
@@ -109,5 +115,6 @@ function poolSummaryLine(summary: PoolSummary): string {
 }
 
 export function poolExitCode(summary: PoolSummary): number {
+  if (summary.halted) return summary.halted.exitCode
   return summary.interrupted ? EXIT.INTERRUPTED : summary.failed > 0 ? EXIT.JOBS_FAILED : EXIT.OK
 }

@@ -62,12 +62,12 @@ function jobSettlers(queue: Queue, stage: StageDef): Omit<UnitSource, 'claim' | 
 }
 
 /** One job per claim (tokenize, download, transcribe). */
-export function jobUnits(queue: Queue, stage: StageDef, filter: {malId?: number | undefined; host?: string | undefined} = {}): UnitSource {
+export function jobUnits(queue: Queue, stage: StageDef, filter: {malId?: number | undefined; host?: string | undefined; selected?: readonly string[] | undefined} = {}): UnitSource {
   return {
     stage,
     ...jobSettlers(queue, stage),
     claim: async (owner, leaseMs) => {
-      const [job] = await queue.jobs.claim({stage, owner, count: 1, leaseMs, malId: filter.malId, host: filter.host})
+      const [job] = await queue.jobs.claim({stage, owner, count: 1, leaseMs, malId: filter.malId, host: filter.host, selected: filter.selected})
       return job ? {label: jobLabel(job), jobs: [job], currentJobId: job.id} : undefined
     },
   }

@@ -1,11 +1,10 @@
-import {readdirSync} from 'node:fs'
-
 import type {Config} from '../config/defaults.js'
 import type {DataPaths} from '../paths.js'
 import type {Clock} from '../queue/clock.js'
 import type {Queue} from '../queue/index.js'
 import type {AnimeProgress, JobEvent, JobRow, RunningJob, WorkerRow} from '../queue/rows.js'
 import {STAGES} from '../queue/stages.js'
+import type {DiskPauseRow} from '../queue/pauses.js'
 import type {QueueStats} from '../queue/stats.js'
 import {GB, fileBytes, filesystemSpace, folderBytes} from '../util/disk.js'
 
@@ -27,6 +26,19 @@ export interface StageThroughput {
   remaining: number
   /** Hours to drain what is queued for the stage at the last hour's rate (day's rate if the hour saw none). */
   eta_hours: number | null
+}
+
+export interface DownloadReport {
+  /** Episodes downloaded so far (their videos may be deleted since), and their bytes. */
+  episodes: number
+  bytes: number
+  mean_bytes_per_episode: number | null
+  last_hour: {episodes: number; bytes: number; mb_per_s: number}
+  last_day: {episodes: number; bytes: number; mb_per_s: number}
+  pauses_last_day: number
+  paused_seconds_last_day: number
+  /** The latest pause for disk space; ended_at null while it lasts (or its process died). */
+  last_pause: DiskPauseRow | null
 }
 
 export interface HostReport {
@@ -51,6 +63,7 @@ export interface StatusReport {
   expired_leases: number
   disk: DiskReport
   throughput: Record<string, StageThroughput>
+  downloads: DownloadReport
   /** The same as selections.confidence (kept for scripts that read it). */
   selection_confidence: Record<string, number>
   /** Selections by confidence and by episode match, and what the model calls cost so far. */
@@ -74,18 +87,25 @@ export interface CollectOptions {
   animeLimit?: number
 }
 
-/** Episode videos of this host's storage_dir. */
+/** Episode videos of this host's storage_dir, downloads in progress included. */
 function videoBytes(paths: DataPaths): number {
-  let total = 0
-  for (const malId of listDir(paths.videosRoot)) total += folderBytes(paths.videoDir(Number(malId)))
-  return total
+  return folderBytes(paths.videosRoot)
 }
 
-function listDir(dir: string): string[] {
-  try {
-    return readdirSync(dir)
-  } catch {
-    return []
+async function downloads(queue: Queue, now: number): Promise<DownloadReport> {
+  const hour = await queue.stats.downloads(now - 3_600_000)
+  const day = await queue.stats.downloads(now - 86_400_000)
+  const pauses = await queue.pauses.since(now - 86_400_000)
+  const [last] = await queue.pauses.recent(1)
+  return {
+    episodes: day.episodes,
+    bytes: day.bytes,
+    mean_bytes_per_episode: day.episodes > 0 ? Math.round(day.bytes / day.episodes) : null,
+    last_hour: {episodes: hour.recent_episodes, bytes: hour.recent_bytes, mb_per_s: Number((hour.recent_bytes / 1e6 / 3600).toFixed(3))},
+    last_day: {episodes: day.recent_episodes, bytes: day.recent_bytes, mb_per_s: Number((day.recent_bytes / 1e6 / 86_400).toFixed(3))},
+    pauses_last_day: pauses.pauses,
+    paused_seconds_last_day: pauses.paused_seconds,
+    last_pause: last ?? null,
   }
 }
 
@@ -158,6 +178,7 @@ export async function collectStatus(options: CollectOptions): Promise<StatusRepo
     expired_leases: running.filter((r) => r.expired).length,
     disk: await disk(options.config, options.paths, stats, location.backend === 'sqlite' ? location.target : undefined),
     throughput,
+    downloads: await downloads(queue, now),
     selection_confidence: selections.confidence,
     selections,
     workers,

@@ -65,6 +65,19 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
     `  total       ${formatBytes(d.total_bytes)} of ${formatBytes(d.thresholds_bytes.hard_limit)} (pause at ${formatBytes(d.thresholds_bytes.pause)}, resume at ${formatBytes(d.thresholds_bytes.resume)}): ${state}`,
   )
 
+  const dl = r.downloads
+  if (dl.episodes > 0 || dl.last_pause) {
+    lines.push('', c.bold('Downloads'))
+    lines.push(
+      `  ${dl.episodes} episode(s), ${formatBytes(dl.bytes)}${dl.mean_bytes_per_episode !== null ? `, ${formatBytes(dl.mean_bytes_per_episode)} per episode` : ''}; last hour ${dl.last_hour.episodes} (${formatBytes(dl.last_hour.bytes)}), last day ${dl.last_day.episodes} (${formatBytes(dl.last_day.bytes)}, ${dl.last_day.mb_per_s} MB/s)`,
+    )
+    if (dl.last_pause) {
+      const lp = dl.last_pause
+      const when = lp.ended_at ? `from ${lp.started_at} to ${lp.ended_at}` : c.yellow(`since ${lp.started_at} (still paused, or its process ended)`)
+      lines.push(`  paused for disk ${dl.pauses_last_day} time(s) in the last day, ${Math.round(dl.paused_seconds_last_day / 60)} min in all; last ${when} on ${lp.host}: ${lp.reason}`)
+    }
+  }
+
   const sel = r.selection_confidence
   if (Object.values(sel).some((n) => n > 0) || r.selections.api.calls > 0) {
     const m = r.selections.episode_match

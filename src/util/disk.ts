@@ -1,8 +1,9 @@
-import {existsSync, readdirSync, lstatSync, statfsSync} from 'node:fs'
+import {existsSync, readdirSync, lstatSync, statSync, statfsSync} from 'node:fs'
 import path from 'node:path'
 
-/** Bytes of all regular files below a folder (0 when it does not exist). */
-export function folderBytes(dir: string): number {
+/** Bytes of all regular files below a folder (0 when it does not exist), skipping the folders in `skip`. */
+export function folderBytes(dir: string, skip?: ReadonlySet<string>): number {
+  if (skip?.has(dir)) return 0
   let total = 0
   let entries
   try {
@@ -12,7 +13,7 @@ export function folderBytes(dir: string): number {
   }
   for (const e of entries) {
     const full = path.join(dir, e.name)
-    if (e.isDirectory()) total += folderBytes(full)
+    if (e.isDirectory()) total += folderBytes(full, skip)
     else if (e.isFile()) {
       try {
         total += lstatSync(full).size
@@ -32,12 +33,12 @@ export function fileBytes(file: string): number {
   }
 }
 
-/** Free and total bytes of the filesystem holding `dir` (or its nearest existing parent). */
-export function filesystemSpace(dir: string): {free: number; total: number} {
+/** Free and total bytes of the filesystem holding `dir` (or its nearest existing parent), and its device. */
+export function filesystemSpace(dir: string): {free: number; total: number; device: number} {
   let probe = path.resolve(dir)
   while (!existsSync(probe) && path.dirname(probe) !== probe) probe = path.dirname(probe)
   const s = statfsSync(probe)
-  return {free: s.bavail * s.bsize, total: s.blocks * s.bsize}
+  return {free: s.bavail * s.bsize, total: s.blocks * s.bsize, device: statSync(probe).dev}
 }
 
 export const GB = 1e9

@@ -1,3 +1,5 @@
+import {accessSync, constants, statSync} from 'node:fs'
+import path from 'node:path'
 import {stripVTControlCharacters} from 'node:util'
 import {execa} from 'execa'
 
@@ -101,4 +103,18 @@ export function lastMeaningfulLine(text: string): string {
     .map((l) => l.trim())
     .filter((l) => l.length > 0)
   return lines.at(-1) ?? ''
+}
+
+/** A program as configured: a path, or a name looked up on PATH; undefined when it is not there or not executable. */
+export function findProgram(program: string, pathVar: string | undefined = process.env.PATH): string | undefined {
+  const candidates = program.includes('/') ? [path.resolve(program)] : (pathVar ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, program))
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK)
+      if (statSync(c).isFile()) return c
+    } catch {
+      // next
+    }
+  }
+  return undefined
 }

@@ -253,6 +253,22 @@ CREATE TABLE api_usage (
   cost_usd REAL NOT NULL
 );
 `,
+  // 5: download: when downloads paused for disk space and why; a selection whose index moved in ani-cli's list
+  `
+CREATE TABLE disk_pauses (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  host TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  started_at TIMESTAMP NOT NULL,
+  ended_at TIMESTAMP,
+  reason TEXT NOT NULL,
+  usage_bytes INTEGER NOT NULL,
+  resumed_usage_bytes INTEGER
+);
+CREATE INDEX idx_disk_pauses_host ON disk_pauses(host, started_at);
+ALTER TABLE anime_selection_cache ADD COLUMN moved_from_index INTEGER;
+ALTER TABLE anime_selection_cache ADD COLUMN index_checked_at TIMESTAMP;
+`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

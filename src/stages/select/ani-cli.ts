@@ -1,12 +1,17 @@
-import {copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import {type ToolRun, lastMeaningfulLine, runTool, stripTerminalCodes} from '../../util/process.js'
+import type {AppContext} from '../../cli/context.js'
+import {UserError} from '../../errors.js'
+import {type ToolRun, findProgram, lastMeaningfulLine, runTool, stripTerminalCodes} from '../../util/process.js'
 
 /** Our menu program (bin/animezipf-menu-hook): records what ani-cli offers, chooses nothing. */
 export const MENU_HOOK = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'animezipf-menu-hook')
+
+/** The text of a search's only result: ani-cli skips the anime menu, so its title is not shown. */
+export const SINGLE_RESULT_TEXT = '(the only result: ani-cli does not show its title)'
 
 export interface MenuCall {
   prompt: string
@@ -71,7 +76,7 @@ export function parseAnimeMenu(choices: readonly string[]): {idx: number; text: 
 export class AniCli {
   constructor(private readonly options: AniCliOptions) {}
 
-  private async run(args: string[], signal?: AbortSignal): Promise<{run: ToolRun; menus: MenuCall[]}> {
+  private async run(args: string[], signal?: AbortSignal, download?: {dir: string; timeoutMs: number}): Promise<{run: ToolRun; menus: MenuCall[]}> {
     const work = mkdtempSync(path.join(tmpdir(), 'animezipf-ani-'))
     try {
       const hookDir = path.join(work, 'bin')
@@ -85,14 +90,16 @@ export class AniCli {
         ...base,
         PATH: `${hookDir}${path.delimiter}${base.PATH ?? ''}`,
         ANI_CLI_MENU: menu,
-        ANI_CLI_PLAYER: 'debug',
+        ANI_CLI_PLAYER: download ? 'download' : 'debug',
         ANI_CLI_MODE: 'sub',
         ANI_CLI_HIST_DIR: path.join(work, 'hist'),
         ANIMEZIPF_MENU_LOG: log,
+        ...(download ? {ANI_CLI_DOWNLOAD_DIR: download.dir} : {}),
       }
-      const run = await runTool(this.options.path, args, {env, timeoutMs: this.options.timeoutMs, signal})
+      const timeoutMs = download?.timeoutMs ?? this.options.timeoutMs
+      const run = await runTool(this.options.path, args, {env, timeoutMs, signal})
       if (run.notFound) throw new AniCliError(`ani-cli not found or not executable: ${this.options.path}`, false)
-      if (run.timedOut) throw new AniCliError(`ani-cli ${args.join(' ')} did not finish in ${Math.round(this.options.timeoutMs / 1000)}s (killed)`, true)
+      if (run.timedOut) throw new AniCliError(`ani-cli ${args.join(' ')} did not finish in ${Math.round(timeoutMs / 1000)}s (killed with everything it started)`, true)
       let text = ''
       try {
         text = readFileSync(log, 'utf8')
@@ -122,6 +129,14 @@ export class AniCli {
     throw new AniCliError(`ani-cli ${JSON.stringify(query)} exited ${run.exitCode} without a menu: ${said || 'no output'}`, true)
   }
 
+  /**
+   * Download one episode into `dir` (which must exist). Only the run is returned: ani-cli exits 0
+   * when its downloader failed, so the caller judges the file, not the exit code.
+   */
+  async download(query: string, idx: number, episode: number, quality: string, dir: string, timeoutMs: number, signal?: AbortSignal): Promise<ToolRun> {
+    return (await this.run(downloadArgs(query, idx, episode, quality), signal, {dir, timeoutMs})).run
+  }
+
   /** How many episodes ani-cli offers for the idx-th result; null when it offers none or the index is gone. */
   async episodeCount(query: string, idx: number, signal?: AbortSignal): Promise<number | null> {
     const {run, menus} = await this.run(['-S', String(idx), query], signal)
@@ -135,7 +150,34 @@ export class AniCli {
   }
 }
 
+/** The arguments of one episode's download: always an array, the query as one argument whatever it holds. */
+export function downloadArgs(query: string, idx: number, episode: number, quality: string): string[] {
+  return ['-d', '-q', quality, '-S', String(idx), '-e', String(episode), query]
+}
+
+/** The environment a download gets on top of the caller's (for --dry-run: what would be set). */
+export function downloadEnvironment(dir: string): Record<string, string> {
+  return {ANI_CLI_PLAYER: 'download', ANI_CLI_DOWNLOAD_DIR: dir, ANI_CLI_MODE: 'sub', ANI_CLI_MENU: '(the menu hook, also as dmenu and rofi first on PATH)', ANI_CLI_HIST_DIR: '(a temporary folder)'}
+}
+
 /** A copy (it keeps the executable bit): the hook tells by its own name whether it runs as dmenu or rofi. */
 function copyHook(target: string): void {
   copyFileSync(MENU_HOOK, target)
+}
+
+/** The ani-cli the config names: a path, or a name found on PATH. */
+export function resolveAniCli(ctx: AppContext): string {
+  const p = ctx.config.ani_cli.path
+  const found = findProgram(p)
+  if (found) return found
+  throw new UserError(`ani-cli not found: ${p}${p.includes('/') ? '' : ' is not on PATH'}`, 'install ani-cli 5.x (https://github.com/pystardust/ani-cli) or set [ani_cli] path')
+}
+
+/** The shipped menu hook must be there and executable, or every search would fail the same way. */
+export function checkMenuHook(): void {
+  try {
+    accessSync(MENU_HOOK, constants.X_OK)
+  } catch {
+    throw new UserError(`the ani-cli menu hook ${MENU_HOOK} is missing or not executable`, 'reinstall animezipf (the package ships bin/animezipf-menu-hook)')
+  }
 }

@@ -1,6 +1,3 @@
-import {accessSync, constants, statSync} from 'node:fs'
-import path from 'node:path'
-
 import type {AppContext} from '../../cli/context.js'
 import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, UserError, errorMessage} from '../../errors.js'
@@ -10,7 +7,7 @@ import type {Candidate, Decision} from '../../queue/selections.js'
 import {SELECT_STAGE} from '../../queue/stages.js'
 import {runPool} from '../../runner/pool.js'
 import {recoverExpired} from '../../runner/stage.js'
-import {AniCli, MENU_HOOK} from './ani-cli.js'
+import {AniCli, SINGLE_RESULT_TEXT, checkMenuHook, resolveAniCli} from './ani-cli.js'
 import {type SelectionModel, selectionPrompt} from './claude.js'
 import {failedModelDecision, manualDecision, modelDecision, noCandidatesDecision, ruleDecision, searchQueries} from './decide.js'
 import {type AnimeToSelect, selectUnits} from './units.js'
@@ -40,8 +37,7 @@ interface AnimeOutcome {
   cost_usd: number
 }
 
-/** The text of a search's only result: ani-cli skips the anime menu, so its title is not shown. */
-export const SINGLE_RESULT_TEXT = '(the only result: ani-cli does not show its title)'
+export {SINGLE_RESULT_TEXT}
 
 const NEEDS_KEY_HINT = 'set ANTHROPIC_API_KEY (and ANTHROPIC_BASE_URL for a proxy) to let Claude choose among the ambiguous ones'
 
@@ -55,30 +51,6 @@ function apiErrorType(error: unknown): string {
 function redact(text: string): string {
   const key = process.env.ANTHROPIC_API_KEY?.trim()
   return key && key.length >= 8 ? text.replaceAll(key, '[key]') : text
-}
-
-/** The ani-cli the config names: a path, or a name found on PATH. */
-export function resolveAniCli(ctx: AppContext): string {
-  const p = ctx.config.ani_cli.path
-  const candidates = p.includes('/') ? [path.resolve(p)] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, p))
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK)
-      if (statSync(c).isFile()) return c
-    } catch {
-      // next
-    }
-  }
-  throw new UserError(`ani-cli not found: ${p}${p.includes('/') ? '' : ' is not on PATH'}`, 'install ani-cli 5.x (https://github.com/pystardust/ani-cli) or set [ani_cli] path')
-}
-
-/** The shipped menu hook must be there and executable, or every search would fail the same way. */
-function checkMenuHook(): void {
-  try {
-    accessSync(MENU_HOOK, constants.X_OK)
-  } catch {
-    throw new UserError(`the ani-cli menu hook ${MENU_HOOK} is missing or not executable`, 'reinstall animezipf (the package ships bin/animezipf-menu-hook)')
-  }
 }
 
 /** Candidates for an anime: the first of its titles that finds anything, with episode counts read for the first few. */
