@@ -2,6 +2,7 @@
 import {benchQueue} from './queue.js'
 import {benchTokenize} from './tokenize.js'
 import {benchAnalyze} from './analyze.js'
+import {benchDownload} from './download.js'
 import {printResults} from './measure.js'
 
 const only = process.argv.slice(2)
@@ -9,6 +10,7 @@ const sections: [string, () => Promise<import('./measure.js').BenchResult[]>][] 
   ['queue', benchQueue],
   ['tokenize', benchTokenize],
   ['analyze', benchAnalyze],
+  ['download', benchDownload],
 ]
 
 for (const [name, run] of sections) {

@@ -112,8 +112,9 @@ describe('read-only commands', function () {
     const file = path.join(dir, 'jobs.db')
     openDatabase(file).close()
     const raw = openDatabase(file)
-    // back to version 3: the tables and columns of migration 4 are gone
-    raw.exec(`DROP TABLE anime_candidates; DROP TABLE selection_attempts; DROP TABLE api_usage;
+    // back to version 3: the tables and columns of migrations 4 and 5 are gone
+    raw.exec(`DROP TABLE disk_pauses; ALTER TABLE anime_selection_cache DROP COLUMN moved_from_index; ALTER TABLE anime_selection_cache DROP COLUMN index_checked_at;
+      DROP TABLE anime_candidates; DROP TABLE selection_attempts; DROP TABLE api_usage;
       ALTER TABLE anime_selection_cache DROP COLUMN method; ALTER TABLE anime_selection_cache DROP COLUMN model;
       ALTER TABLE anime_selection_cache DROP COLUMN api_calls; ALTER TABLE anime_selection_cache DROP COLUMN cost_usd;
       ALTER TABLE anime_selection_cache DROP COLUMN updated_at; PRAGMA user_version = 3;`)

@@ -283,7 +283,7 @@ describe('select (CLI)', function () {
     const out = JSON.parse(hung.stdout)
     expect(out.waiting_for_retry).to.equal(1)
     const q2 = await openAt(path.join(data2, 'jobs.db'))
-    expect((await q2.selections.attempts(457))!.last_error).to.match(/did not finish in 2s \(killed\)/)
+    expect((await q2.selections.attempts(457))!.last_error).to.match(/did not finish in 2s \(killed with everything it started\)/)
     await q2.close()
     // ani-cli and the helper it started are both gone: the whole process group was killed
     const [aniPid, helperPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number)

@@ -56,6 +56,8 @@ describe('status', () => {
       'expired_leases',
       'disk',
       'throughput',
+      // added by download: episodes, bytes, rates and the pauses for disk space
+      'downloads',
       'selection_confidence',
       'selections',
       'workers',
@@ -68,6 +70,7 @@ describe('status', () => {
     expect(s.expired_leases).to.equal(1)
     expect(s.running.find((j: {lease_owner: string}) => j.lease_owner === 'dead-worker').expired).to.equal(true)
     expect(s.throughput.tokenize).to.include({last_hour: 8, last_day: 8, remaining: 20})
+    expect(s.downloads).to.include({episodes: 0, bytes: 0, mean_bytes_per_episode: null, pauses_last_day: 0, last_pause: null})
     expect(s.throughput.tokenize.eta_hours).to.equal(2.5)
     expect(s.selection_confidence).to.deep.equal({high: 1, medium: 0, low: 1, no_candidates: 0})
     expect(s.workers).to.have.length(1)
