@@ -4,14 +4,14 @@
 // change every few seconds. Sampled every 10 ms: disk use against the hard limit, and whether the
 // transcriber had nothing to do while downloads were paused (pausing then only wastes time).
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {openQueue, queueLocation} from '../../src/queue/index.js'
 import {SINGLE_RESULT_TEXT} from '../../src/stages/select/ani-cli.js'
 import {testMedia} from '../../test/fakes/media.js'
-import {tempDir} from '../../test/helpers.js'
 import type {BenchResult} from './measure.js'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -70,7 +70,7 @@ function finishedVideos(videos: string): string[] {
 
 export async function benchDownload(): Promise<BenchResult[]> {
   const media = testMedia()
-  const work = tempDir('animezipf-bench-dl-')
+  const work = mkdtempSync(path.join(tmpdir(), 'animezipf-bench-dl-'))
   const data = path.join(work, 'data')
   const storage = path.join(work, 'storage')
   mkdirSync(data, {recursive: true})

@@ -1,17 +1,17 @@
 // Real short media files for the download and transcribe tests, made with the real ffmpeg at test
 // time (never committed). CI installs ffmpeg; its absence is a failure, not a skip.
 import {execFileSync} from 'node:child_process'
-import {existsSync} from 'node:fs'
+import {existsSync, mkdtempSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import path from 'node:path'
-
-import {tempDir} from '../helpers.js'
 
 let made: {episode: string; videoOnly: string} | undefined
 
 /** A 3-second episode (a tone and a black picture, mp4) and the same picture without audio. */
 export function testMedia(): {episode: string; videoOnly: string} {
   if (made && existsSync(made.episode)) return made
-  const dir = tempDir('animezipf-media-')
+  // (not the test helpers' tempDir: the benchmarks use these files too, outside mocha)
+  const dir = mkdtempSync(path.join(tmpdir(), 'animezipf-media-'))
   const episode = path.join(dir, 'episode.mp4')
   const videoOnly = path.join(dir, 'video-only.mp4')
   const ffmpeg = (args: string[]) => {

@@ -316,7 +316,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         bytesWritten += got.size
         return {
           fields: {video_path: paths.storedVideo(target), video_size_bytes: got.size, duration_seconds: Math.round(probe.duration), video_host: ctx.host, video_deleted: 0},
-          message: `${formatBytes(got.size)}, ${clock(probe.duration * 1000)} of ${probe.format.split(',')[0]} in ${clock(Date.now() - t0)} -> ${paths.storedVideo(target)}`,
+          message: `${formatBytes(got.size)}, ${clock(probe.duration * 1000)} long (${probe.extension}), in ${clock(Date.now() - t0)} -> ${paths.storedVideo(target)}`,
         }
       } finally {
         clearInterval(ticker)
