@@ -71,6 +71,20 @@ export class DataPaths {
     return path.join(this.audioRoot, String(malId), `${episodeStem(episode)}.wav`)
   }
 
+  /** whisper.cpp models: ggml-<name>.bin. */
+  get modelsDir(): string {
+    return path.join(this.root, 'models')
+  }
+
+  modelFile(name: string): string {
+    return path.join(this.modelsDir, `ggml-${name}.bin`)
+  }
+
+  /** Scratch folders of running stages (whisper's output prefix): one per attempt, removed whatever happens. */
+  get workRoot(): string {
+    return path.join(this.root, 'tmp')
+  }
+
   // permanent
   get metadataRoot(): string {
     return path.join(this.root, 'metadata')

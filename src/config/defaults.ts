@@ -59,6 +59,18 @@ export const DEFAULTS = {
     duration_tolerance_percent: 40,
     typical_episode_mb: 250,
   },
+  transcribe: {
+    whisper_bin: '',
+    model: 'large-v3-turbo',
+    language: 'ja',
+    threads: 0,
+    timeout_seconds: 21600,
+    model_url: 'https://huggingface.co/ggerganov/whisper.cpp/resolve/main/ggml-{model}.bin',
+    max_repeats: 3,
+    low_confidence: 0.2,
+    stock_phrases: ['ご視聴ありがとうございました', 'チャンネル登録', '高評価', 'ご覧いただきありがとうございます', '字幕'],
+    max_hallucinated_percent: 50,
+  },
   media: {
     ffmpeg: 'ffmpeg',
     ffprobe: 'ffprobe',
@@ -105,12 +117,16 @@ export const FLOAT_KEYS = new Set<string>([
   'disk_management.pause_threshold_gb',
   'disk_management.resume_threshold_gb',
   'disk_management.min_free_gb',
+  'transcribe.low_confidence',
   'select.input_usd_per_mtok',
   'select.output_usd_per_mtok',
 ])
 
 /** String keys holding paths: relative values resolve against the config file's folder. */
 export const PATH_KEYS = new Set<string>(['data.root_dir', 'data.storage_dir'])
+
+/** Program keys: a value with a slash is a path (relative: to the config file), a bare name is looked up on PATH. */
+export const PROGRAM_KEYS = new Set<string>(['ani_cli.path', 'media.ffmpeg', 'media.ffprobe', 'transcribe.whisper_bin'])
 
 /** Numeric keys that must be at least 1 (all others must be at least 0). */
 /** String keys limited to a set of values. */
@@ -134,6 +150,7 @@ export const POSITIVE_KEYS = new Set<string>([
   'download.timeout_seconds',
   'download.typical_episode_mb',
   'media.probe_timeout_seconds',
+  'transcribe.timeout_seconds',
   'select.workers',
   'select.max_tokens',
   'select.api_timeout_seconds',

@@ -4,7 +4,7 @@ import path from 'node:path'
 import TOML from '@iarna/toml'
 
 import {UserError} from '../errors.js'
-import {CHOICES, Config, DEFAULTS, FLOAT_KEYS, PATH_KEYS, POSITIVE_KEYS} from './defaults.js'
+import {CHOICES, Config, DEFAULTS, FLOAT_KEYS, PATH_KEYS, POSITIVE_KEYS, PROGRAM_KEYS} from './defaults.js'
 
 export interface LoadedConfig {
   config: Config
@@ -173,8 +173,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const sqliteUrl = /^sqlite:(\/\/)?(.*)$/i.exec(config.queue.url.trim())
   if (sqliteUrl && sqliteUrl[2]) config.queue.url = `sqlite:${path.resolve(baseDir, sqliteUrl[2])}`
   // a program given as a path (not a name looked up on PATH) is a path like the others too
-  if (config.ani_cli.path.includes('/')) config.ani_cli.path = path.resolve(baseDir, config.ani_cli.path)
-  for (const tool of ['ffmpeg', 'ffprobe'] as const) if (config.media[tool].includes('/')) config.media[tool] = path.resolve(baseDir, config.media[tool])
+  for (const key of PROGRAM_KEYS) {
+    const value = getByKey(config as unknown as Section, key) as string
+    if (value.includes('/')) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
+  }
+  if (config.transcribe.low_confidence > 1) throw new UserError(`${file ?? 'configuration'}: "transcribe.low_confidence" must be between 0 and 1, got ${config.transcribe.low_confidence}`, 'it is a token probability')
+  if (config.transcribe.max_hallucinated_percent > 100) throw new UserError(`${file ?? 'configuration'}: "transcribe.max_hallucinated_percent" must be at most 100`, 'a percentage of the transcript')
   if (!config.download.quality.trim()) throw new UserError(`${file ?? 'configuration'}: "download.quality" is empty`, 'use "worst", "best" or a resolution such as "480"')
   if (!config.queue.host_id.trim()) config.queue.host_id = hostname()
   validateRelations(config, file ?? 'configuration')

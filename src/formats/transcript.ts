@@ -8,6 +8,18 @@ export interface Segment {
   confidence: number | null
   /** Set by transcribe for whisper's repeated or no-speech segments; tokenize skips them. */
   hallucinated?: boolean
+  /** Why it was flagged. */
+  hallucination?: 'repeated' | 'stock_phrase' | 'low_confidence'
+}
+
+/** What transcribe flagged as whisper's inventions, by kind (counts of segments). */
+export interface HallucinationSummary {
+  segments: number
+  repeated: number
+  stock_phrase: number
+  low_confidence: number
+  /** Share of the transcript's speech time flagged (0..1). */
+  share: number
 }
 
 export interface Transcript {
@@ -20,6 +32,9 @@ export interface Transcript {
   source?: {kind: 'whisper' | 'subtitles' | 'text'; file?: string; format?: string; encoding?: string}
   segments: Segment[]
   transcribed_at: string
+  /** transcribe: what was flagged and how the recognizer ran. */
+  hallucinations?: HallucinationSummary
+  whisper?: {binary: string; threads: number; processing_seconds: number; realtime_factor: number | null}
 }
 
 /** The plain-text companion: one segment per line. */

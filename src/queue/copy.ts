@@ -13,6 +13,8 @@ const TABLES: readonly {name: string; key: string | null; identity: boolean}[] =
   {name: 'selection_attempts', key: null, identity: false},
   {name: 'api_usage', key: 'id', identity: true},
   {name: 'run_locks', key: null, identity: false},
+  {name: 'disk_pauses', key: 'id', identity: true},
+  {name: 'transcriptions', key: 'id', identity: true},
 ]
 
 const PAGE = 5000

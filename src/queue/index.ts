@@ -9,6 +9,7 @@ import {type Clock, systemClock} from './clock.js'
 import {JobQueue} from './jobs.js'
 import {RunLocks} from './locks.js'
 import {DiskPauses} from './pauses.js'
+import {TranscriptionStore} from './transcriptions.js'
 import type {Sql} from './sql.js'
 import {SelectionStore} from './selections.js'
 import {QueueStats} from './stats.js'
@@ -28,6 +29,7 @@ export class Queue {
   readonly locks: RunLocks
   readonly selections: SelectionStore
   readonly pauses: DiskPauses
+  readonly transcriptions: TranscriptionStore
 
   constructor(
     /** For the stores and the queue's own tests; stages never use it. */
@@ -44,6 +46,7 @@ export class Queue {
     this.locks = new RunLocks(sql, clock, host)
     this.selections = new SelectionStore(sql, clock)
     this.pauses = new DiskPauses(sql, clock)
+    this.transcriptions = new TranscriptionStore(sql, clock)
   }
 
   /** Several writes as one: `fn` gets the same queue bound to the transaction. */

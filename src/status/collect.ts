@@ -41,6 +41,16 @@ export interface DownloadReport {
   last_pause: DiskPauseRow | null
 }
 
+export interface TranscriptionReport {
+  /** Per model: episodes, audio and processing seconds, audio seconds per second of work (per worker). */
+  models: {model: string; episodes: number; audio_seconds: number; processing_seconds: number; realtime_factor: number | null}[]
+  /** Audio seconds transcribed in the last hour and day, over all workers and hosts. */
+  last_hour_audio_seconds: number
+  last_day_audio_seconds: number
+  /** Episodes waiting for (or in) transcription, their audio, and the hours they need at the recent pace. */
+  backlog: {episodes: number; audio_seconds: number; eta_hours: number | null}
+}
+
 export interface HostReport {
   host: string
   /** Jobs whose video is on this host, per stage. */
@@ -64,6 +74,7 @@ export interface StatusReport {
   disk: DiskReport
   throughput: Record<string, StageThroughput>
   downloads: DownloadReport
+  transcription: TranscriptionReport
   /** The same as selections.confidence (kept for scripts that read it). */
   selection_confidence: Record<string, number>
   /** Selections by confidence and by episode match, and what the model calls cost so far. */
@@ -90,6 +101,22 @@ export interface CollectOptions {
 /** Episode videos of this host's storage_dir, downloads in progress included. */
 function videoBytes(paths: DataPaths): number {
   return folderBytes(paths.videosRoot)
+}
+
+async function transcription(queue: Queue, now: number): Promise<TranscriptionReport> {
+  const models = await queue.transcriptions.perModel()
+  const hour = await queue.transcriptions.audioSince(now - 3_600_000)
+  const day = await queue.transcriptions.audioSince(now - 86_400_000)
+  const backlog = await queue.transcriptions.backlogSeconds()
+  // audio seconds per hour of wall time: the last hour's pace, else the day's, else one worker at the best factor seen
+  const best = Math.max(0, ...models.map((m) => m.realtime_factor ?? 0))
+  const perHour = hour > 0 ? hour : day > 0 ? day / 24 : best * 3600
+  return {
+    models,
+    last_hour_audio_seconds: Math.round(hour),
+    last_day_audio_seconds: Math.round(day),
+    backlog: {episodes: backlog.episodes, audio_seconds: Math.round(backlog.seconds), eta_hours: backlog.episodes === 0 ? 0 : perHour > 0 ? Number((backlog.seconds / perHour).toFixed(1)) : null},
+  }
 }
 
 async function downloads(queue: Queue, now: number): Promise<DownloadReport> {
@@ -179,6 +206,7 @@ export async function collectStatus(options: CollectOptions): Promise<StatusRepo
     disk: await disk(options.config, options.paths, stats, location.backend === 'sqlite' ? location.target : undefined),
     throughput,
     downloads: await downloads(queue, now),
+    transcription: await transcription(queue, now),
     selection_confidence: selections.confidence,
     selections,
     workers,

@@ -78,6 +78,15 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
     }
   }
 
+  const tr = r.transcription
+  if (tr.models.length > 0 || tr.backlog.episodes > 0) {
+    lines.push('', c.bold('Transcription'))
+    for (const m of tr.models) {
+      lines.push(`  ${pad(m.model, 22)} ${m.episodes} episode(s), ${hours(m.audio_seconds / 3600)} of audio, ${m.realtime_factor ?? '-'}× real time per worker`)
+    }
+    lines.push(`  backlog: ${tr.backlog.episodes} episode(s), ${hours(tr.backlog.audio_seconds / 3600)} of audio; at the recent pace ${hours(tr.backlog.eta_hours)}`)
+  }
+
   const sel = r.selection_confidence
   if (Object.values(sel).some((n) => n > 0) || r.selections.api.calls > 0) {
     const m = r.selections.episode_match

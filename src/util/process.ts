@@ -18,6 +18,8 @@ export interface RunToolOptions {
   cwd?: string
   input?: string
   signal?: AbortSignal
+  /** Each chunk of standard error as it comes (progress lines); the whole text is returned too. */
+  onStderr?: (chunk: string) => void
 }
 
 /** Process groups of tools still running: killed if this process exits first (a second Ctrl-C). */
@@ -54,6 +56,7 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     exitHookInstalled = true
   }
   if (child.pid !== undefined) liveGroups.add(child.pid)
+  if (options.onStderr) child.stderr?.on('data', (d: Buffer) => options.onStderr!(d.toString('utf8')))
   let timedOut = false
   let hardKill: NodeJS.Timeout | undefined
   const killGroup = (signal: NodeJS.Signals) => {

@@ -58,6 +58,8 @@ describe('status', () => {
       'throughput',
       // added by download: episodes, bytes, rates and the pauses for disk space
       'downloads',
+      // added by transcribe: real-time factors per model and the backlog's ETA
+      'transcription',
       'selection_confidence',
       'selections',
       'workers',

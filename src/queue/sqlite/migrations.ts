@@ -253,7 +253,8 @@ CREATE TABLE api_usage (
   cost_usd REAL NOT NULL
 );
 `,
-  // 5: download: when downloads paused for disk space and why; a selection whose index moved in ani-cli's list
+  // 5: download: when downloads paused for disk space and why; a selection whose index moved in ani-cli's list;
+  // transcribe: each transcription's audio length and processing time (the real-time factor per model)
   `
 CREATE TABLE disk_pauses (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -268,6 +269,19 @@ CREATE TABLE disk_pauses (
 CREATE INDEX idx_disk_pauses_host ON disk_pauses(host, started_at);
 ALTER TABLE anime_selection_cache ADD COLUMN moved_from_index INTEGER;
 ALTER TABLE anime_selection_cache ADD COLUMN index_checked_at TIMESTAMP;
+CREATE TABLE transcriptions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  at TIMESTAMP NOT NULL,
+  host TEXT NOT NULL,
+  model TEXT NOT NULL,
+  threads INTEGER NOT NULL,
+  audio_seconds REAL NOT NULL,
+  processing_seconds REAL NOT NULL,
+  segments INTEGER NOT NULL,
+  hallucinated INTEGER NOT NULL
+);
+CREATE INDEX idx_transcriptions_at ON transcriptions(at);
 `,
 ]
 

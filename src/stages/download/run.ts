@@ -11,6 +11,7 @@ import {STAGES} from '../../queue/stages.js'
 import type {Gate} from '../../runner/pool.js'
 import {runStage} from '../../runner/stage.js'
 import {folderBytes, formatBytes} from '../../util/disk.js'
+import {attemptPrefix, removeStaleAttempts} from '../../util/attempts.js'
 import {findProgram} from '../../util/process.js'
 import {AniCli, AniCliError, checkMenuHook, downloadArgs, downloadEnvironment, resolveAniCli} from '../select/ani-cli.js'
 import {DiskMonitor, decide, diskLimits} from './disk-monitor.js'
@@ -29,41 +30,6 @@ export interface DownloadOptions {
 }
 
 const stage = STAGES.download
-
-/** Temp folder of one download attempt: job, process and host in the name, so a later run knows whose it was. */
-function attemptFolderName(jobId: number): string {
-  return `j${jobId}-${process.pid}@${hostname()}-`
-}
-
-/** Remove download folders of processes of this host that no longer run (a kill -9 mid-download). */
-export function removeStaleAttempts(root: string): string[] {
-  const removed: string[] = []
-  let names: string[]
-  try {
-    names = readdirSync(root)
-  } catch {
-    return removed
-  }
-  for (const name of names) {
-    const m = /^j\d+-(\d+)@(.+)-[A-Za-z0-9]{6}$/.exec(name)
-    if (!m || m[2] !== hostname()) continue
-    const pid = Number(m[1])
-    let alive = pid === process.pid
-    if (!alive) {
-      try {
-        process.kill(pid, 0)
-        alive = true
-      } catch (error) {
-        alive = (error as NodeJS.ErrnoException).code !== 'ESRCH'
-      }
-    }
-    if (!alive) {
-      rmSync(path.join(root, name), {recursive: true, force: true})
-      removed.push(name)
-    }
-  }
-  return removed
-}
 
 /** The file ani-cli left: the largest regular file that is not a downloader's partial. */
 export function downloadedFile(dir: string): {file: string; size: number} | undefined {
@@ -152,7 +118,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         const running = Math.min(k++, workers - 1)
         const d = decide({...reading, usage: reading.usage + (k - 1 - running) * expected}, diskLimits(config.disk_management), Array.from({length: running}, () => expected), expected, paused, -1)
         paused = d.paused
-        const dir = path.join(paths.downloadsInProgress, attemptFolderName(job.id) + 'XXXXXX')
+        const dir = path.join(paths.downloadsInProgress, attemptPrefix('j', job.id) + 'XXXXXX')
         const sel = selections.get(job.mal_id!)
         const args = sel ? downloadArgs(sel.search_query, sel.selected_index, job.episode, quality) : ['(no selection)']
         const env = Object.entries(downloadEnvironment(dir))
@@ -259,7 +225,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         await note(`the selected title moved from #${check.movedFrom} to #${check.index} in ani-cli's list`)
       }
       const anime = await queue.anime.byMalId(malId)
-      const dir = mkdtempSync(path.join(paths.downloadsInProgress, attemptFolderName(job.id)))
+      const dir = mkdtempSync(path.join(paths.downloadsInProgress, attemptPrefix('j', job.id)))
       monitor.track(worker, dir)
       const t0 = Date.now()
       const expected = monitor.expectedSize()
