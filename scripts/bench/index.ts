@@ -3,6 +3,7 @@ import {benchQueue} from './queue.js'
 import {benchTokenize} from './tokenize.js'
 import {benchAnalyze} from './analyze.js'
 import {benchDownload} from './download.js'
+import {benchTranscribe} from './transcribe.js'
 import {printResults} from './measure.js'
 
 const only = process.argv.slice(2)
@@ -11,6 +12,7 @@ const sections: [string, () => Promise<import('./measure.js').BenchResult[]>][] 
   ['tokenize', benchTokenize],
   ['analyze', benchAnalyze],
   ['download', benchDownload],
+  ['transcribe', benchTranscribe],
 ]
 
 for (const [name, run] of sections) {
