@@ -446,9 +446,13 @@ export class JobQueue {
     })
   }
 
-  /** Sizes of the last episodes downloaded (newest first), for the disk monitor's expected download size. */
+  /** Sizes of the last episodes downloaded (the latest downloads first), for the disk monitor's expected download size. */
   async recentVideoSizes(limit: number): Promise<number[]> {
-    const rows = await this.sql.all<{b: number}>(`SELECT video_size_bytes AS b FROM jobs WHERE video_size_bytes IS NOT NULL ORDER BY id DESC LIMIT @limit`, {limit})
+    const rows = await this.sql.all<{b: number}>(
+      `SELECT j.video_size_bytes AS b FROM job_events e JOIN jobs j ON j.id = e.job_id
+       WHERE e.event = 'finished' AND e.stage = 'downloaded' AND j.video_size_bytes IS NOT NULL ORDER BY e.at DESC, e.id DESC LIMIT @limit`,
+      {limit},
+    )
     return rows.map((r) => r.b)
   }
 

@@ -35,6 +35,29 @@ export class DiskPauses {
     })
   }
 
+  /** Close the open pauses of processes of this host that died (kill -9 while paused): they ended with their process. */
+  async closeDead(host: string): Promise<number> {
+    const open = await this.sql.all<{id: number; owner: string}>(`SELECT id, owner FROM disk_pauses WHERE ended_at IS NULL AND host = @host`, {host})
+    let n = 0
+    for (const row of open) {
+      const pid = Number(row.owner.slice(row.owner.lastIndexOf(':') + 1))
+      let alive = pid === process.pid
+      if (!alive && Number.isInteger(pid) && pid > 0) {
+        try {
+          process.kill(pid, 0)
+          alive = true
+        } catch (error) {
+          alive = (error as NodeJS.ErrnoException).code !== 'ESRCH'
+        }
+      }
+      if (!alive) {
+        await this.end(row.id, null)
+        n++
+      }
+    }
+    return n
+  }
+
   /** The latest pauses, newest first. */
   async recent(limit: number): Promise<DiskPauseRow[]> {
     return this.sql.all<DiskPauseRow>(`SELECT * FROM disk_pauses ORDER BY started_at DESC, id DESC LIMIT @limit`, {limit})

@@ -184,6 +184,20 @@ export class SelectionStore {
     return n === 1
   }
 
+  /**
+   * Download could not find the selected show at or near its index any more: the selection drops to
+   * low confidence (so `select --review` lists it) with why, unless it changed meanwhile.
+   */
+  async demote(malId: number, readIndex: number, why: string): Promise<boolean> {
+    const n = await this.sql.run(
+      `UPDATE anime_selection_cache SET confidence = 'low', index_checked_at = @now, updated_at = @now,
+         reason = COALESCE(reason, '') || CASE WHEN reason IS NULL OR reason = '' THEN '' ELSE ' | ' END || @why
+       WHERE mal_id = @malId AND selected_index = @read`,
+      {malId, read: readIndex, why: `download, ${this.now().slice(0, 10)}: ${why}`, now: this.now()},
+    )
+    return n === 1
+  }
+
   async get(malId: number): Promise<SelectionRow | undefined> {
     return this.sql.get<SelectionRow>(`SELECT * FROM anime_selection_cache WHERE mal_id = @malId`, {malId})
   }

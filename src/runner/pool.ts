@@ -135,9 +135,10 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
     what: options.shutdownWhat ?? `running jobs get ${Math.round(options.graceMs / 1000)}s to finish`,
   })
 
+  /** Whether this run may claim more at all (asked before the gate too: a paused gate must not outwait a finished run). */
+  const mayClaim = (): boolean => !shutdown.stopping && !summary.halted && (options.limit === undefined || summary.claimed < options.limit)
   const takeSlot = (): boolean => {
-    if (shutdown.stopping || summary.halted) return false
-    if (options.limit !== undefined && summary.claimed >= options.limit) return false
+    if (!mayClaim()) return false
     summary.claimed++
     return true
   }
@@ -241,6 +242,7 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
         await options.prepareWorker(index)
       }
       for (;;) {
+        if (!mayClaim()) break
         if (options.gate && (await options.gate(shutdown.stopSignal, {index, say: (line) => setTitle(`worker ${index}: ${line}`)})) === 'stop') break
         try {
           if (!takeSlot()) break

@@ -6,13 +6,14 @@ import type {AnimeProgress, JobEvent, JobRow, RunningJob, WorkerRow} from '../qu
 import {STAGES} from '../queue/stages.js'
 import type {DiskPauseRow} from '../queue/pauses.js'
 import type {QueueStats} from '../queue/stats.js'
+import {type PermanentUsage, permanentUsage, sum} from './usage.js'
 import {GB, fileBytes, filesystemSpace, folderBytes} from '../util/disk.js'
 
 export interface DiskReport {
   root_dir: string
   storage_dir: string
   temporary: {videos: number; audio: number}
-  permanent: {transcripts: number; tokens: number; analysis: number; cache: number; database: number}
+  permanent: PermanentUsage
   total_bytes: number
   thresholds_bytes: {hard_limit: number; pause: number; resume: number}
   /** 'ok', 'paused' (downloads pause at this use), or 'over_limit'. */
@@ -137,17 +138,9 @@ async function downloads(queue: Queue, now: number): Promise<DownloadReport> {
 }
 
 async function disk(config: Config, paths: DataPaths, stats: QueueStats, sqliteFile: string | undefined): Promise<DiskReport> {
-  const outputs = await stats.outputSizes()
   const temporary = {videos: videoBytes(paths), audio: folderBytes(paths.audioRoot)}
-  const permanent = {
-    // per-episode outputs are summed from the queue (recorded when written) instead of walking 100,000s of files
-    transcripts: outputs.transcripts,
-    tokens: outputs.tokens,
-    analysis: folderBytes(paths.analysisRoot),
-    cache: folderBytes(paths.cacheDir),
-    database: sqliteFile ? fileBytes(sqliteFile) + fileBytes(`${sqliteFile}-wal`) : 0,
-  }
-  const total = Object.values(temporary).reduce((a, b) => a + b, 0) + Object.values(permanent).reduce((a, b) => a + b, 0)
+  const permanent = await permanentUsage(paths, stats, sqliteFile)
+  const total = sum(temporary) + sum(permanent)
   const d = config.disk_management
   const thresholds = {hard_limit: d.hard_limit_gb * GB, pause: d.pause_threshold_gb * GB, resume: d.resume_threshold_gb * GB}
   return {

@@ -58,7 +58,7 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   lines.push(`  temporary   videos ${formatBytes(d.temporary.videos)}, audio ${formatBytes(d.temporary.audio)}`)
   const p = d.permanent
   lines.push(
-    `  permanent   transcripts ${formatBytes(p.transcripts)}, tokens ${formatBytes(p.tokens)}, analysis ${formatBytes(p.analysis)}, cache ${formatBytes(p.cache)}, database ${formatBytes(p.database)}`,
+    `  permanent   transcripts ${formatBytes(p.transcripts)}, tokens ${formatBytes(p.tokens)}, analysis ${formatBytes(p.analysis)}, cache ${formatBytes(p.cache)}, models ${formatBytes(p.models)}, metadata ${formatBytes(p.metadata)}, database ${formatBytes(p.database)}`,
   )
   const state = d.state === 'ok' ? c.green('ok') : d.state === 'paused' ? c.yellow('downloads pause') : c.red('over the hard limit')
   lines.push(

@@ -20,6 +20,8 @@ export interface RunToolOptions {
   signal?: AbortSignal
   /** Each chunk of standard error as it comes (progress lines); the whole text is returned too. */
   onStderr?: (chunk: string) => void
+  /** The program started: its pid, which is also its process group's id. */
+  onStart?: (pid: number) => void
 }
 
 /** Process groups of tools still running: killed if this process exits first (a second Ctrl-C). */
@@ -55,7 +57,10 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     process.on('exit', killLiveGroups)
     exitHookInstalled = true
   }
-  if (child.pid !== undefined) liveGroups.add(child.pid)
+  if (child.pid !== undefined) {
+    liveGroups.add(child.pid)
+    options.onStart?.(child.pid)
+  }
   if (options.onStderr) child.stderr?.on('data', (d: Buffer) => options.onStderr!(d.toString('utf8')))
   let timedOut = false
   let hardKill: NodeJS.Timeout | undefined

@@ -12,7 +12,7 @@ export interface DiskLimits {
 }
 
 export interface DiskReading {
-  /** Bytes under root_dir and storage_dir/videos (downloads in progress included). */
+  /** Bytes under root_dir and storage_dir/videos, downloads in progress included. */
   usage: number
   /** Of which the temporary part: videos (partial ones too) and audio. */
   temporary: number
@@ -23,10 +23,10 @@ export interface DiskReading {
 export interface DiskDecision {
   claim: boolean
   reason: string
-  /** The pause state after this decision (hysteresis between pause and resume thresholds). */
+  /** The pause state after this decision: once paused, downloads resume only at the resume threshold. */
   paused: boolean
   reading: DiskReading
-  /** What the running downloads will still add, plus the next one. */
+  /** Use plus what the running downloads will still add, plus the next one. */
   projected: number
 }
 
@@ -34,8 +34,9 @@ const mb = (b: number) => formatBytes(b)
 
 /**
  * The decision, as a pure function: `remaining` is what each running download will still write,
- * `expected` the size of the next one, `wasPaused` the state before (downloads resume only at
- * the resume threshold). `storageDevice` is the filesystem downloads write to.
+ * `expected` the size of the next one, `wasPaused` the state before. Every refusal pauses, and a
+ * pause lasts until use is back at the resume threshold (no flapping between a block and a start).
+ * `storageDevice` is the filesystem downloads write to.
  */
 export function decide(reading: DiskReading, limits: DiskLimits, remaining: readonly number[], expected: number, wasPaused: boolean, storageDevice: number): DiskDecision {
   const inFlight = remaining.reduce((a, b) => a + b, 0)
@@ -43,12 +44,12 @@ export function decide(reading: DiskReading, limits: DiskLimits, remaining: read
   const base = {reading, projected}
   const running = remaining.length > 0 ? ` + ${mb(inFlight)} still to come from ${remaining.length} running download(s)` : ''
   if (projected > limits.hardLimit) {
-    return {...base, claim: false, paused: wasPaused, reason: `${mb(reading.usage)} used${running} + ${mb(expected)} for the next would pass the hard limit of ${mb(limits.hardLimit)}`}
+    return {...base, claim: false, paused: true, reason: `${mb(reading.usage)} used${running} + ${mb(expected)} for the next would pass the hard limit of ${mb(limits.hardLimit)}`}
   }
   for (const fs of reading.filesystems) {
     const writes = fs.device === storageDevice ? inFlight + expected : 0
     if (fs.free - writes < limits.minFree) {
-      return {...base, claim: false, paused: wasPaused, reason: `the filesystem of ${fs.label} has ${mb(fs.free)} free${writes > 0 ? ` and ${mb(writes)} to be written` : ''}, under min_free_gb (${mb(limits.minFree)})`}
+      return {...base, claim: false, paused: true, reason: `the filesystem of ${fs.label} has ${mb(fs.free)} free${writes > 0 ? ` and ${mb(writes)} to be written` : ''}, under min_free_gb (${mb(limits.minFree)})`}
     }
   }
   if (reading.usage >= limits.pause) {
@@ -60,34 +61,48 @@ export function decide(reading: DiskReading, limits: DiskLimits, remaining: read
   return {...base, claim: true, paused: false, reason: `${mb(reading.usage)} used of ${mb(limits.pause)} (pause) / ${mb(limits.hardLimit)} (hard limit)`}
 }
 
+/** The 90th percentile (nearest rank) of sizes: typical, with a margin, and not held hostage by one outlier. */
+export function typicalSize(sizes: readonly number[], fallback: number): number {
+  if (sizes.length === 0) return fallback
+  const sorted = [...sizes].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)]!
+}
+
 export interface DiskMonitorOptions {
   paths: DataPaths
   limits: DiskLimits
   /** How long a measurement of the temporary folders is reused. */
   cacheMs: number
-  /** How long the permanent part (transcripts, tokens, analysis...) is reused: it grows slowly. */
+  /** How long the permanent part is reused: it grows slowly. */
   permanentCacheMs: number
+  /** The permanent part (transcripts, tokens, analysis, models, database...), as status counts it. */
+  permanent: () => Promise<number>
   /** The expected size of a download before any was seen. */
   defaultExpected: number
-  /** Sizes of recent downloads, newest first (from the queue). */
+  /** Sizes of recent downloads, latest first (from the queue). */
   recentSizes: number[]
   now?: () => number
 }
 
+interface Slot {
+  dir?: string
+}
+
 /**
- * The design's DiskMonitor for both paths: root_dir (everything the tool keeps) and
- * storage_dir/videos (episodes, partial downloads included). Temporary folders are walked at most
- * every cacheMs (and after every finished download); the permanent rest less often.
+ * The design's DiskMonitor for both paths: root_dir and storage_dir/videos. Finished videos and
+ * audio are walked at most every cacheMs (and after every download); downloads in progress
+ * (videos/.downloading) are walked at every decision, so the projection never runs on stale bytes;
+ * the permanent part is counted as status counts it, refreshed every permanentCacheMs.
  */
 export class DiskMonitor {
   private paused = false
   private temporaryCache: {at: number; bytes: number} | undefined
   private permanentCache: {at: number; bytes: number} | undefined
   private readonly sizes: number[]
-  /** Downloads let through by the gate: worker index -> its temp folder once it has one. */
-  private readonly slots = new Map<number, string | undefined>()
+  /** Downloads let through by the gate, by worker; a slot gets its temp folder once it has one. */
+  private readonly slots = new Map<number, Slot>()
   private readonly now: () => number
-  private readonly storageDevice: number
+  readonly storageDevice: number
   private waiters: (() => void)[] = []
 
   constructor(private readonly options: DiskMonitorOptions) {
@@ -100,41 +115,43 @@ export class DiskMonitor {
     return this.paused
   }
 
-  /** Folders walked for the temporary part: videos on storage_dir, audio under root_dir. */
-  private temporaryDirs(): string[] {
-    return [this.options.paths.videosRoot, this.options.paths.audioRoot]
+  /** Refresh the permanent part when its measurement is older than permanentCacheMs. */
+  async refresh(force = false): Promise<void> {
+    const t = this.now()
+    if (force || !this.permanentCache || t - this.permanentCache.at >= this.options.permanentCacheMs) {
+      this.permanentCache = {at: t, bytes: await this.options.permanent()}
+    }
   }
 
   read(): DiskReading {
     const t = this.now()
     const {paths} = this.options
     if (!this.temporaryCache || t - this.temporaryCache.at >= this.options.cacheMs) {
-      this.temporaryCache = {at: t, bytes: this.temporaryDirs().reduce((n, d) => n + folderBytes(d), 0)}
+      const skip = new Set([path.resolve(paths.downloadsInProgress)])
+      this.temporaryCache = {at: t, bytes: folderBytes(paths.videosRoot, skip) + folderBytes(paths.audioRoot)}
     }
-    if (!this.permanentCache || t - this.permanentCache.at >= this.options.permanentCacheMs) {
-      this.permanentCache = {at: t, bytes: folderBytes(paths.root, new Set(this.temporaryDirs().map((d) => path.resolve(d))))}
-    }
+    const partial = folderBytes(paths.downloadsInProgress)
     const root = filesystemSpace(paths.root)
     const filesystems = [{label: 'root_dir', device: root.device, free: root.free}]
     const storage = filesystemSpace(paths.videosRoot)
     if (storage.device !== root.device) filesystems.push({label: 'storage_dir', device: storage.device, free: storage.free})
-    return {usage: this.temporaryCache.bytes + this.permanentCache.bytes, temporary: this.temporaryCache.bytes, filesystems}
+    const temporary = this.temporaryCache.bytes + partial
+    return {usage: temporary + (this.permanentCache?.bytes ?? 0), temporary, filesystems}
   }
 
-  /** Measure again at the next read (a download finished, a file was deleted). */
+  /** Measure the finished files again at the next read (a download finished, a file was deleted). */
   invalidate(): void {
     this.temporaryCache = undefined
   }
 
-  /** The size the next download is expected to reach: the largest of the last 100 (the hard limit is hard). */
   expectedSize(): number {
-    return this.sizes.length > 0 ? Math.max(...this.sizes) : this.options.defaultExpected
+    return typicalSize(this.sizes, this.options.defaultExpected)
   }
 
-  /** What each download let through will still write: expected size less what its folder holds. */
+  /** What each download let through will still write: the expected size less what its folder holds now. */
   private remaining(): number[] {
     const expected = this.expectedSize()
-    return [...this.slots.values()].map((dir) => Math.max(0, expected - (dir ? folderBytes(dir) : 0)))
+    return [...this.slots.values()].map((s) => Math.max(0, expected - (s.dir ? folderBytes(s.dir) : 0)))
   }
 
   /** Would one more download start now? Updates the pause state. */
@@ -144,19 +161,27 @@ export class DiskMonitor {
     return d
   }
 
-  /** The gate let worker `index` through: count it as in flight until release. */
-  reserve(index: number): void {
-    this.slots.set(index, undefined)
+  /** The gate let worker `index` through: in flight until released. */
+  reserve(index: number): Slot {
+    const slot: Slot = {}
+    this.slots.set(index, slot)
+    return slot
   }
 
-  /** Worker `index` downloads into `dir` (its partial bytes already count in the reading). */
-  track(index: number, dir: string): void {
-    this.slots.set(index, dir)
+  /** Worker `index` downloads into `dir`; the slot it holds now is returned for its release. */
+  track(index: number, dir: string): Slot {
+    const slot = this.slots.get(index) ?? this.reserve(index)
+    slot.dir = dir
+    return slot
   }
 
-  /** A download ended (done or not): remember its size when it produced a file, wake the waiting gates. */
-  release(index: number, size?: number): void {
-    this.slots.delete(index)
+  /**
+   * A download ended (done or not): remember its size when it produced a file, wake the waiting
+   * gates. With a slot, only that slot is released (a handler abandoned after its lease was lost
+   * must not release the worker's next one).
+   */
+  release(index: number, size?: number, slot?: Slot): void {
+    if (!slot || this.slots.get(index) === slot) this.slots.delete(index)
     if (size !== undefined) {
       this.sizes.unshift(size)
       this.sizes.length = Math.min(this.sizes.length, 100)
@@ -173,7 +198,7 @@ export class DiskMonitor {
 
   /** The temp folders of downloads still running (removed at the end of a run, whatever happened). */
   get folders(): string[] {
-    return [...this.slots.values()].filter((d): d is string => d !== undefined)
+    return [...this.slots.values()].map((s) => s.dir).filter((d): d is string => d !== undefined)
   }
 
   /** Wait until a download ends, `ms` passes, or the signal aborts. */

@@ -11,9 +11,10 @@ import {STAGES} from '../../queue/stages.js'
 import type {Gate} from '../../runner/pool.js'
 import {runStage} from '../../runner/stage.js'
 import {folderBytes, formatBytes} from '../../util/disk.js'
-import {attemptPrefix, removeStaleAttempts} from '../../util/attempts.js'
+import {attemptPrefix, isGroupFile, recordGroup, removeStaleAttempts} from '../../util/attempts.js'
 import {findProgram} from '../../util/process.js'
 import {AniCli, AniCliError, checkMenuHook, downloadArgs, downloadEnvironment, resolveAniCli} from '../select/ani-cli.js'
+import {permanentUsage, sum} from '../../status/usage.js'
 import {DiskMonitor, decide, diskLimits} from './disk-monitor.js'
 import {aniCliSaid, classifyAniCli} from './failures.js'
 import {ProbeError, probeMedia} from './probe.js'
@@ -38,7 +39,7 @@ export function downloadedFile(dir: string): {file: string; size: number} | unde
     for (const e of readdirSync(d, {withFileTypes: true})) {
       const full = path.join(d, e.name)
       if (e.isDirectory()) walk(full)
-      else if (e.isFile() && !/\.(part|ytdl|tmp|temp)$|\.part-Frag\d+/i.test(e.name)) {
+      else if (e.isFile() && !isGroupFile(e.name) && !/\.(part|ytdl|tmp|temp)$|\.part-Frag\d+/i.test(e.name)) {
         const size = statSync(full).size
         if (!best || size > best.size) best = {file: full, size}
       }
@@ -70,14 +71,17 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
   if (options.malId !== undefined && !(await readQueue.anime.byMalId(options.malId))) {
     throw new UserError(`no anime with MyAnimeList id ${options.malId} in the queue`, 'see `animezipf status` for the anime there, or `animezipf scrape` to add more')
   }
+  const location = ctx.queueLocation
   const monitor = new DiskMonitor({
     paths,
     limits: diskLimits(config.disk_management),
     cacheMs: config.disk_management.cache_duration_seconds * 1000,
     permanentCacheMs: Math.max(60_000, config.disk_management.cache_duration_seconds * 1000),
+    permanent: async () => sum(await permanentUsage(paths, readQueue.stats, location.backend === 'sqlite' ? location.target : undefined)),
     defaultExpected: config.download.typical_episode_mb * 1e6,
     recentSizes: await readQueue.jobs.recentVideoSizes(100),
   })
+  await monitor.refresh(true)
   const waitingBefore = await readQueue.jobs.waitingForSelection(selected, options.malId)
   const waitLine = (w: typeof waitingBefore) =>
     w.anime > 0
@@ -116,7 +120,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
       preamble,
       describe: (job) => {
         const running = Math.min(k++, workers - 1)
-        const d = decide({...reading, usage: reading.usage + (k - 1 - running) * expected}, diskLimits(config.disk_management), Array.from({length: running}, () => expected), expected, paused, -1)
+        const d = decide({...reading, usage: reading.usage + (k - 1 - running) * expected}, diskLimits(config.disk_management), Array.from({length: running}, () => expected), expected, paused, monitor.storageDevice)
         paused = d.paused
         const dir = path.join(paths.downloadsInProgress, attemptPrefix('j', job.id) + 'XXXXXX')
         const sel = selections.get(job.mal_id!)
@@ -136,56 +140,75 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
   mkdirSync(paths.downloadsInProgress, {recursive: true})
   for (const name of removeStaleAttempts(paths.downloadsInProgress)) output.log(`removed the download folder of a process that died: ${name}`)
 
-  // one index check per anime per run, shared by the workers downloading its episodes
-  const checks = new Map<number, Promise<IndexCheck>>()
+  await queue.pauses.closeDead(ctx.host)
+
+  // one index check per selection per run, shared by the workers downloading its episodes; keyed by
+  // what was selected, so a selection changed during the run (select --set) is checked on its own
+  const checks = new Map<string, Promise<IndexCheck>>()
   const indexFor = (sel: SelectionRow, signal: AbortSignal): Promise<IndexCheck> => {
-    let p = checks.get(sel.mal_id)
+    const key = JSON.stringify([sel.mal_id, sel.search_query, sel.selected_index, sel.selected_title])
+    let p = checks.get(key)
     if (!p) {
       p = (async () => {
-        const found = await findSelected(ani, sel, signal)
+        let found: IndexCheck
+        try {
+          found = await findSelected(ani, sel, signal)
+        } catch (error) {
+          // ani-cli answered in a way we cannot read (another version?): no episode would do better
+          if (error instanceof AniCliError && !error.transient) throw new StopRunError(error.message, 'check that [ani_cli] path is ani-cli 5.x')
+          throw error
+        }
         if (found.kind === 'found') {
           await queue.selections.recordIndexCheck(sel.mal_id, sel.selected_index, found.index)
           if (found.movedFrom !== undefined) output.log(`${sel.anime_title} (MAL ${sel.mal_id}): "${sel.selected_title}" moved from #${found.movedFrom} to #${found.index} in ani-cli's list; using #${found.index}`)
         } else {
+          // its waiting episodes would all fail the same way; the selection goes to review
           const n = await queue.jobs.failWaiting(sel.mal_id, stage, found.reason)
-          output.log(`${sel.anime_title} (MAL ${sel.mal_id}): ${found.reason} (${n} waiting episode(s) failed)`)
+          await queue.selections.demote(sel.mal_id, sel.selected_index, found.reason)
+          output.log(`${sel.anime_title} (MAL ${sel.mal_id}): ${found.reason} (${n} waiting episode(s) failed; the selection is listed by \`animezipf select --review\`)`)
         }
         return found
       })()
-      checks.set(sel.mal_id, p)
+      checks.set(key, p)
       // a failed check (an outage) is tried again by the next episode
-      p.catch(() => checks.delete(sel.mal_id))
+      p.catch(() => checks.delete(key))
     }
     return p
   }
 
-  let pauseId: number | undefined
+  // the pause record: started and ended in the order the gates decided (one chain, no race)
+  let paused = false
+  let pauseId: Promise<number> | undefined
   let pauseStarted = 0
-  let pausing = false
   let pausedMs = 0
   let pauses = 0
   let stoppedForDisk: string | undefined
-  const startPause = async (reason: string, usage: number) => {
-    if (pausing || pauseId !== undefined) return
-    pausing = true
+  let pauseWrites: Promise<void> = Promise.resolve()
+  const startPause = (reason: string, usage: number): Promise<void> => {
+    if (paused) return pauseWrites
+    paused = true
     pauseStarted = Date.now()
     pauses++
     output.log(`downloads paused: ${reason}`)
-    pauseId = await queue.pauses.start(ctx.host, `${hostname()}:${process.pid}`, reason, usage)
-    pausing = false
+    const id = queue.pauses.start(ctx.host, `${hostname()}:${process.pid}`, reason, usage)
+    pauseId = id
+    pauseWrites = pauseWrites.then(() => id.then(() => undefined))
+    return pauseWrites
   }
-  const endPause = async (usage: number | null) => {
-    if (pauseId === undefined) return
-    const id = pauseId
-    pauseId = undefined
+  const endPause = (usage: number | null): Promise<void> => {
+    if (!paused) return pauseWrites
+    paused = false
+    const id = pauseId!
     pausedMs += Date.now() - pauseStarted
     if (usage !== null) output.log(`downloads resume: ${formatBytes(usage)} used after ${clock(Date.now() - pauseStarted)} paused`)
-    await queue.pauses.end(id, usage)
+    pauseWrites = pauseWrites.then(async () => queue.pauses.end(await id, usage))
+    return pauseWrites
   }
   const checkMs = config.disk_management.check_interval_seconds * 1000
   const gate: Gate = async (signal, worker) => {
     for (;;) {
       if (signal.aborted) return 'stop'
+      await monitor.refresh()
       const d = monitor.decide()
       if (d.claim) {
         monitor.reserve(worker.index)
@@ -197,6 +220,8 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         stoppedForDisk ??= d.reason
         return 'stop'
       }
+      // nothing left to claim: waiting for space would only keep the run from ending
+      if (monitor.inFlight === 0 && (await queue.jobs.countEligible(stage, options.malId, undefined, selected)).ready === 0) return 'stop'
       worker.say(`paused: ${d.reason}; looking again within ${clock(checkMs)}`)
       await monitor.waitForChange(checkMs, signal)
     }
@@ -214,7 +239,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
     gate,
     gateDone: (index) => monitor.release(index),
     describe: () => '',
-    handler: async ({job, worker, signal, note, progress, status}) => {
+    handler: async ({job, worker, signal, note, progress, status, extend}) => {
       const malId = job.mal_id!
       const sel = await queue.selections.get(malId)
       if (!sel || sel.confidence === 'no_candidates') throw new PermanentJobError(`anime ${malId} has no usable selection any more: run \`animezipf select --anime-id ${malId}\``)
@@ -226,7 +251,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
       }
       const anime = await queue.anime.byMalId(malId)
       const dir = mkdtempSync(path.join(paths.downloadsInProgress, attemptPrefix('j', job.id)))
-      monitor.track(worker, dir)
+      const slot = monitor.track(worker, dir)
       const t0 = Date.now()
       const expected = monitor.expectedSize()
       const ticker = setInterval(() => {
@@ -237,7 +262,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
       let size: number | undefined
       try {
         const args = downloadArgs(sel.search_query, check.index, job.episode, quality)
-        const result = await ani.download(sel.search_query, check.index, job.episode, quality, dir, timeoutMs, signal).catch(async (error: unknown) => {
+        const result = await ani.download(sel.search_query, check.index, job.episode, quality, dir, timeoutMs, signal, (pgid) => recordGroup(dir, pgid)).catch(async (error: unknown) => {
           if (!(error instanceof AniCliError)) throw error
           await note(`ani-cli ${JSON.stringify(args)}: ${error.message}`)
           if (!error.transient) throw new StopRunError(error.message, 'install ani-cli 5.x or set [ani_cli] path')
@@ -271,6 +296,8 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
           if (probe.duration > expectedS * 3 + 120) throw new PermanentJobError(`the downloaded file lasts ${clock(probe.duration * 1000)}, over three times MyAnimeList's ${minutes} min per episode: is the selection the right show? (\`animezipf select --review\`)`)
         }
         signal.throwIfAborted()
+        // still ours? a worker whose lease was lost must not touch the file another one recorded
+        if (!(await extend())) throw new Error('lease lost before the file was moved into place')
         const target = paths.videoFile(malId, job.episode, probe.extension)
         mkdirSync(path.dirname(target), {recursive: true})
         // a video of this episode under another extension (an earlier attempt) would be a second copy
@@ -288,7 +315,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         clearInterval(ticker)
         rmSync(dir, {recursive: true, force: true})
         // the slot ends here: a finished file counts in the next reading, not as a download to come
-        monitor.release(worker, size)
+        monitor.release(worker, size, slot)
       }
     },
     cleanup: async () => {

@@ -76,7 +76,7 @@ export function parseAnimeMenu(choices: readonly string[]): {idx: number; text: 
 export class AniCli {
   constructor(private readonly options: AniCliOptions) {}
 
-  private async run(args: string[], signal?: AbortSignal, download?: {dir: string; timeoutMs: number}): Promise<{run: ToolRun; menus: MenuCall[]}> {
+  private async run(args: string[], signal?: AbortSignal, download?: {dir: string; timeoutMs: number; onStart?: (pid: number) => void}): Promise<{run: ToolRun; menus: MenuCall[]}> {
     const work = mkdtempSync(path.join(tmpdir(), 'animezipf-ani-'))
     try {
       const hookDir = path.join(work, 'bin')
@@ -97,9 +97,12 @@ export class AniCli {
         ...(download ? {ANI_CLI_DOWNLOAD_DIR: download.dir} : {}),
       }
       const timeoutMs = download?.timeoutMs ?? this.options.timeoutMs
-      const run = await runTool(this.options.path, args, {env, timeoutMs, signal})
+      const run = await runTool(this.options.path, args, {env, timeoutMs, signal, onStart: download?.onStart})
       if (run.notFound) throw new AniCliError(`ani-cli not found or not executable: ${this.options.path}`, false)
-      if (run.timedOut) throw new AniCliError(`ani-cli ${args.join(' ')} did not finish in ${Math.round(timeoutMs / 1000)}s (killed with everything it started)`, true)
+      if (run.timedOut) {
+        const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
+        throw new AniCliError(`ani-cli ${args.join(' ')} did not finish in ${Math.round(timeoutMs / 1000)}s (killed with everything it started)${said ? `; it last said: ${said}` : ''}`, true)
+      }
       let text = ''
       try {
         text = readFileSync(log, 'utf8')
@@ -133,8 +136,8 @@ export class AniCli {
    * Download one episode into `dir` (which must exist). Only the run is returned: ani-cli exits 0
    * when its downloader failed, so the caller judges the file, not the exit code.
    */
-  async download(query: string, idx: number, episode: number, quality: string, dir: string, timeoutMs: number, signal?: AbortSignal): Promise<ToolRun> {
-    return (await this.run(downloadArgs(query, idx, episode, quality), signal, {dir, timeoutMs})).run
+  async download(query: string, idx: number, episode: number, quality: string, dir: string, timeoutMs: number, signal?: AbortSignal, onStart?: (pid: number) => void): Promise<ToolRun> {
+    return (await this.run(downloadArgs(query, idx, episode, quality), signal, {dir, timeoutMs, onStart})).run
   }
 
   /** How many episodes ani-cli offers for the idx-th result; null when it offers none or the index is gone. */

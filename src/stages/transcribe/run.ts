@@ -8,7 +8,7 @@ import {EXIT, PermanentJobError, StopRunError, UserError} from '../../errors.js'
 import {type Segment, type Transcript, transcriptProblem, transcriptText} from '../../formats/transcript.js'
 import {STAGES} from '../../queue/stages.js'
 import {runStage} from '../../runner/stage.js'
-import {attemptPrefix, removeStaleAttempts} from '../../util/attempts.js'
+import {attemptPrefix, recordGroup, removeStaleAttempts} from '../../util/attempts.js'
 import {formatBytes} from '../../util/disk.js'
 import {readTextFile, writeTextFile} from '../../util/gzip-file.js'
 import {findProgram, runTool} from '../../util/process.js'
@@ -126,6 +126,7 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
             env: process.env,
             timeoutMs,
             signal,
+            onStart: (pid) => recordGroup(work, pid),
             onStderr: (chunk) => {
               const m = /progress\s*=\s*(\d+)%/.exec(chunk)
               if (m) {
