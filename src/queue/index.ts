@@ -9,6 +9,7 @@ import {type Clock, systemClock} from './clock.js'
 import {JobQueue} from './jobs.js'
 import {RunLocks} from './locks.js'
 import {DiskPauses} from './pauses.js'
+import {JobMaintenance} from './maintenance.js'
 import {TranscriptionStore} from './transcriptions.js'
 import type {Sql} from './sql.js'
 import {SelectionStore} from './selections.js'
@@ -29,6 +30,7 @@ export class Queue {
   readonly locks: RunLocks
   readonly selections: SelectionStore
   readonly pauses: DiskPauses
+  readonly maintenance: JobMaintenance
   readonly transcriptions: TranscriptionStore
 
   constructor(
@@ -46,6 +48,7 @@ export class Queue {
     this.locks = new RunLocks(sql, clock, host)
     this.selections = new SelectionStore(sql, clock)
     this.pauses = new DiskPauses(sql, clock)
+    this.maintenance = new JobMaintenance(sql, clock)
     this.transcriptions = new TranscriptionStore(sql, clock)
   }
 

@@ -62,33 +62,34 @@ function killOrphans(dir: string): void {
   }
 }
 
-/** Remove the scratch folders under `root` left by processes of this host that no longer run (kill -9), and what they left running. */
-export function removeStaleAttempts(root: string): string[] {
-  const removed: string[] = []
+/** The scratch folders under `root` left by processes of this host that no longer run (kill -9). */
+export function staleAttempts(root: string): string[] {
   let names: string[]
   try {
     names = readdirSync(root)
   } catch {
-    return removed
+    return []
   }
-  for (const name of names) {
+  return names.filter((name) => {
     const m = /^[a-z]+\d+-(\d+)@(.+)-[A-Za-z0-9]{6}$/.exec(name)
-    if (!m || m[2] !== hostname()) continue
+    if (!m || m[2] !== hostname()) return false
     const pid = Number(m[1])
-    let alive = pid === process.pid
-    if (!alive) {
-      try {
-        process.kill(pid, 0)
-        alive = true
-      } catch (error) {
-        alive = (error as NodeJS.ErrnoException).code !== 'ESRCH'
-      }
+    if (pid === process.pid) return false
+    try {
+      process.kill(pid, 0)
+      return false
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'ESRCH'
     }
-    if (!alive) {
-      killOrphans(path.join(root, name))
-      rmSync(path.join(root, name), {recursive: true, force: true})
-      removed.push(name)
-    }
+  })
+}
+
+/** Remove the scratch folders of dead processes, and what those processes left running there. */
+export function removeStaleAttempts(root: string): string[] {
+  const stale = staleAttempts(root)
+  for (const name of stale) {
+    killOrphans(path.join(root, name))
+    rmSync(path.join(root, name), {recursive: true, force: true})
   }
-  return removed
+  return stale
 }

@@ -1,0 +1,200 @@
+import {existsSync, lstatSync, readdirSync, rmSync} from 'node:fs'
+import path from 'node:path'
+
+import type {AppContext} from '../cli/context.js'
+import type {ServiceResult} from '../cli/result.js'
+import {EXIT} from '../errors.js'
+import type {JobRow} from '../queue/rows.js'
+import type {JobStage} from '../queue/stages.js'
+import {recoverExpired} from '../runner/stage.js'
+import {removeStaleAttempts, staleAttempts} from '../util/attempts.js'
+import {folderBytes, formatBytes} from '../util/disk.js'
+
+export interface CleanupOptions {
+  dryRun: boolean
+  vacuum: boolean
+}
+
+type Kind = 'media' | 'temporary' | 'orphan'
+
+interface Action {
+  kind: Kind
+  what: string
+  bytes: number
+}
+
+const PAST_TRANSCRIBED: JobStage[] = ['transcribed', 'tokenizing', 'tokenized', 'analyzing', 'complete']
+
+function size(file: string): number {
+  try {
+    const s = lstatSync(file)
+    return s.isDirectory() ? folderBytes(file) : s.size
+  } catch {
+    return 0
+  }
+}
+
+function list(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+/** Interrupted atomic writes: `.<name>.<pid>.<hex>.tmp` whose process is gone. */
+function deadTempFile(name: string): boolean {
+  const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)
+  if (!m) return false
+  const pid = Number(m[1])
+  if (pid === process.pid) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/**
+ * `animezipf cleanup`: recover from crashes (expired leases; jobs whose input file is gone go back
+ * to the stage that makes it) and free disk (media of transcribed episodes, temp files of dead
+ * processes, files no job accounts for). Safe beside running stages: leased jobs and their files,
+ * and the folders of live processes, are never touched.
+ */
+export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise<ServiceResult> {
+  const {paths, config} = ctx
+  const queue = await ctx.queue({readonly: options.dryRun})
+  const text: string[] = []
+  const actions: Action[] = []
+  const moves: {job: number; from: string; to: string; why: string}[] = []
+  const act = (a: Action, run: () => void) => {
+    actions.push(a)
+    if (!options.dryRun) run()
+  }
+  const local = (j: Pick<JobRow, 'video_host'>) => config.data.storage_shared || j.video_host === null || j.video_host === ctx.host
+
+  // 1. crash recovery: leases of dead workers
+  let recovered = 0
+  if (!options.dryRun) recovered = (await recoverExpired(ctx, queue)).recovered
+  else recovered = (await queue.stats.runningJobs(ctx.clock.now(), 100_000)).filter((r) => r.expired).length
+
+  // 2. jobs whose input file is gone go back to the stage that makes it
+  const move = async (j: JobRow, to: JobStage, why: string, clear: ('video' | 'transcript' | 'tokens')[]) => {
+    moves.push({job: j.id, from: j.stage, to, why})
+    if (!options.dryRun) await queue.maintenance.move(j.id, j.stage, to, {event: 'recovered', message: `cleanup: ${why}`, clear})
+  }
+  const videoOf = (j: JobRow) => (j.video_path ? paths.videoAbsolute(j.video_path) : undefined)
+  for (const j of await queue.maintenance.unleasedIn(['downloaded', 'transcribed', 'tokenized'])) {
+    const video = videoOf(j)
+    const hasVideo = !!video && (!local(j) || existsSync(video))
+    if (j.stage === 'downloaded' && local(j) && !hasVideo && !existsSync(paths.audioFile(j.mal_id!, j.episode))) {
+      await move(j, 'queued', `its video ${j.video_path ?? '(none recorded)'} is gone: downloaded again`, ['video'])
+    } else if (j.stage === 'transcribed' && !(j.transcript_path && existsSync(paths.absolute(j.transcript_path)))) {
+      if (hasVideo && j.video_deleted !== 1) await move(j, 'downloaded', `its transcript is gone and the video is there: transcribed again`, ['transcript'])
+      else await move(j, 'queued', `its transcript is gone and so is the video: downloaded again`, ['transcript', 'video'])
+    } else if (j.stage === 'tokenized' && !(j.tokens_path && existsSync(paths.absolute(j.tokens_path)))) {
+      await move(j, 'transcribed', `its tokens are gone: tokenized again`, ['tokens'])
+    }
+  }
+
+  // 3. media of episodes already transcribed (as [disk_management.cleanup] says)
+  const cleanupCfg = config.disk_management.cleanup
+  for (const j of await queue.maintenance.unleasedIn(PAST_TRANSCRIBED)) {
+    if (!local(j) || j.mal_id === null) continue
+    const video = videoOf(j)
+    const audio = paths.audioFile(j.mal_id, j.episode)
+    const videoHere = cleanupCfg.delete_video_after_transcription && !!video && existsSync(video)
+    const audioHere = cleanupCfg.delete_audio_after_transcription && existsSync(audio)
+    if (!videoHere && !audioHere) continue
+    if (videoHere) act({kind: 'media', what: `video of job ${j.id} (${j.stage}): ${video}`, bytes: size(video!)}, () => rmSync(video!, {force: true}))
+    if (audioHere) act({kind: 'media', what: `audio of job ${j.id} (${j.stage}): ${audio}`, bytes: size(audio)}, () => rmSync(audio, {force: true}))
+    if (!options.dryRun) await queue.maintenance.markMediaDeleted(j.id, j.stage, videoHere, audioHere, `cleanup deleted the ${[videoHere ? 'video' : '', audioHere ? 'audio' : ''].filter(Boolean).join(' and ')}`)
+  }
+
+  // 4. temporary files of processes that are gone
+  for (const root of [paths.downloadsInProgress, paths.workRoot]) {
+    const stale = staleAttempts(root)
+    for (const name of stale) actions.push({kind: 'temporary', what: `${path.join(root, name)} (its process is gone)`, bytes: size(path.join(root, name))})
+    if (!options.dryRun && stale.length > 0) removeStaleAttempts(root)
+  }
+  const tempRoots = [paths.videosRoot, paths.audioRoot, paths.transcriptsRoot, paths.tokensRoot, paths.analysisRoot, paths.metadataRoot, paths.modelsDir]
+  const walkTemps = (dir: string) => {
+    for (const name of list(dir)) {
+      const p = path.join(dir, name)
+      let st
+      try {
+        st = lstatSync(p)
+      } catch {
+        continue
+      }
+      if (st.isDirectory()) {
+        if (name !== '.downloading') walkTemps(p)
+      } else if (st.isFile() && deadTempFile(name)) act({kind: 'temporary', what: p, bytes: st.size}, () => rmSync(p, {force: true}))
+    }
+  }
+  for (const r of tempRoots) walkTemps(r)
+
+  // 5. files no job accounts for
+  const jobs = await queue.maintenance.episodes()
+  const byEpisode = new Map<string, (typeof jobs)[number]>()
+  for (const j of jobs) if (j.mal_id !== null) byEpisode.set(`${j.mal_id}/${j.episode}`, j)
+  const episodeOf = (name: string): number | undefined => {
+    const m = /^ep(\d+)(?:[._]|$)/.exec(name)
+    return m ? Number(m[1]) : undefined
+  }
+  const orphan = (file: string, why: string) => act({kind: 'orphan', what: `${file} (${why})`, bytes: size(file)}, () => rmSync(file, {force: true}))
+  // videos: only the one a downloaded (or transcribing) job names; never under a live lease
+  for (const mal of list(paths.videosRoot).filter((n) => /^\d+$/.test(n))) {
+    for (const name of list(paths.videoDir(Number(mal)))) {
+      const file = path.join(paths.videoDir(Number(mal)), name)
+      const ep = episodeOf(name)
+      const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
+      if (j?.leased) continue
+      if (!j) orphan(file, 'no job for this episode')
+      else if ((j.stage === 'downloaded' || j.stage === 'transcribing' || j.stage === 'failed') && j.video_path && paths.videoAbsolute(j.video_path) !== file) orphan(file, `job ${j.id} names another file`)
+      else if (j.stage === 'queued') orphan(file, `job ${j.id} is queued: it will be downloaded again`)
+    }
+  }
+  for (const mal of list(paths.audioRoot).filter((n) => /^\d+$/.test(n))) {
+    for (const name of list(path.join(paths.audioRoot, mal))) {
+      const file = path.join(paths.audioRoot, mal, name)
+      const ep = episodeOf(name)
+      const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
+      if (j?.leased || deadTempFile(name)) continue
+      if (!j) orphan(file, 'no job for this episode')
+      else if (j.stage === 'queued' || j.stage === 'downloading') orphan(file, `job ${j.id} is ${j.stage}`)
+    }
+  }
+  // permanent outputs: removed only when no job exists for the episode at all
+  for (const root of [paths.transcriptsRoot, paths.tokensRoot]) {
+    for (const mal of list(root).filter((n) => /^\d+$/.test(n))) {
+      for (const name of list(path.join(root, mal))) {
+        const ep = episodeOf(name)
+        if (ep === undefined || deadTempFile(name)) continue
+        if (!byEpisode.has(`${mal}/${ep}`)) orphan(path.join(root, mal, name), 'no job for this episode')
+      }
+    }
+  }
+
+  if (options.vacuum && !options.dryRun) await queue.maintenance.vacuum()
+
+  const bytes: Record<Kind, number> = {media: 0, temporary: 0, orphan: 0}
+  for (const a of actions) bytes[a.kind] += a.bytes
+  const total = bytes.media + bytes.temporary + bytes.orphan
+  const nothing = actions.length === 0 && moves.length === 0 && recovered === 0
+  text.push(
+    nothing
+      ? `cleanup: nothing to do${options.vacuum && !options.dryRun ? ' (database vacuumed)' : ''}`
+      : `cleanup: ${options.dryRun ? 'would free' : 'freed'} ${formatBytes(total)} (media ${formatBytes(bytes.media)}, temporary ${formatBytes(bytes.temporary)}, orphans ${formatBytes(bytes.orphan)}); ${moves.length} job(s) ${options.dryRun ? 'would go' : 'went'} back${recovered ? `; ${recovered} expired lease(s) ${options.dryRun ? 'would be ' : ''}recovered` : ''}${options.vacuum && !options.dryRun ? '; database vacuumed' : ''}${options.dryRun ? ' (dry run: nothing was changed)' : ''}`,
+  )
+  for (const m of moves.slice(0, 50)) text.push(`  job ${m.job}: ${m.from} -> ${m.to}: ${m.why}`)
+  for (const a of actions.slice(0, 100)) text.push(`  ${a.kind.padEnd(9)} ${formatBytes(a.bytes).padStart(9)}  ${a.what}`)
+  if (actions.length > 100) text.push(`  … ${actions.length - 100} more (--json lists them all)`)
+  return {
+    code: EXIT.OK,
+    result: {dry_run: options.dryRun, bytes_freed: options.dryRun ? 0 : total, bytes_by_kind: bytes, recovered, moves, actions, vacuumed: options.vacuum && !options.dryRun},
+    text,
+  }
+}
+

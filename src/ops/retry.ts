@@ -1,0 +1,133 @@
+import {existsSync} from 'node:fs'
+
+import type {AppContext} from '../cli/context.js'
+import type {ServiceResult} from '../cli/result.js'
+import {EXIT, UserError} from '../errors.js'
+import type {FailedJob} from '../queue/maintenance.js'
+import {type JobStage, STAGES} from '../queue/stages.js'
+
+export const RETRY_STAGES = ['select', 'download', 'transcribe', 'tokenize', 'analyze'] as const
+export type RetryStage = (typeof RETRY_STAGES)[number]
+
+export interface RetryOptions {
+  stage?: RetryStage | undefined
+  malId?: number | undefined
+  /** Only jobs whose error contains this text (any case). */
+  error?: string | undefined
+  /** Also jobs that used up their retries. */
+  force: boolean
+  /** Give revived jobs a fresh retry budget. */
+  resetCount: boolean
+  dryRun: boolean
+}
+
+interface Plan {
+  job: FailedJob
+  to: JobStage
+  clear: ('video' | 'transcript' | 'tokens')[]
+  why: string
+}
+
+/** `animezipf retry`: failed jobs back to the stage that failed (or earlier, when its input is gone). */
+export async function retry(ctx: AppContext, options: RetryOptions): Promise<ServiceResult> {
+  const {paths, config} = ctx
+  const queue = await ctx.queue({readonly: options.dryRun})
+  if (options.malId !== undefined && !(await queue.anime.byMalId(options.malId))) {
+    throw new UserError(`no anime with MyAnimeList id ${options.malId} in the queue`, 'see `animezipf status` for the anime there')
+  }
+  if (options.stage === 'select') return retrySelections(ctx, options)
+
+  const running = options.stage ? STAGES[options.stage].running : undefined
+  const failed = await queue.maintenance.failedJobs({failedStage: running, malId: options.malId, error: options.error})
+  const local = (j: FailedJob) => config.data.storage_shared || j.video_host === null || j.video_host === ctx.host
+  const videoThere = (j: FailedJob) => j.video_path !== null && j.video_deleted !== 1 && (!local(j) || existsSync(paths.videoAbsolute(j.video_path)))
+  const transcriptThere = (j: FailedJob) => j.transcript_path !== null && existsSync(paths.absolute(j.transcript_path))
+  const tokensThere = (j: FailedJob) => j.tokens_path !== null && existsSync(paths.absolute(j.tokens_path))
+
+  /** The earliest stage whose input still exists, from the one that failed backwards. */
+  const plan = (j: FailedJob): Plan | undefined => {
+    const fromVideo = (why: string, clear: Plan['clear']): Plan =>
+      videoThere(j) ? {job: j, to: 'downloaded', clear, why: `${why}; the video is still there`} : {job: j, to: 'queued', clear: [...clear, 'video'], why: `${why}; the video is gone: downloaded again`}
+    switch (j.failed_stage) {
+      case 'downloading':
+        return {job: j, to: 'queued', clear: ['video'], why: 'downloaded again'}
+      case 'transcribing':
+        return fromVideo('transcribed again', [])
+      case 'tokenizing':
+        return transcriptThere(j) ? {job: j, to: 'transcribed', clear: [], why: 'tokenized again'} : fromVideo('the transcript is gone', ['transcript'])
+      case 'analyzing':
+        if (tokensThere(j)) return {job: j, to: 'tokenized', clear: [], why: 'analyzed again'}
+        return transcriptThere(j) ? {job: j, to: 'transcribed', clear: ['tokens'], why: 'the tokens are gone: tokenized again'} : fromVideo('the transcript is gone', ['transcript', 'tokens'])
+      default:
+        return undefined
+    }
+  }
+
+  const plans: Plan[] = []
+  let atMax = 0
+  let unknown = 0
+  for (const j of failed) {
+    if (!options.force && j.retry_count >= j.max_retries) {
+      atMax++
+      continue
+    }
+    const p = plan(j)
+    if (p) plans.push(p)
+    else unknown++
+  }
+
+  let revived = 0
+  if (!options.dryRun) {
+    for (const p of plans) {
+      const moved = await queue.maintenance.move(p.job.id, 'failed', p.to, {
+        event: 'revived',
+        message: `retry: failed in ${p.job.failed_stage} (${p.job.error_message ?? 'no message'}): ${p.why}${options.resetCount ? '; retry count reset' : ''}`,
+        resetCount: options.resetCount,
+        clear: p.clear,
+      })
+      if (moved) revived++
+    }
+  }
+
+  // the summary: by the stage that failed and the error, with where the jobs went
+  const groups = new Map<string, {stage: string | null; error: string | null; count: number; to: Record<string, number>}>()
+  for (const p of plans) {
+    const key = `${p.job.failed_stage}\u0000${p.job.error_message}`
+    let g = groups.get(key)
+    if (!g) groups.set(key, (g = {stage: p.job.failed_stage, error: p.job.error_message, count: 0, to: {}}))
+    g.count++
+    g.to[p.to] = (g.to[p.to] ?? 0) + 1
+  }
+  const by = [...groups.values()].sort((a, b) => b.count - a.count)
+  const text: string[] = []
+  const verb = options.dryRun ? 'would revive' : 'revived'
+  text.push(`retry: ${verb} ${options.dryRun ? plans.length : revived} failed job(s)${options.dryRun ? ' (dry run: nothing was changed)' : ''}`)
+  for (const g of by) {
+    text.push(`  ${String(g.count).padStart(5)}  ${(g.stage ?? '?').padEnd(13)} ${g.error ?? ''}  -> ${Object.entries(g.to).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+  }
+  if (options.dryRun) for (const p of plans.slice(0, 50)) text.push(`  job ${p.job.id} (${p.job.anime_title} ep ${p.job.episode}): ${p.job.failed_stage} -> ${p.to} (${p.why})`)
+  if (atMax > 0) text.push(`  ${atMax} failed job(s) used up their retries (max_retries): add --force to revive them too (--reset-count for a fresh budget)`)
+  if (unknown > 0) text.push(`  ${unknown} failed job(s) with no stage to go back to were left alone`)
+  if (failed.length === 0) text.splice(0, text.length, `retry: nothing to do (no failed job${options.stage ? ` in ${options.stage}` : ''}${options.malId !== undefined ? ` of anime ${options.malId}` : ''}${options.error ? ` whose error contains ${JSON.stringify(options.error)}` : ''})`)
+  return {
+    code: EXIT.OK,
+    result: {dry_run: options.dryRun, failed: failed.length, revived: options.dryRun ? 0 : revived, would_revive: options.dryRun ? plans.length : undefined, at_max_retries: atMax, by, jobs: options.dryRun ? plans.map((p) => ({job_id: p.job.id, from: p.job.failed_stage, to: p.to, why: p.why})) : undefined},
+    text,
+  }
+}
+
+/** `retry --stage select`: anime whose selection failed or found nothing, tried again at the next `select`. */
+async function retrySelections(ctx: AppContext, options: RetryOptions): Promise<ServiceResult> {
+  const queue = await ctx.queue({readonly: options.dryRun})
+  const rows = await queue.maintenance.failedSelections(options.malId)
+  const chosen = options.error ? rows.filter((r) => (r.detail ?? '').toLowerCase().includes(options.error!.toLowerCase())) : rows
+  if (!options.dryRun) for (const r of chosen) await queue.maintenance.reviveSelection(r.mal_id)
+  const text =
+    chosen.length === 0
+      ? ['retry: nothing to do (no anime whose selection failed or found no candidates)']
+      : [
+          `retry: ${options.dryRun ? 'would let' : 'let'} select try ${chosen.length} anime again${options.dryRun ? ' (dry run: nothing was changed)' : ''}; run \`animezipf select\``,
+          ...chosen.slice(0, 50).map((r) => `  ${r.mal_id} ${r.title}: ${r.why === 'attempts' ? `failed attempts (${r.detail ?? ''})` : 'no candidates'}`),
+        ]
+  return {code: EXIT.OK, result: {dry_run: options.dryRun, stage: 'select', anime: chosen.map((r) => ({mal_id: r.mal_id, title: r.title, why: r.why}))}, text}
+}

@@ -1,0 +1,246 @@
+// retry, cleanup and doctor: the real CLI on a real queue (both backends where it matters) and real files.
+import {expect} from 'chai'
+import {createHash} from 'node:crypto'
+import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {hostname} from 'node:os'
+import path from 'node:path'
+
+import type {Queue} from '../../src/queue/index.js'
+import {ROOT, freshQueueTarget, openAt, runCliAsync, tempDir} from '../helpers.js'
+import {BACKENDS} from '../pg.js'
+
+const HOST = 'test-host'
+
+interface Env {
+  work: string
+  data: string
+  target: string
+  env: Record<string, string>
+}
+
+async function setUp(backend: 'sqlite' | 'postgres', episodes: number): Promise<Env> {
+  const work = tempDir()
+  const data = path.join(work, 'data')
+  mkdirSync(data, {recursive: true})
+  const target = backend === 'postgres' ? await freshQueueTarget('postgres') : path.join(data, 'jobs.db')
+  const q = await openAt(target)
+  try {
+    const animeId = await q.anime.upsert({mal_id: 42, title: 'Show'})
+    await q.jobs.enqueue(Array.from({length: episodes}, (_, i) => ({animeId, malId: 42, animeTitle: 'Show', episode: i + 1})), 3)
+  } finally {
+    await q.close()
+  }
+  return {work, data, target, env: {ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? target : `sqlite:${target}`, ANIMEZIPF_QUEUE_HOST_ID: HOST}}
+}
+
+async function withQueue<T>(e: Env, fn: (q: Queue) => Promise<T>): Promise<T> {
+  const q = await openAt(e.target)
+  try {
+    return await fn(q)
+  } finally {
+    await q.close()
+  }
+}
+
+/** Set a job's row directly (the states a crash or a failure leaves). */
+async function setJob(e: Env, id: number, fields: Record<string, string | number | null>): Promise<void> {
+  await withQueue(e, (q) => q.sql.run(`UPDATE jobs SET ${Object.keys(fields).map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`, {...fields, id}))
+}
+
+function write(file: string, bytes: number): string {
+  mkdirSync(path.dirname(file), {recursive: true})
+  writeFileSync(file, Buffer.alloc(bytes, 1))
+  return file
+}
+
+function files(dir: string): string[] {
+  const out: string[] = []
+  const walk = (d: string) => {
+    if (!existsSync(d)) return
+    for (const x of readdirSync(d, {withFileTypes: true})) {
+      const p = path.join(d, x.name)
+      if (x.isDirectory()) walk(p)
+      else out.push(path.relative(dir, p))
+    }
+  }
+  walk(dir)
+  return out.sort()
+}
+
+/** Rows of jobs (and their events) as one digest: "the database is unchanged". */
+async function digest(e: Env): Promise<string> {
+  return withQueue(e, async (q) => {
+    const jobs = await q.sql.all(`SELECT * FROM jobs ORDER BY id`)
+    const events = await q.sql.all(`SELECT COUNT(*) AS n FROM job_events`)
+    return createHash('sha1').update(JSON.stringify([jobs, events])).digest('hex')
+  })
+}
+
+const cli = (e: Env, args: string[], extra: Record<string, string> = {}) => runCliAsync([...args, '--data-dir', e.data], {env: {...e.env, ...extra}, cwd: e.work})
+
+for (const backend of BACKENDS) {
+  describe(`retry (CLI) [${backend}]`, function () {
+    this.timeout(60_000)
+
+    it('sends failed jobs back to the stage that failed, or earlier when its input is gone; --force, --reset-count and the filters', async () => {
+      const e = await setUp(backend, 6)
+      const video = write(path.join(e.data, 'videos', '42', 'episodes', 'ep001.mp4'), 1000)
+      const transcript = write(path.join(e.data, 'transcripts', '42', 'ep004.json.gz'), 100)
+      await setJob(e, 1, {stage: 'failed', failed_stage: 'transcribing', error_message: 'whisper exited 10: boom', retry_count: 1, video_path: 'videos/42/episodes/ep001.mp4', video_host: HOST})
+      await setJob(e, 2, {stage: 'failed', failed_stage: 'transcribing', error_message: 'whisper exited 10: boom', retry_count: 1, video_path: 'videos/42/episodes/ep002.mp4', video_host: HOST})
+      await setJob(e, 3, {stage: 'failed', failed_stage: 'downloading', error_message: 'ani-cli: Episode not released!', retry_count: 0})
+      await setJob(e, 4, {stage: 'failed', failed_stage: 'tokenizing', error_message: 'transcript is empty', retry_count: 0, transcript_path: path.relative(e.data, transcript)})
+      await setJob(e, 5, {stage: 'failed', failed_stage: 'downloading', error_message: 'HTTP 503', retry_count: 3})
+      expect(existsSync(video)).to.equal(true)
+
+      const before = await digest(e)
+      const dry = await cli(e, ['retry', '--dry-run', '--json'])
+      expect(dry.code, dry.stderr).to.equal(0)
+      const plan = JSON.parse(dry.stdout) as {would_revive: number; at_max_retries: number; jobs: {job_id: number; to: string}[]}
+      expect(plan.would_revive).to.equal(4)
+      expect(plan.at_max_retries).to.equal(1)
+      expect(Object.fromEntries(plan.jobs.map((j) => [j.job_id, j.to]))).to.deep.equal({1: 'downloaded', 2: 'queued', 3: 'queued', 4: 'transcribed'})
+      expect(await digest(e), 'a dry run changes nothing').to.equal(before)
+
+      const filtered = await cli(e, ['retry', '--stage', 'transcribe', '--error', 'BOOM'])
+      expect(filtered.code, filtered.stderr).to.equal(0)
+      expect(filtered.stdout).to.match(/revived 2 failed job/)
+      expect(filtered.stdout).to.match(/2 {2}transcribing +whisper exited 10: boom {2}-> downloaded 1, queued 1/)
+      await withQueue(e, async (q) => {
+        const one = (await q.jobs.getJob(1))!
+        expect(one).to.include({stage: 'downloaded', retry_count: 1, failed_stage: null, error_message: null, video_path: 'videos/42/episodes/ep001.mp4'})
+        const two = (await q.jobs.getJob(2))!
+        expect(two).to.include({stage: 'queued', video_path: null, video_host: null})
+        const events = await q.jobs.events(1)
+        expect(events.at(-1)).to.include({event: 'revived', stage: 'downloaded'})
+        expect(events.at(-1)!.message).to.match(/failed in transcribing \(whisper exited 10: boom\): transcribed again; the video is still there/)
+        expect((await q.jobs.getJob(3))!.stage).to.equal('failed')
+      })
+
+      const rest = await cli(e, ['retry'])
+      expect(rest.stdout).to.match(/revived 2 failed job/)
+      expect(rest.stdout).to.match(/1 failed job\(s\) used up their retries \(max_retries\): add --force/)
+      const forced = await cli(e, ['retry', '--force', '--reset-count', '--anime-id', '42'])
+      expect(forced.stdout).to.match(/revived 1 failed job/)
+      await withQueue(e, async (q) => {
+        expect((await q.jobs.getJob(4))!.stage).to.equal('transcribed')
+        expect((await q.jobs.getJob(5))!).to.include({stage: 'queued', retry_count: 0})
+      })
+      const none = await cli(e, ['retry'])
+      expect(none.stdout).to.match(/retry: nothing to do/)
+      const unknown = await cli(e, ['retry', '--anime-id', '999999'])
+      expect(unknown.code).to.equal(2)
+      expect(unknown.stderr).to.match(/no anime with MyAnimeList id 999999/)
+    })
+
+    it('--stage select lets select try again the anime whose selection failed or found nothing', async () => {
+      const e = await setUp(backend, 1)
+      await withQueue(e, async (q) => {
+        await q.anime.upsert({mal_id: 43, title: 'Nothing Found'})
+        await q.selections.recordAttempt(42, 'ani-cli timed out', false, {baseMs: 3_600_000, maxMs: 3_600_000})
+        await q.selections.record({mal_id: 43, anime_title: 'Nothing Found', search_query: 'Nothing Found', selected_index: 0, selected_title: '', confidence: 'no_candidates', reason: 'No results found!', mal_episodes: null, selected_episodes: null, episode_match: null, method: 'none', model: null, api_calls: 0, cost_usd: 0})
+      })
+      const r = await cli(e, ['retry', '--stage', 'select'])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/let select try 2 anime again/)
+      await withQueue(e, async (q) => {
+        expect(await q.selections.attempts(42)).to.equal(undefined)
+        expect(await q.selections.get(43)).to.equal(undefined)
+      })
+    })
+  })
+
+  describe(`cleanup (CLI) [${backend}]`, function () {
+    this.timeout(60_000)
+
+    it('recovers jobs, frees media, temp and orphan files, lists it all in a dry run first, and touches nothing live', async () => {
+      const e = await setUp(backend, 6)
+      const d = e.data
+      // 1: its worker died (lease expired long ago)
+      await setJob(e, 1, {stage: 'transcribing', lease_owner: 'dead-host:1:abcdef01', lease_expires_at: '2000-01-01 00:00:00.000', video_path: 'videos/42/episodes/ep001.mp4', video_host: HOST})
+      write(path.join(d, 'videos', '42', 'episodes', 'ep001.mp4'), 1000)
+      // 2: downloaded, but its video is gone
+      await setJob(e, 2, {stage: 'downloaded', video_path: 'videos/42/episodes/ep002.mp4', video_host: HOST, video_size_bytes: 5000})
+      // 3: transcribed, its video and audio still there (a --keep-media run)
+      await setJob(e, 3, {stage: 'transcribed', video_path: 'videos/42/episodes/ep003.mp4', video_host: HOST, transcript_path: 'transcripts/42/ep003.json.gz'})
+      write(path.join(d, 'videos', '42', 'episodes', 'ep003.mp4'), 3000)
+      write(path.join(d, 'audio', '42', 'ep003.wav'), 2000)
+      write(path.join(d, 'transcripts', '42', 'ep003.json.gz'), 100)
+      // 4: downloading under a live lease, its file renamed into place a moment before the finish
+      await setJob(e, 4, {stage: 'downloading', lease_owner: `${hostname()}:${process.pid}:live0001`, lease_expires_at: '2999-01-01 00:00:00.000'})
+      write(path.join(d, 'videos', '42', 'episodes', 'ep004.mp4'), 4000)
+      // orphans: a video and a transcript of an episode no job has; a transcript of a job is kept
+      write(path.join(d, 'videos', '42', 'episodes', 'ep099.mp4'), 9000)
+      write(path.join(d, 'transcripts', '42', 'ep099.json.gz'), 99)
+      write(path.join(d, 'transcripts', '42', 'ep005.json.gz'), 55)
+      // temporary: a dead process's download folder and temp file; a live process's are kept
+      write(path.join(d, 'videos', '.downloading', `j5-999999@${hostname()}-abcdef`, 'x.mp4.part'), 700)
+      write(path.join(d, 'videos', '.downloading', `j6-${process.pid}@${hostname()}-ghijkl`, 'y.mp4.part'), 600)
+      write(path.join(d, 'transcripts', '42', '.ep006.json.gz.999999.0a1b2c3d.tmp'), 66)
+
+      const treeBefore = files(d).filter((f) => !f.startsWith('jobs.db'))
+      const before = await digest(e)
+      const dry = await cli(e, ['cleanup', '--dry-run'])
+      expect(dry.code, dry.stderr).to.equal(0)
+      expect(dry.stdout).to.match(/would free 14\.9 KB \(media 5\.00 KB, temporary 766 B, orphans 9\.10 KB\); 1 job\(s\) would go back; 1 expired lease\(s\) would be recovered/)
+      expect(dry.stdout).to.match(/job 2: downloaded -> queued: its video videos\/42\/episodes\/ep002\.mp4 is gone/)
+      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(treeBefore)
+      expect(await digest(e)).to.equal(before)
+
+      const r = await cli(e, ['cleanup', '--json', '--vacuum'])
+      expect(r.code, r.stderr).to.equal(0)
+      const result = JSON.parse(r.stdout) as {bytes_freed: number; recovered: number; vacuumed: boolean; bytes_by_kind: Record<string, number>}
+      expect(result).to.include({recovered: 1, vacuumed: true})
+      expect(result.bytes_by_kind).to.deep.equal({media: 5000, temporary: 766, orphan: 9099})
+      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal([
+        'transcripts/42/ep003.json.gz',
+        'transcripts/42/ep005.json.gz',
+        `videos/.downloading/j6-${process.pid}@${hostname()}-ghijkl/y.mp4.part`,
+        'videos/42/episodes/ep001.mp4',
+        'videos/42/episodes/ep004.mp4',
+      ])
+      await withQueue(e, async (q) => {
+        expect((await q.jobs.getJob(1))!).to.include({stage: 'downloaded', lease_owner: null})
+        expect((await q.jobs.getJob(2))!).to.include({stage: 'queued', video_path: null})
+        expect((await q.jobs.getJob(3))!).to.include({stage: 'transcribed', video_deleted: 1, audio_deleted: 1})
+        expect((await q.jobs.getJob(4))!).to.include({stage: 'downloading'})
+      })
+      const again = await cli(e, ['cleanup'])
+      expect(again.stdout).to.match(/cleanup: nothing to do/)
+    })
+  })
+}
+
+describe('doctor (CLI)', function () {
+  this.timeout(60_000)
+
+  it('says what each stage needs, one line per check with its fix, exit 0 only when the required ones pass, never a key', async () => {
+    const e = await setUp('sqlite', 1)
+    const env = {
+      PATH: `${path.join(ROOT, 'test', 'fakes', 'bin')}${path.delimiter}${process.env.PATH}`,
+      ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: path.join(ROOT, 'test', 'fakes', 'bin', 'whisper-fake'),
+      ANTHROPIC_API_KEY: 'sk-ant-doctor-SECRET-123456',
+    }
+    const missing = await cli(e, ['doctor', '--stage', 'transcribe'], env)
+    expect(missing.code).to.equal(1)
+    expect(missing.stdout).to.match(/FAIL {2}whisper model: whisper model "large-v3-turbo" is not at .* — run `animezipf transcribe --download-model large-v3-turbo`/)
+    expect(missing.stdout).to.match(/ok {4}ffmpeg: /)
+    expect(missing.stdout).to.not.match(/ani-cli/)
+    write(path.join(e.data, 'models', 'ggml-large-v3-turbo.bin'), 8)
+    writeFileSync(path.join(e.data, 'models', 'ggml-large-v3-turbo.bin'), Buffer.concat([Buffer.from([0x6c, 0x6d, 0x67, 0x67]), Buffer.alloc(100)]))
+    const ready = await cli(e, ['doctor', '--stage', 'transcribe', '--json'], env)
+    expect(ready.code, ready.stdout).to.equal(0)
+    const report = JSON.parse(ready.stdout) as {ok: boolean; checks: {name: string; status: string}[]}
+    expect(report.ok).to.equal(true)
+    expect(report.checks.map((c) => c.name)).to.include.members(['node', 'sqlite', 'root_dir', 'queue', 'ffmpeg', 'whisper', 'whisper model'])
+    const all = await cli(e, ['doctor'], env)
+    expect(all.stdout).to.match(/ok {4}ANTHROPIC_API_KEY: set \(its value is not shown\)/)
+    expect(all.stdout + all.stderr + ready.stdout).to.not.include('SECRET')
+    expect(all.stdout).to.match(/ani-cli: .*test\/fakes\/bin\/ani-cli/)
+    // a data folder that is a file is one line with the fix
+    const bad = await runCliAsync(['doctor', '--data-dir', path.join(e.data, 'models', 'ggml-large-v3-turbo.bin')], {env: {...env, ANIMEZIPF_QUEUE_URL: ''}, cwd: e.work})
+    expect(bad.code).to.equal(1)
+    expect(bad.stdout).to.match(/FAIL {2}root_dir: .* is a file, not a folder — make .* writable, or set \[data\] root_dir/)
+  })
+})
+
