@@ -75,6 +75,8 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       code = EXIT.JOBS_FAILED
     }
     process.stderr.write(`animezipf: ${message}${hint ? ` (${hint})` : ''}\n`)
+    // a script reading --json gets the error as JSON too
+    if (this.argv.includes('--json')) process.stdout.write(`${JSON.stringify({error: {code, message, hint: hint ?? null}})}\n`)
     if (verbose && err.stack) process.stderr.write(`${err.stack}\n`)
     process.exitCode = code
     return undefined

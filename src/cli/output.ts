@@ -52,6 +52,11 @@ export class Output {
     if (!this.json) this.out.write(text.endsWith('\n') ? text : `${text}\n`)
   }
 
+  /** One result per line (a stream of views: status --watch --json). */
+  resultLine(value: unknown): void {
+    if (this.json) this.out.write(`${JSON.stringify(value)}\n`)
+  }
+
   /** The machine-readable result (stdout), only under --json. */
   result(value: unknown): void {
     if (this.json) this.out.write(`${JSON.stringify(value, null, 2)}\n`)

@@ -1,3 +1,4 @@
+import {UserError} from '../errors.js'
 import {type Clock, sqlTime, systemClock} from './clock.js'
 import type {AnimeRecord, AnimeRow, CategoryKind} from './rows.js'
 import type {Sql} from './sql.js'
@@ -122,5 +123,13 @@ export class AnimeStore {
 
   async count(): Promise<number> {
     return (await this.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM anime`))!.n
+  }
+}
+
+/** `--anime-id` must name an anime of the queue: otherwise one line naming it (exit 2), not an empty run. */
+export async function requireAnime(store: AnimeStore, malId: number | undefined): Promise<void> {
+  if (malId === undefined) return
+  if (!(await store.byMalId(malId))) {
+    throw new UserError(`no anime with MyAnimeList id ${malId} in the queue`, 'see `animezipf status` for the anime there, or `animezipf scrape --anime-id ID` to add one')
   }
 }

@@ -1,6 +1,7 @@
 import type {AppContext} from '../cli/context.js'
 import type {ServiceResult} from '../cli/result.js'
 import {EXIT} from '../errors.js'
+import {requireAnime} from '../queue/anime.js'
 import type {Queue} from '../queue/index.js'
 import type {Recovery} from '../queue/jobs.js'
 import type {JobRow} from '../queue/rows.js'
@@ -51,6 +52,7 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   const {stage} = options
   const text = [...(options.preamble ?? [])]
   const host = claimHost(ctx, stage)
+  await requireAnime((await ctx.queue({readonly: options.dryRun})).anime, options.malId)
   if (options.dryRun) {
     const queue = await ctx.queue({readonly: true})
     const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host, options.selected)

@@ -63,6 +63,8 @@ export interface StatusReport {
   generated_at: string
   /** The SQLite file or the PostgreSQL URL (password masked). */
   database: string
+  /** False when no SQLite file is there yet (a fresh folder, or a mistyped --data-dir): the counts are all zero. */
+  database_exists?: boolean
   backend: 'sqlite' | 'postgres'
   /** This process's host id. */
   host: string

@@ -2,7 +2,10 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {AppContext} from '../cli/context.js'
 import type {ServiceResult} from '../cli/result.js'
+import {existsSync} from 'node:fs'
+
 import {EXIT, UserError} from '../errors.js'
+import {requireAnime} from '../queue/anime.js'
 import {collectJob, collectStatus} from './collect.js'
 import {renderJob, renderStatus} from './render.js'
 
@@ -23,8 +26,15 @@ export async function showStatus(ctx: AppContext, options: StatusOptions): Promi
     if (!report) throw new UserError(`no job with id ${options.jobId}`, 'see `animezipf status` for the jobs there are')
     return {code: EXIT.OK, result: report, text: [renderJob(report, color)]}
   }
+  await requireAnime(queue.anime, options.malId)
   const report = await collectStatus({queue, config: ctx.config, paths: ctx.paths, clock: ctx.clock, malId: options.malId, animeLimit: options.top})
-  return {code: EXIT.OK, result: report, text: [renderStatus(report, color)]}
+  const location = ctx.queueLocation
+  // a typo in --data-dir must not look like an empty corpus
+  const missing = location.backend === 'sqlite' && !existsSync(location.target)
+  report.database_exists = !missing
+  const text = [renderStatus(report, color)]
+  if (missing) text.unshift(`no queue at ${location.target} yet: a fresh folder (\`animezipf scrape\`, \`import\` or \`demo\` create it), or a mistyped --data-dir / [data] root_dir`)
+  return {code: EXIT.OK, result: report, text}
 }
 
 /** `animezipf status --watch N`: a fresh view every N seconds until Ctrl-C. */
@@ -37,7 +47,7 @@ export async function watchStatus(ctx: AppContext, options: StatusOptions & {wat
   try {
     while (!stop.signal.aborted) {
       const view = await showStatus(ctx, options)
-      if (output.json) output.result(view.result)
+      if (output.json) output.resultLine(view.result)
       else {
         if (output.interactive) process.stdout.write('\u001B[2J\u001B[H')
         for (const line of view.text) output.print(line)
@@ -50,5 +60,5 @@ export async function watchStatus(ctx: AppContext, options: StatusOptions & {wat
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
   }
-  return EXIT.OK
+  return stop.signal.aborted ? EXIT.INTERRUPTED : EXIT.OK
 }

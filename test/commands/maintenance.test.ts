@@ -237,10 +237,10 @@ describe('doctor (CLI)', function () {
     expect(all.stdout).to.match(/ok {4}ANTHROPIC_API_KEY: set \(its value is not shown\)/)
     expect(all.stdout + all.stderr + ready.stdout).to.not.include('SECRET')
     expect(all.stdout).to.match(/ani-cli: .*test\/fakes\/bin\/ani-cli/)
-    // a data folder that is a file is one line with the fix
+    // a data folder that is a file is one line with the fix, for doctor as for every command
     const bad = await runCliAsync(['doctor', '--data-dir', path.join(e.data, 'models', 'ggml-large-v3-turbo.bin')], {env: {...env, ANIMEZIPF_QUEUE_URL: ''}, cwd: e.work})
-    expect(bad.code).to.equal(1)
-    expect(bad.stdout).to.match(/FAIL {2}root_dir: .* is a file, not a folder — make .* writable, or set \[data\] root_dir/)
+    expect(bad.code).to.equal(2)
+    expect(bad.stderr.trim()).to.match(/^animezipf: --data-dir .* is a file, not a folder \(point --data-dir at a folder/)
   })
 })
 

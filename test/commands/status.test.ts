@@ -44,6 +44,8 @@ describe('status', () => {
     expect(s).to.have.all.keys(
       'generated_at',
       'database',
+      // false in a folder with no queue yet (a fresh one, or a typo)
+      'database_exists',
       // added by the queue rewrite (src/status/collect.ts StatusReport): the backend, this host, jobs and workers per host
       'backend',
       'host',

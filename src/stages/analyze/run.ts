@@ -3,6 +3,7 @@ import {existsSync} from 'node:fs'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {AppContext} from '../../cli/context.js'
+import {requireAnime} from '../../queue/anime.js'
 import type {ServiceResult} from '../../cli/result.js'
 import {PermanentJobError, errorMessage} from '../../errors.js'
 import type {Queue} from '../../queue/index.js'
@@ -107,6 +108,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
   const {output, paths} = ctx
   const fitOptions: FitOptions = {bootstrap: options.bootstrap, seed: options.seed, minCount: options.minCount}
   const text: string[] = []
+  await requireAnime((await ctx.queue({readonly: options.dryRun})).anime, options.malId)
 
   if (options.dryRun) {
     const queue = await ctx.queue({readonly: true})
