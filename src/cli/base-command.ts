@@ -65,8 +65,16 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       hint = err.hint
       code = err.exitCode
     } else if (err.oclif?.exit === 2 || err.name === 'CLIError' || /Parse|Flag|Arg/.test(err.constructor.name)) {
-      // oclif's own usage errors (unknown flag, bad value): first line only
-      message = err.message.split('\n')[0]!.trim()
+      // oclif's own usage errors (unknown flag, bad value, missing argument): what is wrong and what
+      // was expected, on one line
+      const lines = err.message.split('\n').map((l) => l.trim())
+      const end = lines.findIndex((l) => /^(See more help with|Note:)/i.test(l))
+      message = (end < 0 ? lines : lines.slice(0, end))
+        .filter(Boolean)
+        .join(' ')
+        .replaceAll(/\s{2,}/g, ' — ')
+        .replace(/(Parsing --?[\w-]+)\s+/, '$1: ')
+        .replace(/:\s*:/g, ':')
       hint = `see \`animezipf ${this.id ? `${this.id} ` : ''}--help\``
       code = EXIT.USAGE
     } else {

@@ -12,17 +12,19 @@ export class AnalysisStore {
   constructor(private readonly sql: Sql) {}
 
   /** Anime with episodes waiting for analysis; unless partial, only those with no episode still on its way. */
-  async candidates(partial: boolean, malId?: number): Promise<AnalysisCandidate[]> {
+  async candidates(partial: boolean, malId?: number, asIfForced = false): Promise<AnalysisCandidate[]> {
+    // --dry-run --force: as if the complete episodes had been sent back to 'tokenized' first
+    const ready = asIfForced ? `j.stage IN ('tokenized', 'complete')` : `j.stage = 'tokenized'`
     return this.sql.all<AnalysisCandidate>(
       `SELECT a.id AS anime_id, a.mal_id, a.title,
-         SUM(CASE WHEN j.stage = 'tokenized' THEN 1 ELSE 0 END) AS tokenized,
-         SUM(CASE WHEN j.stage = 'complete' THEN 1 ELSE 0 END) AS complete,
+         SUM(CASE WHEN ${ready} THEN 1 ELSE 0 END) AS tokenized,
+         SUM(CASE WHEN j.stage = 'complete' AND NOT (${ready}) THEN 1 ELSE 0 END) AS complete,
          SUM(CASE WHEN j.stage IN (${PENDING}) THEN 1 ELSE 0 END) AS pending,
          SUM(CASE WHEN j.stage = 'failed' THEN 1 ELSE 0 END) AS failed
        FROM jobs j JOIN anime a ON a.id = j.anime_id
        WHERE (CAST(@malId AS BIGINT) IS NULL OR a.mal_id = @malId)
        GROUP BY a.id, a.mal_id, a.title
-       HAVING SUM(CASE WHEN j.stage = 'tokenized' THEN 1 ELSE 0 END) > 0 AND (@partial = 1 OR SUM(CASE WHEN j.stage IN (${PENDING}) THEN 1 ELSE 0 END) = 0)
+       HAVING SUM(CASE WHEN ${ready} THEN 1 ELSE 0 END) > 0 AND (@partial = 1 OR SUM(CASE WHEN j.stage IN (${PENDING}) THEN 1 ELSE 0 END) = 0)
        ORDER BY a.mal_id`,
       {partial: partial ? 1 : 0, malId: malId ?? null},
     )

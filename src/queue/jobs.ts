@@ -199,16 +199,16 @@ export class JobQueue {
   }
 
   /** What claim() would take now, without taking it (--dry-run). */
-  async previewClaim(stage: StageDef, count: number, malId?: number, host?: string, selected?: readonly string[]): Promise<JobRow[]> {
+  async previewClaim(stage: StageDef, count: number, malId?: number, host?: string, selected?: readonly string[], asIfRewoundFrom: readonly JobStage[] = []): Promise<JobRow[]> {
     const where = claimable(selected)
-    return this.sql.all<JobRow>(`SELECT * FROM jobs WHERE ${where.sql} ${ORDER} LIMIT @count`, {
-      ...where.params,
-      from: stage.input,
-      now: this.now(),
-      count,
-      malId: malId ?? null,
-      host: host ?? null,
-    })
+    // --dry-run --force: the jobs --force would send back first count as waiting in the input stage
+    const params: Record<string, unknown> = {...where.params, from: stage.input, now: this.now(), count, malId: malId ?? null, host: host ?? null}
+    asIfRewoundFrom.forEach((s, i) => (params[`rw${i}`] = s))
+    const sql =
+      asIfRewoundFrom.length === 0
+        ? where.sql
+        : where.sql.replace('stage = @from', `(stage = @from OR (stage IN (${asIfRewoundFrom.map((_, i) => `@rw${i}`).join(', ')}) AND lease_owner IS NULL))`)
+    return this.sql.all<JobRow>(`SELECT * FROM jobs WHERE ${sql} ${ORDER} LIMIT @count`, params)
   }
 
   /** Heartbeat: push the lease further. False when the lease was lost (expired and recovered). */

@@ -5,7 +5,7 @@ import {requireAnime} from '../queue/anime.js'
 import type {Queue} from '../queue/index.js'
 import type {Recovery} from '../queue/jobs.js'
 import type {JobRow} from '../queue/rows.js'
-import type {StageDef} from '../queue/stages.js'
+import type {JobStage, StageDef} from '../queue/stages.js'
 import {type Gate, type PoolSummary, type UnitHandler, jobLabel, runPool} from './pool.js'
 
 export interface StageRunOptions {
@@ -20,6 +20,8 @@ export interface StageRunOptions {
   prepareWorker?: (index: number) => Promise<void>
   gate?: Gate
   gateDone?: (index: number) => void
+  /** --dry-run --force: jobs in these stages count as back in the input stage (what --force would do first). */
+  dryRunRewoundFrom?: JobStage[]
   /** Only jobs whose anime has a selection of these confidences (download). */
   selected?: readonly string[] | undefined
   /** Release per-run resources (threads) whatever happened. */
@@ -55,7 +57,7 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   await requireAnime((await ctx.queue({readonly: options.dryRun})).anime, options.malId)
   if (options.dryRun) {
     const queue = await ctx.queue({readonly: true})
-    const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host, options.selected)
+    const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host, options.selected, options.dryRunRewoundFrom)
     const waiting = (await queue.jobs.countEligible(stage, options.malId, host, options.selected)).waiting
     const plan = jobs.map((j) => ({job_id: j.id, mal_id: j.mal_id, anime: j.anime_title, episode: j.episode, action: options.describe(j)}))
     text.push(`dry run: ${stage.name} would claim ${plan.length} job(s) from '${stage.input}' with ${options.workers} worker(s); nothing was changed`)

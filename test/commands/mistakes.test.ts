@@ -34,7 +34,12 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
     {name: 'retry --anime-id of no anime', args: () => ['retry', '--data-dir', data, '--anime-id', '999999'], message: /no anime with MyAnimeList id 999999/},
     {name: 'transcribe --download-model of no model', args: () => ['transcribe', '--data-dir', data, '--download-model', 'gigantic'], message: /unknown whisper model "gigantic"/},
     {name: 'retry --stage of no stage', args: () => ['retry', '--data-dir', data, '--stage', 'compile'], message: /Expected --stage=compile to be one of/},
-    {name: 'download --workers 0', args: () => ['download', '--data-dir', data, '--workers', '0'], message: /--workers/},
+    {name: 'download --workers 0', args: () => ['download', '--data-dir', data, '--workers', '0'], message: /Parsing --workers: Expected an integer greater than or equal to 1 but received: 0/},
+    {name: 'tokenize --workers -1', args: () => ['tokenize', '--data-dir', data, '--workers', '-1'], message: /Parsing --workers: Expected an integer greater than or equal to 0 but received: -1/},
+    {name: 'status --anime-id abc', args: () => ['status', '--data-dir', data, '--anime-id', 'abc'], message: /Parsing --anime-id: Expected an integer but received: abc/},
+    {name: 'analyze --bootstrap -3', args: () => ['analyze', '--data-dir', data, '--bootstrap', '-3'], message: /Parsing --bootstrap: Expected an integer greater than or equal to 0 but received: -3/},
+    {name: 'import without files', args: () => ['import', '--data-dir', data], message: /Missing 1 required arg: paths — subtitle files/},
+    {name: 'a misspelt command', args: () => ['tokenise', '--data-dir', data], message: /no command "tokenise" \(did you mean `animezipf tokenize`\?/},
   ]
 
   for (const c of cases) {
@@ -50,6 +55,21 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
       expect(digest(db)).to.equal(before)
     })
   }
+
+  it('--dry-run --force predicts what the real run does', async () => {
+    const dir = path.join(tempDir(), 'data')
+    await seedDatabase(path.join(dir, 'jobs.db'), 2, 3, 'tokenized')
+    const dry = await runCliAsync(['tokenize', '--data-dir', dir, '--dry-run', '--force', '--json'])
+    expect(dry.code, dry.stderr).to.equal(0)
+    expect((JSON.parse(dry.stdout) as {would_claim: number}).would_claim).to.equal(6)
+    const done = path.join(tempDir(), 'data')
+    await seedDatabase(path.join(done, 'jobs.db'), 2, 3, 'complete')
+    const plain = await runCliAsync(['analyze', '--data-dir', done, '--dry-run', '--json'])
+    expect((JSON.parse(plain.stdout) as {would_analyze: unknown[]}).would_analyze).to.have.length(0)
+    const forced = await runCliAsync(['analyze', '--data-dir', done, '--dry-run', '--force', '--json'])
+    expect(forced.code, forced.stderr).to.equal(0)
+    expect((JSON.parse(forced.stdout) as {would_analyze: {episodes: number}[]}).would_analyze.map((a) => a.episodes)).to.deep.equal([3, 3])
+  })
 
   it('--json with an error also prints the error as JSON on stdout', async () => {
     const r = await runCliAsync(['status', '--data-dir', data, '--anime-id', '999999', '--json'])

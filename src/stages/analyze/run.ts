@@ -112,10 +112,10 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
 
   if (options.dryRun) {
     const queue = await ctx.queue({readonly: true})
-    let candidates = await queue.analysis.candidates(options.partial, options.malId)
+    let candidates = await queue.analysis.candidates(options.partial, options.malId, options.force)
     if (options.force) {
-      const extra = (await queue.analysis.completeAnime(options.malId)).filter((id) => !candidates.some((c) => c.mal_id === id)).length
-      if (extra > 0) text.push(`dry run: --force would also re-analyze ${extra} already complete anime`)
+      const complete = await queue.analysis.completeAnime(options.malId)
+      if (complete.length > 0) text.push(`dry run: --force would first send the episodes of ${complete.length} complete anime back to 'tokenized'`)
     }
     if (options.limit !== undefined) candidates = candidates.slice(0, options.limit)
     const plan = candidates.map((c) => ({mal_id: c.mal_id, title: c.title, episodes: c.tokenized + c.complete, pending: c.pending}))

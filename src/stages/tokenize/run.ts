@@ -42,7 +42,8 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
   const {config, paths} = ctx
   const compress = config.output.compress
   const exclude = new Set(config.tokenize.exclude_pos)
-  const workers = options.workers ?? (config.processing.max_concurrent_tokenizations || availableParallelism())
+  // 0 (flag or config): one worker per core
+  const workers = options.workers || config.processing.max_concurrent_tokenizations || availableParallelism()
   let rewound = 0
   const preamble: string[] = []
   if (options.force) {
@@ -68,6 +69,7 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
     malId: options.malId,
     dryRun: options.dryRun,
     preamble,
+    dryRunRewoundFrom: options.force ? ['tokenized', 'complete'] : undefined,
     describe: (job) => `tokenize ${job.transcript_path ?? '(no transcript)'} -> ${paths.relative(paths.freqCsv(job.mal_id!, job.episode))}`,
     prepareWorker: (index) => threads.start(index),
     cleanup: () => threads.close(),
