@@ -1,7 +1,7 @@
 import {Listr} from 'listr2'
 
 import type {Output} from '../cli/output.js'
-import {PermanentJobError, StopRunError, errorMessage} from '../errors.js'
+import {EXIT, PermanentJobError, StopRunError, errorMessage} from '../errors.js'
 import type {Queue} from '../queue/index.js'
 import type {JobFields, JobRow} from '../queue/rows.js'
 import type {StageDef} from '../queue/stages.js'
@@ -93,6 +93,17 @@ export interface PoolSummary<R = unknown> {
   elapsedMs: number
   failures: {jobId: number; label: string; error: string}[]
   records: R[]
+}
+
+/** A full disk or a folder that cannot be written: one line with the path, and whether space will fix it. */
+export function storageProblem(error: unknown): {full: boolean; message: string; hint: string} | undefined {
+  const e = error as NodeJS.ErrnoException
+  const where = e.path ? ` (${e.path})` : ''
+  if (e?.code === 'ENOSPC') return {full: true, message: `disk full${where}: no space left on the device`, hint: 'free space (animezipf cleanup, a transcribe run) and run again'}
+  if (e?.code === 'EDQUOT') return {full: true, message: `disk quota exceeded${where}`, hint: 'free space or raise the quota, and run again'}
+  if (e?.code === 'EROFS') return {full: false, message: `cannot write${where}: the filesystem is read-only`, hint: 'point [data] root_dir / storage_dir at a writable folder'}
+  if (e?.code === 'EACCES' || e?.code === 'EPERM') return {full: false, message: `cannot write${where}: permission denied (${e.code})`, hint: 'fix the folder\'s permissions or point [data] root_dir / storage_dir elsewhere'}
+  return undefined
 }
 
 /** Heartbeats every third of the lease: two can be missed before it expires. */
@@ -211,6 +222,17 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
           summary.lost++
           report(`${label}: interrupted; its lease was already lost`)
         }
+      } else if (storageProblem(error)) {
+        // the machine's fault, not the job's: the same would happen to every job
+        const problem = storageProblem(error)!
+        if (problem.full) {
+          // the job says why it did not finish (retried after the backoff); no other starts
+          const outcome = await source.fail(unit, owner, problem.message, true, options.backoff)
+          if (outcome === 'retry') summary.retried++
+          if (outcome === 'failed') summary.failed++
+        } else if ((await source.release(unit, owner, `not attempted: ${problem.message}`)) > 0) summary.released++
+        summary.halted ??= {message: problem.message, hint: problem.hint, exitCode: problem.full ? EXIT.TRY_LATER : EXIT.USAGE}
+        report(`${label}: ${problem.message}`)
       } else {
         const message = errorMessage(error).split('\n')[0]!.slice(0, 500)
         const transient = !(error instanceof PermanentJobError)

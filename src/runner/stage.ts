@@ -120,5 +120,7 @@ function poolSummaryLine(summary: PoolSummary): string {
 
 export function poolExitCode(summary: PoolSummary): number {
   if (summary.halted) return summary.halted.exitCode
+  // a run that could only push jobs back to wait: try later, it did not succeed
+  if (!summary.interrupted && summary.failed === 0 && summary.done === 0 && summary.retried > 0) return EXIT.TRY_LATER
   return summary.interrupted ? EXIT.INTERRUPTED : summary.failed > 0 ? EXIT.JOBS_FAILED : EXIT.OK
 }

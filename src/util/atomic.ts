@@ -25,6 +25,9 @@ export function writeFileAtomic(target: string, data: string | Uint8Array): void
     renameSync(tmp, target)
   } catch (error) {
     rmSync(tmp, {force: true})
+    // say which file could not be written (a write on a descriptor names none)
+    const e = error as NodeJS.ErrnoException
+    if (e && typeof e === 'object' && !e.path) e.path = target
     throw error
   }
 }

@@ -1,0 +1,84 @@
+// A full disk: tokenize writing into a small tmpfs that fills up fails the job with "disk full",
+// stops claiming more, leaves no partial file and no half-updated row, and exits 75; once space is
+// freed the next run completes it.
+import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
+import {gzipSync} from 'node:zlib'
+
+import {openAt, runCliAsync, tempDir} from '../helpers.js'
+
+function files(dir: string): string[] {
+  const out: string[] = []
+  const walk = (d: string) => {
+    if (!existsSync(d)) return
+    for (const x of readdirSync(d, {withFileTypes: true})) {
+      const p = path.join(d, x.name)
+      if (x.isDirectory()) walk(p)
+      else out.push(path.relative(dir, p))
+    }
+  }
+  walk(dir)
+  return out.sort()
+}
+
+describe('a full disk', function () {
+  this.timeout(120_000)
+  let mountPoint: string | undefined
+
+  before(function () {
+    const dir = tempDir()
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], {stdio: 'pipe'})
+      mountPoint = dir
+    } catch (error) {
+      console.log(`      (skipped: a small tmpfs cannot be mounted here: ${(error as Error).message.split('\n')[0]})`)
+      this.skip()
+    }
+  })
+
+  after(() => {
+    if (mountPoint) execFileSync('umount', ['-l', mountPoint], {stdio: 'pipe'})
+  })
+
+  it('fails the job with "disk full", leaves nothing half-written, exits 75, and completes once space is freed', async () => {
+    const data = mountPoint!
+    const db = path.join(tempDir(), 'jobs.db')
+    const q = await openAt(db)
+    const animeId = await q.anime.upsert({mal_id: 1, title: 'Full Disk'})
+    const lines = ['今日はいい天気ですね。', '俺は行くぞ！', 'ちょっと待ってよ、兄さん。', 'これが真実だ。']
+    const jobs = []
+    for (let ep = 1; ep <= 3; ep++) {
+      const rel = `transcripts/1/ep00${ep}.json.gz`
+      mkdirSync(path.join(data, 'transcripts', '1'), {recursive: true})
+      const segments = Array.from({length: 40}, (_, i) => ({id: i, start: i, end: i + 1, text: lines[i % lines.length]!, confidence: null}))
+      writeFileSync(path.join(data, rel), gzipSync(JSON.stringify({anime_id: 1, episode: ep, duration_seconds: 40, language: 'ja', model: 'subtitles', segments, transcribed_at: new Date().toISOString()})))
+      jobs.push({animeId, malId: 1, animeTitle: 'Full Disk', episode: ep, stage: 'transcribed' as const, fields: {transcript_path: rel}})
+    }
+    await q.jobs.enqueue(jobs, 3)
+    await q.close()
+    // fill the disk
+    const s = statfsSync(data)
+    writeFileSync(path.join(data, 'filler'), Buffer.alloc(s.bavail * s.bsize))
+    const env = {ANIMEZIPF_QUEUE_URL: `sqlite:${db}`, ANIMEZIPF_QUEUE_BACKOFF_BASE_SECONDS: '0', ANIMEZIPF_QUEUE_BACKOFF_MAX_SECONDS: '0', ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0'}
+    const before = files(data)
+    const full = await runCliAsync(['tokenize', '--data-dir', data, '--workers', '1', '--json'], {env})
+    expect(full.code, full.stderr + full.stdout).to.equal(75)
+    expect(full.stdout + full.stderr, full.stdout + full.stderr).to.match(/disk full \(.*tokens\/1\/ep001_tokens\.json\.gz\): no space left on the device/)
+    expect(files(data), 'no partial file').to.deep.equal(before)
+    const check = await openAt(db)
+    const rows = await Promise.all([1, 2, 3].map(async (id) => (await check.jobs.getJob(id))!))
+    await check.close()
+    // the one that hit the wall says so; it and the others wait in 'transcribed', untouched otherwise
+    expect(rows.map((r) => r.stage)).to.deep.equal(['transcribed', 'transcribed', 'transcribed'])
+    expect(rows.filter((r) => /disk full/.test(r.error_message ?? ''))).to.have.length(1)
+    expect(rows.every((r) => r.tokens_path === null && r.lease_owner === null)).to.equal(true)
+
+    rmSync(path.join(data, 'filler'))
+    const freed = await runCliAsync(['tokenize', '--data-dir', data, '--workers', '1', '--json'], {env})
+    expect(freed.code, freed.stderr).to.equal(0)
+    expect((JSON.parse(freed.stdout) as {done: number}).done).to.equal(3)
+    expect(files(path.join(data, 'tokens')).filter((f) => f.endsWith('_freq.csv'))).to.have.length(3)
+  })
+})
