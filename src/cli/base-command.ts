@@ -100,6 +100,6 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 export const stageFlags = {
   workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, helpGroup: 'STAGE'}),
   limit: Flags.integer({description: 'process at most this many jobs in this run', min: 1, helpGroup: 'STAGE'}),
-  'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', helpGroup: 'STAGE'}),
+  'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1, helpGroup: 'STAGE'}),
   'dry-run': Flags.boolean({description: 'show exactly what would be claimed and done; change nothing', default: false, helpGroup: 'STAGE'}),
 }

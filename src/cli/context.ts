@@ -1,7 +1,7 @@
 import {statSync} from 'node:fs'
 import path from 'node:path'
 
-import {loadConfig} from '../config/load.js'
+import {loadConfig, unknownVariables} from '../config/load.js'
 import {UserError} from '../errors.js'
 import type {Config} from '../config/defaults.js'
 import {DataPaths} from '../paths.js'
@@ -107,5 +107,6 @@ export function createContext(flags: GlobalFlags, overrides: Record<string, unkn
   checkFolder(config.data.root_dir, flags['data-dir'] ? '--data-dir' : '[data] root_dir')
   if (config.data.storage_dir !== config.data.root_dir) checkFolder(config.data.storage_dir, '[data] storage_dir')
   const output = new Output({json: flags.json, verbose: flags.verbose})
+  for (const line of unknownVariables()) output.warn(line)
   return new AppContext(config, loaded.file, new DataPaths(config.data.root_dir, config.data.storage_dir), output)
 }

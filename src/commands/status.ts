@@ -14,7 +14,7 @@ export default class Status extends BaseCommand<typeof Status> {
   ]
 
   static override flags = {
-    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)'}),
+    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1}),
     job: Flags.integer({description: 'one job with its whole event history'}),
     top: Flags.integer({description: 'how many anime to list', default: 10, min: 1}),
     watch: Flags.integer({description: 'redraw every N seconds until Ctrl-C', min: 1}),

@@ -13,7 +13,7 @@ episode and the time). A surface form (食べた) finds its base form (食べる
 
   static override flags = {
     lines: Flags.integer({description: 'show up to this many lines where it is said', default: 10, min: 0}),
-    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)'}),
+    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1}),
   }
 
   public async run(): Promise<void> {

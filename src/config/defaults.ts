@@ -87,6 +87,12 @@ export const DEFAULTS = {
     output_usd_per_mtok: 5.0,
     no_results_confirmations: 3,
   },
+  import: {
+    max_file_mb: 20,
+    max_cues: 20000,
+    max_line_chars: 2000,
+    min_japanese_percent: 30,
+  },
   tokenize: {
     exclude_pos: ['記号'],
     cleaning: {
@@ -151,6 +157,9 @@ export const POSITIVE_KEYS = new Set<string>([
   'download.typical_episode_mb',
   'media.probe_timeout_seconds',
   'transcribe.timeout_seconds',
+  'import.max_file_mb',
+  'import.max_cues',
+  'import.max_line_chars',
   'select.workers',
   'select.max_tokens',
   'select.api_timeout_seconds',

@@ -35,14 +35,39 @@ function describe(def: unknown, key: string): string {
   if (typeof def === 'boolean') return 'true or false'
   if (typeof def === 'number') {
     const min = POSITIVE_KEYS.has(key) ? 1 : 0
-    return FLOAT_KEYS.has(key) ? `a number >= ${min}` : `a whole number >= ${min}`
+    const max = MAX_VALUES[key] !== undefined ? ` and <= ${MAX_VALUES[key]}` : ''
+    return FLOAT_KEYS.has(key) ? `a number >= ${min}${max}` : `a whole number >= ${min}${max}`
   }
   const choices = CHOICES[key]
   if (Array.isArray(def)) return choices ? `an array of ${choices.map((c) => `"${c}"`).join(', ')}` : 'an array of strings'
   return choices ? `one of ${choices.map((c) => `"${c}"`).join(', ')}` : 'a string'
 }
 
+/** Upper bounds: a value past them overflows a timer or a date (a lease of 10^13 s) or is surely a typo. */
+const DAY = 86_400
+export const MAX_VALUES: Record<string, number> = {
+  'queue.lease_seconds': DAY,
+  'queue.shutdown_grace_seconds': DAY,
+  'queue.backoff_base_seconds': 30 * DAY,
+  'queue.backoff_max_seconds': 30 * DAY,
+  'queue.max_retries': 1000,
+  'disk_management.check_interval_seconds': DAY,
+  'disk_management.cache_duration_seconds': DAY,
+  'disk_management.max_concurrent_downloads': 256,
+  'processing.max_concurrent_transcriptions': 256,
+  'processing.max_concurrent_tokenizations': 256,
+  'ani_cli.search_timeout_seconds': DAY,
+  'download.timeout_seconds': 7 * DAY,
+  'transcribe.timeout_seconds': 7 * DAY,
+  'media.probe_timeout_seconds': DAY,
+  'select.workers': 256,
+  'select.api_timeout_seconds': DAY,
+  'scrape.timeout_seconds': DAY,
+  'scrape.cache_ttl_hours': 24 * 3650,
+}
+
 function checkValue(def: unknown, value: unknown, key: string): boolean {
+  if (typeof def === 'number' && typeof value === 'number' && MAX_VALUES[key] !== undefined && value > MAX_VALUES[key]) return false
   if (typeof def === 'boolean') return typeof value === 'boolean'
   if (typeof def === 'number') {
     if (typeof value !== 'number' || !Number.isFinite(value)) return false
@@ -108,8 +133,51 @@ function applyEnv(target: Section, defaults: Section, env: NodeJS.ProcessEnv, pr
     }
     const envName = envNameFor(key)
     const raw = env[envName]
-    if (raw !== undefined) target[name] = parseEnvValue(def, raw, key, envName)
+    if (raw === undefined) continue
+    // an empty variable is a mistake for a folder that must be set (it would mean the current folder)
+    if (raw.trim() === '' && REQUIRED_STRINGS.has(key)) throw new UserError(`environment variable ${envName} is empty`, `unset it (the default is ${JSON.stringify(def)}) or give a value`)
+    target[name] = parseEnvValue(def, raw, key, envName)
   }
+}
+
+/** Strings that may not be empty: an empty one would silently mean something else. */
+const REQUIRED_STRINGS = new Set(['data.root_dir', 'ani_cli.path', 'media.ffmpeg', 'media.ffprobe', 'transcribe.model', 'transcribe.language', 'download.quality', 'select.model'])
+
+/** ANIMEZIPF_ variables that are not settings but are read elsewhere (tests, the whisper build, our menu hook). */
+const OTHER_VARIABLES = /^ANIMEZIPF_(CONFIG|TEST_|REQUIRE_|WHISPER_HOME|WHISPER_CUDA|MENU_LOG|BENCH_)/
+
+/** ANIMEZIPF_ variables that name no setting (a typo such as ANIMEZIPF_QUEUE_MAX_RETRYS), each with the nearest one. */
+export function unknownVariables(env: NodeJS.ProcessEnv = process.env): string[] {
+  const known: string[] = []
+  const walk = (section: Section, prefix: string) => {
+    for (const [name, def] of Object.entries(section)) {
+      const key = prefix ? `${prefix}.${name}` : name
+      if (isSection(def)) walk(def, key)
+      else known.push(envNameFor(key))
+    }
+  }
+  walk(DEFAULTS as unknown as Section, '')
+  const out: string[] = []
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith(ENV_PREFIX) || OTHER_VARIABLES.test(name) || known.includes(name)) continue
+    const near = known.map((k) => ({k, d: editDistance(name, k)})).sort((a, b) => a.d - b.d)[0]
+    out.push(`${name} is not a setting and is ignored${near && near.d <= 3 ? ` (did you mean ${near.k}?)` : ''}`)
+  }
+  return out
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({length: b.length + 1}, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!
+    row[0] = i
+    for (let j = 1; j <= b.length; j++) {
+      const keep = row[j]!
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
+      prev = keep
+    }
+  }
+  return row[b.length]!
 }
 
 function setByKey(target: Section, key: string, value: unknown): void {
@@ -150,7 +218,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (file) {
     let parsed: Section
     try {
-      parsed = TOML.parse(readFileSync(file, 'utf8')) as Section
+      // editors on Windows start UTF-8 files with a byte-order mark: not part of the TOML
+      parsed = TOML.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as Section
     } catch (error) {
       const e = error as {line?: number; col?: number; message?: string}
       const where = e.line === undefined ? '' : ` at line ${e.line + 1}, column ${(e.col ?? 0) + 1}`

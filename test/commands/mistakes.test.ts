@@ -3,10 +3,24 @@
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, readdirSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {BIN, runCliAsync, seedDatabase, tempDir} from '../helpers.js'
+import {BIN, ROOT, openDatabase, runCliAsync, seedDatabase, tempDir} from '../helpers.js'
+
+const FAKES = path.join(ROOT, 'test', 'fakes', 'bin')
+
+/** Rows per table: "nothing was added" even where SQLite's file bytes would not tell. */
+async function countsOf(file: string): Promise<Record<string, number>> {
+  const db = openDatabase(file)
+  try {
+    const out: Record<string, number> = {}
+    for (const t of ['anime', 'jobs', 'job_events', 'anime_selection_cache', 'analysis_results']) out[t] = (db.prepare(`SELECT COUNT(*) AS n FROM ${t}`).get() as {n: number}).n
+    return out
+  } finally {
+    db.close()
+  }
+}
 
 function digest(file: string): string {
   return createHash('sha1').update(readFileSync(file)).digest('hex')
@@ -17,13 +31,31 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
   let data: string
   let db: string
 
+  let scratch: string
   before(async () => {
     data = path.join(tempDir(), 'data')
     db = path.join(data, 'jobs.db')
     await seedDatabase(db, 2, 3, 'transcribed')
+    scratch = tempDir()
+    mkdirSync(path.join(data, 'models'), {recursive: true})
+    writeFileSync(path.join(data, 'models', 'ggml-large-v3-turbo.bin'), Buffer.concat([Buffer.from([0x6c, 0x6d, 0x67, 0x67]), Buffer.alloc(100)]))
   })
+  const conf = (text: string) => garbage(`config-${Math.random().toString(16).slice(2)}.toml`, text)
+  function garbage(name: string, content: string | Buffer): string {
+    const file = path.join(scratch, name)
+    writeFileSync(file, content)
+    return file
+  }
+  function link(name: string, target: string): string {
+    const file = path.join(scratch, name)
+    if (!existsSync(file)) symlinkSync(target, file)
+    return file
+  }
+  function subtitle(): string {
+    return garbage('ep01.srt', '1\n00:00:01,000 --> 00:00:02,000\nこんにちは、世界。\n')
+  }
 
-  const cases: {name: string; args: () => string[]; message: RegExp}[] = [
+  const cases: {name: string; args: () => string[]; message: RegExp; env?: () => Record<string, string>; code?: number; warnings?: boolean}[] = [
     {name: 'status with --data-dir on a file', args: () => ['status', '--data-dir', '/etc/passwd'], message: /--data-dir \/etc\/passwd is a file, not a folder/},
     {name: 'tokenize with --data-dir on a file', args: () => ['tokenize', '--data-dir', '/etc/passwd'], message: /--data-dir \/etc\/passwd is a file, not a folder/},
     {name: 'a data folder under a file', args: () => ['status', '--data-dir', '/etc/passwd/data'], message: /--data-dir \/etc\/passwd\/data is under \/etc\/passwd, which is a file/},
@@ -40,17 +72,55 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
     {name: 'analyze --bootstrap -3', args: () => ['analyze', '--data-dir', data, '--bootstrap', '-3'], message: /Parsing --bootstrap: Expected an integer greater than or equal to 0 but received: -3/},
     {name: 'import without files', args: () => ['import', '--data-dir', data], message: /Missing 1 required arg: paths — subtitle files/},
     {name: 'a misspelt command', args: () => ['tokenise', '--data-dir', data], message: /no command "tokenise" \(did you mean `animezipf tokenize`\?/},
+    // configuration
+    {name: 'a malformed config.toml', args: () => ['status', '--data-dir', data, '--config', conf('[queue\nmax_retries = 3\n')], message: /not valid TOML at line 1/},
+    {name: 'an unknown key in config.toml', args: () => ['status', '--data-dir', data, '--config', conf('[queue]\nmax_retrys = 3\n')], message: /unknown key "queue\.max_retrys" in section \[queue\]/},
+    {name: 'a negative threshold', args: () => ['status', '--data-dir', data, '--config', conf('[disk_management]\npause_threshold_gb = -5\n')], message: /"disk_management\.pause_threshold_gb" must be a number >= 0, got -5/},
+    {name: 'a resume threshold above the pause threshold', args: () => ['status', '--data-dir', data, '--config', conf('[disk_management]\nresume_threshold_gb = 290\n')], message: /resume_threshold_gb <= pause_threshold_gb <= hard_limit_gb/},
+    {name: 'a lease of 10^13 seconds', args: () => ['status', '--data-dir', data], env: () => ({ANIMEZIPF_QUEUE_LEASE_SECONDS: '10000000000000'}), message: /ANIMEZIPF_QUEUE_LEASE_SECONDS must be a whole number >= 1 and <= 86400/},
+    {name: 'a shutdown grace past what a timer holds', args: () => ['status', '--data-dir', data], env: () => ({ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '99999999999'}), message: /ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS must be a whole number >= 0 and <= 86400/},
+    {name: 'an empty ANIMEZIPF_DATA_ROOT_DIR', args: () => ['status'], env: () => ({ANIMEZIPF_DATA_ROOT_DIR: ''}), message: /environment variable ANIMEZIPF_DATA_ROOT_DIR is empty/},
+    {name: 'a --config that does not exist', args: () => ['status', '--data-dir', data, '--config', '/nonexistent/config.toml'], message: /config file not found: \/nonexistent\/config\.toml/},
+    // the database
+    {name: 'a queue file that is not SQLite', args: () => ['status'], env: () => ({ANIMEZIPF_QUEUE_URL: `sqlite:${garbage('not-sqlite.db', 'this is not a database at all, just text')}`}), message: /is not an SQLite database \(or is damaged\)/},
+    {name: 'a queue URL of another kind', args: () => ['status', '--data-dir', data], env: () => ({ANIMEZIPF_QUEUE_URL: 'mysql://root:hunter2@db/x'}), message: /\[queue\] url "mysql:\/\/root:\*\*\*@db\/x" is neither sqlite:PATH nor postgres/},
+    // missing tools and models
+    {name: 'download without ani-cli', args: () => ['download', '--data-dir', data], env: () => ({ANIMEZIPF_ANI_CLI_PATH: '/nonexistent/ani-cli'}), message: /ani-cli not found: \/nonexistent\/ani-cli/},
+    {name: 'download without ffprobe', args: () => ['download', '--data-dir', data], env: () => ({PATH: `${FAKES}:${process.env.PATH}`, ANIMEZIPF_MEDIA_FFPROBE: '/nonexistent/ffprobe'}), message: /ffprobe not found: \/nonexistent\/ffprobe \(install ffmpeg/},
+    {name: 'transcribe without the model', args: () => ['transcribe', '--data-dir', data, '--model', 'medium'], message: /whisper model "medium" is not at .*ggml-medium\.bin/},
+    {name: 'transcribe without whisper', args: () => ['transcribe', '--data-dir', data], env: () => ({ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: '/nonexistent/main'}), message: /whisper program not found: \/nonexistent\/main/},
+    {name: 'transcribe without ffmpeg', args: () => ['transcribe', '--data-dir', data], env: () => ({ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: `${FAKES}/whisper-fake`, ANIMEZIPF_MEDIA_FFMPEG: '/nonexistent/ffmpeg'}), message: /ffmpeg not found: \/nonexistent\/ffmpeg/},
+    // hostile inputs
+    {name: 'scrape --anime-id -3', args: () => ['scrape', '--data-dir', data, '--anime-id', '-3'], message: /Parsing --anime-id: Expected an integer greater than or equal to 1 but received: -3/},
+    {name: 'import of a title of 10,000 characters', args: () => ['import', '--data-dir', data, subtitle(), '--title', 'x'.repeat(10_000)], message: /--title is 10000 characters long/},
+    {name: 'import of binary garbage', args: () => ['import', '--data-dir', data, garbage('garbage.srt', Buffer.from(Array.from({length: 3000}, (_, i) => (i * 7919) % 256))), '--title', 'Garbage'], message: /no file could be imported: garbage\.srt: unknown text encoding/, warnings: true},
+    {name: 'import of a symlink to /dev/zero', args: () => ['import', '--data-dir', data, link('zero.srt', '/dev/zero'), '--title', 'Zero'], message: /no file could be imported: zero\.srt: not a regular file/, warnings: true},
+    {name: 'import of a README saved as a .txt', args: () => ['import', '--data-dir', data, garbage('ep01.txt', 'This is the README of a project.\nIt mentions 日本 once.\nInstall it with npm and run it.\n'), '--title', 'Readme'], message: /no file could be imported: ep01\.txt: only \d+% of its letters are Japanese/, warnings: true},
+    {name: 'status --job of no job', args: () => ['status', '--data-dir', data, '--job', '999999'], message: /no job with id 999999/},
+    {name: 'select --set with one number', args: () => ['select', '--data-dir', data, '--set', '5114'], env: () => ({PATH: `${FAKES}:${process.env.PATH}`}), message: /--set takes two numbers/},
+    {name: 'select --max-cost abc', args: () => ['select', '--data-dir', data, '--max-cost', 'abc'], env: () => ({PATH: `${FAKES}:${process.env.PATH}`}), message: /--max-cost "abc" is not an amount of dollars/},
+    {name: 'queue copy to an unknown kind of URL', args: () => ['queue', 'copy', '--data-dir', data, '--to', 'ftp://x'], message: /is neither sqlite:PATH nor postgres/},
   ]
+
+  const counts = () => countsOf(db)
+
+  it('the catalogue holds at least 30 mistakes and hostile inputs', () => {
+    expect(cases.length).to.be.at.least(30)
+  })
 
   for (const c of cases) {
     it(c.name, async () => {
       const before = digest(db)
-      const r = await runCliAsync(c.args())
-      expect(r.code, r.stderr).to.equal(2)
+      const rows = await counts()
+      const r = await runCliAsync(c.args(), {env: c.env?.() ?? {}})
+      expect(r.code, r.stderr).to.equal(c.code ?? 2)
       const lines = r.stderr.trim().split('\n')
-      expect(lines, r.stderr).to.have.length(1)
-      expect(lines[0]).to.match(/^animezipf: /)
-      expect(lines[0]).to.match(c.message)
+      if (!c.warnings) expect(lines, r.stderr).to.have.length(1)
+      else expect(lines.slice(0, -1).every((l) => /^warning: /.test(l)), r.stderr).to.equal(true)
+      expect(lines.at(-1)).to.match(/^animezipf: /)
+      expect(lines.at(-1)).to.match(c.message)
+      expect(r.stderr).to.not.include('hunter2')
+      expect(await counts()).to.deep.equal(rows)
       expect(r.stderr).to.not.match(/\n\s+at /)
       expect(digest(db)).to.equal(before)
     })

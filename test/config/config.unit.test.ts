@@ -4,7 +4,7 @@ import path from 'node:path'
 import TOML from '@iarna/toml'
 
 import {DEFAULTS} from '../../src/config/defaults.js'
-import {loadConfig} from '../../src/config/load.js'
+import {unknownVariables, loadConfig} from '../../src/config/load.js'
 import {UserError} from '../../src/errors.js'
 import {ROOT, runCli, tempDir} from '../helpers.js'
 
@@ -45,17 +45,25 @@ describe('config', () => {
   it('rejects an unknown key, a wrong type, a bad environment value and inconsistent thresholds', () => {
     const cases: [string, RegExp][] = [
       ['[queue]\nmax_retrys = 1\n', /unknown key "queue.max_retrys"/],
-      ['[queue]\nmax_retries = "three"\n', /"queue.max_retries" must be a whole number >= 0, got "three"/],
+      ['[queue]\nmax_retries = "three"\n', /"queue.max_retries" must be a whole number >= 0 and <= 1000, got "three"/],
       ['[queue]\nmax_retries = 1.5\n', /must be a whole number/],
       ['[disk_management]\npause_threshold_gb = 400\n', /resume_threshold_gb <= pause_threshold_gb <= hard_limit_gb/],
       ['[queue]\nlease_seconds = 0\n', /"queue.lease_seconds" must be a whole number >= 1/],
       ['queue = 3\n', /"queue" must be a table/],
+      ['[queue]\nlease_seconds = 10000000000000\n', /"queue.lease_seconds" must be a whole number >= 1 and <= 86400, got 10000000000000/],
     ]
     for (const [text, pattern] of cases) {
       const dir = writeConfig(text)
       expect(() => loadConfig({cwd: dir, env: {}}), text).to.throw(UserError, pattern)
     }
     expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_QUEUE_MAX_RETRIES: 'lots'}})).to.throw(UserError, /ANIMEZIPF_QUEUE_MAX_RETRIES must be a whole number/)
+    // a byte-order mark is not a syntax error
+    const bom = writeConfig('\uFEFF[queue]\nmax_retries = 7\n')
+    expect(loadConfig({cwd: bom, env: {}}).config.queue.max_retries).to.equal(7)
+    // a misspelt variable is named, with the nearest setting
+    expect(unknownVariables({ANIMEZIPF_QUEUE_MAX_RETRYS: '5', ANIMEZIPF_TEST_PG_URL: 'x', ANIMEZIPF_QUEUE_MAX_RETRIES: '5'})).to.deep.equal([
+      'ANIMEZIPF_QUEUE_MAX_RETRYS is not a setting and is ignored (did you mean ANIMEZIPF_QUEUE_MAX_RETRIES?)',
+    ])
   })
 
   it('a malformed, unknown-key or wrong-type config is one line naming file and key, exit 2', () => {

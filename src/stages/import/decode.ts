@@ -24,3 +24,11 @@ export function decodeSubtitle(data: Buffer): {text: string; encoding: string} {
 export function hasJapanese(text: string): boolean {
   return /[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/u.test(text)
 }
+
+/** The share (0..1) of a text's letters that are kana or kanji. */
+export function japaneseShare(text: string): number {
+  const letters = text.match(/\p{L}/gu)?.length ?? 0
+  if (letters === 0) return 0
+  const japanese = text.match(/[\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Han}]/gu)?.length ?? 0
+  return japanese / letters
+}

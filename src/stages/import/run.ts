@@ -10,7 +10,7 @@ import {LOCAL_ID_BASE, parseList} from '../../queue/anime.js'
 import type {Queue} from '../../queue/index.js'
 import type {AnimeRecord, AnimeRow, NewJob} from '../../queue/rows.js'
 import {writeTextFile} from '../../util/gzip-file.js'
-import {decodeSubtitle, hasJapanese} from './decode.js'
+import {decodeSubtitle, hasJapanese, japaneseShare} from './decode.js'
 import {episodeFromName, naturalCompare} from './episodes.js'
 import {type SubtitleFormat, detectFormat, mergeDuplicateCues, parseSubtitles} from './subtitles.js'
 
@@ -55,7 +55,18 @@ function expandPaths(inputs: string[]): string[] {
   return files
 }
 
-function parseFile(file: string): Parsed {
+export interface ImportLimits {
+  max_file_mb: number
+  max_cues: number
+  max_line_chars: number
+  min_japanese_percent: number
+}
+
+function parseFile(file: string, limits: ImportLimits): Parsed {
+  // a device, a pipe or a socket (a symlink to /dev/zero, a FIFO) would never end: regular files only
+  const st = statSync(file)
+  if (!st.isFile()) throw new Error('not a regular file (a device, a pipe or a socket)')
+  if (st.size > limits.max_file_mb * 1e6) throw new Error(`${(st.size / 1e6).toFixed(1)} MB, over [import] max_file_mb (${limits.max_file_mb})`)
   const data = readFileSync(file)
   if (data.length === 0) throw new Error('empty file')
   const {text, encoding} = decodeSubtitle(data)
@@ -64,7 +75,13 @@ function parseFile(file: string): Parsed {
   if (ext !== '.txt' && format === 'text') throw new Error(`not ${ext.slice(1).toUpperCase()} subtitles (no cues found)`)
   const cues = mergeDuplicateCues(parseSubtitles(format, text))
   if (cues.length === 0) throw new Error(format === 'text' ? 'no text' : 'no subtitle cues with text')
-  if (!hasJapanese(cues.map((c) => c.text).join(''))) throw new Error('no Japanese text (kana or kanji) in it')
+  if (cues.length > limits.max_cues) throw new Error(`${cues.length} cues, over [import] max_cues (${limits.max_cues})`)
+  const longest = cues.reduce((n, c) => Math.max(n, c.text.length), 0)
+  if (longest > limits.max_line_chars) throw new Error(`a cue of ${longest} characters, over [import] max_line_chars (${limits.max_line_chars})`)
+  const all = cues.map((c) => c.text).join('')
+  if (!hasJapanese(all)) throw new Error('no Japanese text (kana or kanji) in it')
+  const share = japaneseShare(all)
+  if (share * 100 < limits.min_japanese_percent) throw new Error(`only ${Math.round(share * 100)}% of its letters are Japanese, under [import] min_japanese_percent (${limits.min_japanese_percent})`)
   return {file, format, encoding, cues, detected: episodeFromName(file)}
 }
 
@@ -136,17 +153,23 @@ export type ImportResult = ServiceResult
 /** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
 export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ImportResult> {
   const {output, paths, config} = ctx
-  if (options.malId === undefined && !options.title) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
+  if (options.malId === undefined && !options.title?.trim()) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
+  if (options.title && options.title.length > 300) throw new UserError(`--title is ${options.title.length} characters long`, 'give the anime\'s title (at most 300 characters)')
   const files = expandPaths(options.paths)
   const parsed: Parsed[] = []
   const bad: {file: string; error: string}[] = []
   for (const file of files) {
     try {
-      parsed.push(parseFile(file))
+      parsed.push(parseFile(file, ctx.config.import))
     } catch (error) {
       bad.push({file, error: errorMessage(error)})
       output.warn(`skipped ${file}: ${errorMessage(error)}`)
     }
+  }
+  // nothing usable: say why, and write nothing (no anime row without episodes)
+  if (parsed.length === 0) {
+    const first = bad[0]!
+    throw new UserError(`no file could be imported: ${path.basename(first.file)}: ${first.error}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`, 'see the warnings above for each file')
   }
   assignEpisodes(parsed, options.episodeFrom, (m) => output.warn(m))
 
