@@ -31,7 +31,11 @@ const onPath = (name) => (process.env.PATH ?? '').split(path.delimiter).some((d)
 for (const tool of ['make', 'cc', 'c++']) if (!onPath(tool)) fail(`${tool} not found`, 'install a C/C++ toolchain: apt install build-essential')
 const cuda = process.env.ANIMEZIPF_WHISPER_CUDA !== '0' && onPath('nvcc')
 
-const build = path.join(home, 'src')
+const build = path.join(home, 'whisper.cpp-build')
+const MARKER = '.animezipf-whisper-build'
+// ANIMEZIPF_WHISPER_HOME may name a folder of the user's: touch only what this script made there
+if (existsSync(build) && !existsSync(path.join(build, MARKER))) fail(`${build} exists and was not made by setup:whisper: refusing to replace it`, 'choose another ANIMEZIPF_WHISPER_HOME')
+if (existsSync(path.join(home, 'bin', 'main')) && !existsSync(path.join(home, 'build.json'))) fail(`${path.join(home, 'bin', 'main')} exists and was not built by setup:whisper: refusing to overwrite it`, 'choose another ANIMEZIPF_WHISPER_HOME')
 const jobs = String(availableParallelism())
 const args = ['-C', build, `-j${jobs}`, 'main']
 const t0 = Date.now()
@@ -41,6 +45,7 @@ function make(withCuda) {
   rmSync(build, {recursive: true, force: true})
   mkdirSync(home, {recursive: true})
   cpSync(source, build, {recursive: true})
+  writeFileSync(path.join(build, MARKER), 'built by animezipf setup:whisper\n')
   const env = {...process.env}
   if (withCuda) env.WHISPER_CUBLAS = '1'
   console.error(`setup:whisper: building whisper.cpp ${version} main (${withCuda ? 'CUDA' : 'CPU'}) with make -j${jobs} in ${build}`)

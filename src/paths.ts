@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import path from 'node:path'
 
 /** Zero-padded episode stem used in every per-episode file name (ep001). */
@@ -13,6 +14,13 @@ export function slug(name: string): string {
     .replaceAll(/[^\p{L}\p{N}]+/gu, '_')
     .replaceAll(/^_+|_+$/g, '')
   return s || 'unnamed'
+}
+
+/** A group's file stem: its slug, plus a hash of the exact name when another name shares the slug. */
+export function groupStem(name: string, siblings: readonly string[]): string {
+  const s = slug(name)
+  const clash = siblings.some((o) => o !== name && slug(o) === s)
+  return clash ? `${s}_${createHash('sha1').update(name).digest('hex').slice(0, 6)}` : s
 }
 
 /**
@@ -169,12 +177,16 @@ export class DataPaths {
     return path.join(this.aggregatedDir, 'all_anime_freq.csv')
   }
 
-  groupFreq(kind: 'genre' | 'studio', name: string): string {
-    return path.join(this.aggregatedDir, `by_${kind}`, `${slug(name)}_freq.csv`)
+  /**
+   * A group's files. Names that make the same slug ("Sci-Fi" and "sci fi") would overwrite each
+   * other: with the other names of the kind given, a colliding name gets a short hash of itself.
+   */
+  groupFreq(kind: 'genre' | 'studio', name: string, siblings: readonly string[] = []): string {
+    return path.join(this.aggregatedDir, `by_${kind}`, `${groupStem(name, siblings)}_freq.csv`)
   }
 
-  groupFit(kind: 'genre' | 'studio', name: string): string {
-    return path.join(this.aggregatedDir, `by_${kind}`, `${slug(name)}_zipf.json`)
+  groupFit(kind: 'genre' | 'studio', name: string, siblings: readonly string[] = []): string {
+    return path.join(this.aggregatedDir, `by_${kind}`, `${groupStem(name, siblings)}_zipf.json`)
   }
 
   get comparisonHtml(): string {

@@ -64,6 +64,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       message = err.message
       hint = err.hint
       code = err.exitCode
+    } else if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED') {
+      // another process held the queue's write lock for longer than [queue] busy_timeout_seconds
+      message = 'the queue is busy: another animezipf process has held its write lock too long'
+      hint = 'run again later, or raise [queue] busy_timeout_seconds'
+      code = EXIT.TRY_LATER
     } else if (err.oclif?.exit === 2 || err.name === 'CLIError' || /Parse|Flag|Arg/.test(err.constructor.name)) {
       // oclif's own usage errors (unknown flag, bad value, missing argument): what is wrong and what
       // was expected, on one line
@@ -98,7 +103,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
 /** The flags every stage command adds to its own: spread them into `static flags`. */
 export const stageFlags = {
-  workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, helpGroup: 'STAGE'}),
+  workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, max: 256, helpGroup: 'STAGE'}),
   limit: Flags.integer({description: 'process at most this many jobs in this run', min: 1, helpGroup: 'STAGE'}),
   'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1, helpGroup: 'STAGE'}),
   'dry-run': Flags.boolean({description: 'show exactly what would be claimed and done; change nothing', default: false, helpGroup: 'STAGE'}),

@@ -50,7 +50,7 @@ export class AppContext {
     if (this.opened && this.openedReadonly && !readonly) throw new Error('the queue was opened read-only in this run')
     if (!this.opened) {
       this.openedReadonly = readonly
-      this.opened = openQueue({location: this.queueLocation, readonly, clock: this.clock, host: this.host}).then(async (q) => {
+      this.opened = openQueue({location: this.queueLocation, readonly, clock: this.clock, host: this.host, busyTimeoutMs: this.config.queue.busy_timeout_seconds * 1000}).then(async (q) => {
         try {
           if (!readonly) moveLegacyMetadata(this.paths)
         } catch (error) {

@@ -19,7 +19,7 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
   ]
 
   static override flags = {
-    workers: Flags.integer({char: 'w', description: 'anime selected at once (default [select] workers)', min: 1, helpGroup: 'STAGE'}),
+    workers: Flags.integer({char: 'w', description: 'anime selected at once (default [select] workers)', min: 1, max: 256, helpGroup: 'STAGE'}),
     limit: Flags.integer({description: 'select at most this many anime in this run', min: 1, helpGroup: 'STAGE'}),
     'anime-id': stageFlags['anime-id'],
     'dry-run': Flags.boolean({description: 'list the candidates and whether a call would be made; no API call, nothing written', default: false, helpGroup: 'STAGE'}),

@@ -112,6 +112,7 @@ export const DEFAULTS = {
     backoff_base_seconds: 30,
     backoff_max_seconds: 3600,
     shutdown_grace_seconds: 30,
+    busy_timeout_seconds: 10,
   },
 }
 

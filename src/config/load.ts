@@ -48,6 +48,7 @@ const DAY = 86_400
 export const MAX_VALUES: Record<string, number> = {
   'queue.lease_seconds': DAY,
   'queue.shutdown_grace_seconds': DAY,
+  'queue.busy_timeout_seconds': 3600,
   'queue.backoff_base_seconds': 30 * DAY,
   'queue.backoff_max_seconds': 30 * DAY,
   'queue.max_retries': 1000,
@@ -139,6 +140,9 @@ function applyEnv(target: Section, defaults: Section, env: NodeJS.ProcessEnv, pr
     target[name] = parseEnvValue(def, raw, key, envName)
   }
 }
+
+/** whisper.cpp's language codes (its g_lang table) and "auto". */
+const WHISPER_LANGUAGE_CODE = /^(en|zh|de|es|ru|ko|fr|ja|pt|tr|pl|ca|nl|ar|sv|it|id|hi|fi|vi|he|uk|el|ms|cs|ro|da|hu|ta|no|th|ur|hr|bg|lt|la|mi|ml|cy|sk|te|fa|lv|bn|sr|az|sl|kn|et|mk|br|eu|is|hy|ne|mn|bs|kk|sq|sw|gl|mr|pa|si|km|sn|yo|so|af|oc|ka|be|tg|sd|gu|am|yi|lo|uz|fo|ht|ps|tk|nn|mt|sa|lb|my|bo|tl|mg|as|tt|haw|ln|ha|ba|jw|su|yue|auto)$/
 
 /** Strings that may not be empty: an empty one would silently mean something else. */
 const REQUIRED_STRINGS = new Set(['data.root_dir', 'ani_cli.path', 'media.ffmpeg', 'media.ffprobe', 'transcribe.model', 'transcribe.language', 'download.quality', 'select.model'])
@@ -246,6 +250,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     const value = getByKey(config as unknown as Section, key) as string
     if (value.includes('/')) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
   }
+  if (!WHISPER_LANGUAGE_CODE.test(config.transcribe.language)) throw new UserError(`${file ?? 'configuration'}: "transcribe.language" ${JSON.stringify(config.transcribe.language)} is not a language code whisper knows`, 'use "ja" (or another two-letter code such as "en", or "auto")')
   if (config.transcribe.low_confidence > 1) throw new UserError(`${file ?? 'configuration'}: "transcribe.low_confidence" must be between 0 and 1, got ${config.transcribe.low_confidence}`, 'it is a token probability')
   if (config.transcribe.max_hallucinated_percent > 100) throw new UserError(`${file ?? 'configuration'}: "transcribe.max_hallucinated_percent" must be at most 100`, 'a percentage of the transcript')
   if (!config.download.quality.trim()) throw new UserError(`${file ?? 'configuration'}: "download.quality" is empty`, 'use "worst", "best" or a resolution such as "480"')

@@ -106,6 +106,8 @@ export interface OpenQueueOptions {
   location: QueueLocation
   /** Write nothing: SQLite reads a snapshot, PostgreSQL runs in a READ ONLY transaction rolled back at close. */
   readonly?: boolean
+  /** SQLite: how long to wait for another process's write lock. */
+  busyTimeoutMs?: number
   clock?: Clock
   host?: string
   /** PostgreSQL connections this process may hold (one per concurrent worker is plenty). */
@@ -130,7 +132,7 @@ export async function openQueue(options: OpenQueueOptions): Promise<Queue> {
     }
     const {openDatabase} = await import('./sqlite/open.js')
     const {SqliteSql} = await import('./sqlite/sql.js')
-    sql = new SqliteSql(openDatabase(location.target, {readonly}))
+    sql = new SqliteSql(openDatabase(location.target, {readonly, busyTimeoutMs: options.busyTimeoutMs}))
   }
   return new Queue(sql, location, options.clock ?? systemClock, options.host ?? hostname())
 }

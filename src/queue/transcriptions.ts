@@ -27,6 +27,10 @@ export class TranscriptionStore {
     )
   }
 
+  async hasJob(jobId: number): Promise<boolean> {
+    return (await this.sql.get(`SELECT 1 AS x FROM transcriptions WHERE job_id = @jobId`, {jobId})) !== undefined
+  }
+
   /** Per model: episodes, audio seconds, processing seconds and their ratio (audio seconds per second of work, per worker). */
   async perModel(): Promise<{model: string; episodes: number; audio_seconds: number; processing_seconds: number; realtime_factor: number | null}[]> {
     const rows = await this.sql.all<{model: string; n: number; a: number; p: number}>(

@@ -148,6 +148,13 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
 
   /** Whether this run may claim more at all (asked before the gate too: a paused gate must not outwait a finished run). */
   const mayClaim = (): boolean => !shutdown.stopping && !summary.halted && (options.limit === undefined || summary.claimed < options.limit)
+  // what a forced exit (second Ctrl-C) gives back: the units being worked on, the workers' rows
+  const held = new Map<U, string>()
+  const workerIds = new Set<number>()
+  shutdown.beforeExit.push(async () => {
+    await Promise.allSettled([...held].map(([unit, owner]) => source.release(unit, owner, 'interrupted: the process was stopped')))
+    await Promise.allSettled([...workerIds].map((id) => queue.workers.beat(id, 'stopped', null)))
+  })
   const takeSlot = (): boolean => {
     if (!mayClaim()) return false
     summary.claimed++
@@ -157,6 +164,7 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
   async function runOne(unit: U, index: number, owner: string, workerId: number, report: (line: string) => void, setTitle: (t: string) => void): Promise<void> {
     const abort = new AbortController()
     shutdown.aborts.add(abort)
+    held.set(unit, owner)
     let progress: number | undefined
     let lost = false
     const extend = async (): Promise<boolean> => {
@@ -251,12 +259,14 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
       // a heartbeat in flight must not land after the worker's next status
       await beating
       shutdown.aborts.delete(abort)
+      held.delete(unit)
     }
   }
 
   async function workerLoop(index: number, setTitle: (t: string) => void, report: (line: string) => void): Promise<void> {
     const owner = `${runId}:w${index}`
     const workerId = await queue.workers.register(stage.workerType, owner)
+    workerIds.add(workerId)
     let status: 'stopped' | 'error' = 'stopped'
     try {
       if (options.prepareWorker) {

@@ -34,11 +34,17 @@ export class Shutdown {
     }
   }
 
+  /** Run before a forced exit (a second signal): give back what can be given back quickly. */
+  readonly beforeExit: (() => Promise<void>)[] = []
+
   private onSignal(sig: NodeJS.Signals): void {
     this.signals++
     if (this.signals > 1) {
-      this.output.log(`${sig} again: exiting now; unfinished leases expire and the next run recovers them`)
-      process.exit(EXIT.INTERRUPTED)
+      this.output.log(`${sig} again: exiting now; running jobs go back to their stage (any left expire and the next run recovers them)`)
+      // at most two seconds for the queue to hear it, then out
+      const hurry = new Promise<void>((resolve) => setTimeout(resolve, 2000).unref())
+      void Promise.race([Promise.allSettled(this.beforeExit.map((f) => f())), hurry]).then(() => process.exit(EXIT.INTERRUPTED))
+      return
     }
     this.stopping = true
     this.stop.abort(new Error(`${sig} received`))

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto'
-import {mkdirSync, renameSync, rmSync, writeFileSync, openSync, fsyncSync, closeSync} from 'node:fs'
+import {accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 /** A temp name beside the target, so the final rename never crosses a filesystem. */
@@ -11,8 +11,32 @@ export function tempNameFor(target: string): string {
  * Write a file so a crash never leaves a half-written file under its real name:
  * write a temp file beside it, fsync, rename over the target.
  */
+/**
+ * mkdir -p that says why it failed: a recursive mkdir under a read-only or forbidden folder reports
+ * ENOENT; the nearest existing folder then tells the real cause (EROFS, EACCES).
+ */
+export function ensureDir(dir: string): void {
+  try {
+    mkdirSync(dir, {recursive: true})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+    let p = path.dirname(dir)
+    while (!existsSync(p) && path.dirname(p) !== p) p = path.dirname(p)
+    accessSync(p, constants.W_OK)
+    try {
+      mkdirSync(path.join(p, `.animezipf-probe-${process.pid}`))
+      rmSync(path.join(p, `.animezipf-probe-${process.pid}`), {recursive: true, force: true})
+    } catch (probe) {
+      const e = probe as NodeJS.ErrnoException
+      e.path = dir
+      throw e
+    }
+    throw error
+  }
+}
+
 export function writeFileAtomic(target: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(target), {recursive: true})
+  ensureDir(path.dirname(target))
   const tmp = tempNameFor(target)
   try {
     const fd = openSync(tmp, 'w')

@@ -126,3 +126,8 @@ export function findProgram(program: string, pathVar: string | undefined = proce
   }
   return undefined
 }
+
+/** A name from outside (a file name, a title) safe to print: quoted and escaped when it holds control characters (newlines, ESC). */
+export function printable(text: string): string {
+  return /[\u0000-\u001F\u007F-\u009F]/.test(text) ? JSON.stringify(text) : text
+}

@@ -421,6 +421,32 @@ describe('download failures (CLI)', function () {
     })
   })
 
+  it('on a second Ctrl-C exits at once, giving the job back and marking its workers stopped', async () => {
+    const slow: Show = {record: {mal_id: 56, title: 'Slower', episodes_total: 3}, episodes: 1, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}
+    const e = await setUp('sqlite', [slow], {searches: {Slower: [{title: 'Slower', episodes: 3}]}, downloads: {Slower: {ms: 60_000, pad: 200_000}}})
+    const child = spawn(process.execPath, [BIN, 'download', '--data-dir', e.data], {cwd: e.work, env: {...process.env, NO_COLOR: '1', ...e.env}})
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
+    const partial = path.join(e.storage, 'videos', '.downloading')
+    const t0 = Date.now()
+    while (!files(partial).some((f) => f.endsWith('.part'))) {
+      if (Date.now() - t0 > 30_000) throw new Error(`no partial file appeared: ${stderr}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    child.kill('SIGINT')
+    await new Promise((r) => setTimeout(r, 200))
+    child.kill('SIGINT')
+    const t1 = Date.now()
+    expect(await exited, stderr).to.equal(130)
+    expect(Date.now() - t1, 'at once, not after the grace period').to.be.lessThan(5000)
+    await withQueue(e, async (q) => {
+      expect((await q.jobs.getJob(1))!).to.include({stage: 'queued', lease_owner: null, retry_count: 0})
+      const workers = await q.sql.all<{status: string}>(`SELECT status FROM workers`)
+      expect(workers.map((w) => w.status)).to.deep.equal(['stopped'])
+    })
+  })
+
   it('removes the download folder a killed process left behind', async () => {
     const e = await setUp('sqlite', [HARUHI])
     const stale = path.join(e.storage, 'videos', '.downloading', `j1-999999@${(await import('node:os')).hostname()}-abcdef`)

@@ -1,6 +1,7 @@
 // retry, cleanup and doctor: the real CLI on a real queue (both backends where it matters) and real files.
 import {expect} from 'chai'
 import {createHash} from 'node:crypto'
+import {spawn} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
@@ -210,6 +211,24 @@ for (const backend of BACKENDS) {
     })
   })
 }
+
+describe('a busy queue (CLI)', function () {
+  this.timeout(60_000)
+
+  it('a write lock held too long by another process is exit 75, one line, nothing changed', async () => {
+    const e = await setUp('sqlite', 2)
+    // another process holds the write lock
+    const holder = spawn(process.execPath, ['-e', `const D = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))}); const db = new D(${JSON.stringify(e.target)}); db.exec('BEGIN EXCLUSIVE'); console.log('locked'); setTimeout(() => {}, 60000)`], {stdio: ['ignore', 'pipe', 'inherit']})
+    try {
+      await new Promise<void>((resolve) => holder.stdout.on('data', () => resolve()))
+      const r = await cli(e, ['retry', '--force'], {ANIMEZIPF_QUEUE_BUSY_TIMEOUT_SECONDS: '1'})
+      expect(r.code).to.equal(75)
+      expect(r.stderr.trim()).to.match(/^animezipf: the queue is busy: another animezipf process has held its write lock too long \(run again later, or raise \[queue\] busy_timeout_seconds\)$/)
+    } finally {
+      holder.kill('SIGKILL')
+    }
+  })
+})
 
 describe('doctor (CLI)', function () {
   this.timeout(60_000)

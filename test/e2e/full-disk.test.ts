@@ -38,8 +38,9 @@ describe('a full disk', function () {
     }
   })
 
+  const readOnly: string[] = []
   after(() => {
-    if (mountPoint) execFileSync('umount', ['-l', mountPoint], {stdio: 'pipe'})
+    for (const m of [...readOnly, mountPoint]) if (m) execFileSync('umount', ['-l', m], {stdio: 'pipe'})
   })
 
   it('fails the job with "disk full", leaves nothing half-written, exits 75, and completes once space is freed', async () => {
@@ -80,5 +81,29 @@ describe('a full disk', function () {
     expect(freed.code, freed.stderr).to.equal(0)
     expect((JSON.parse(freed.stdout) as {done: number}).done).to.equal(3)
     expect(files(path.join(data, 'tokens')).filter((f) => f.endsWith('_freq.csv'))).to.have.length(3)
+  })
+
+  it('a read-only output folder releases the job untouched and stops the run with one line (exit 2)', async () => {
+    const root = path.join(tempDir(), 'data')
+    const db = path.join(tempDir(), 'jobs.db')
+    const q = await openAt(db)
+    const animeId = await q.anime.upsert({mal_id: 2, title: 'Read Only'})
+    const rel = 'transcripts/2/ep001.json.gz'
+    mkdirSync(path.join(root, 'transcripts', '2'), {recursive: true})
+    const segments = [{id: 0, start: 0, end: 1, text: '今日はいい天気ですね。', confidence: null}]
+    writeFileSync(path.join(root, rel), gzipSync(JSON.stringify({anime_id: 2, episode: 1, duration_seconds: 1, language: 'ja', model: 'subtitles', segments, transcribed_at: new Date().toISOString()})))
+    await q.jobs.enqueue([{animeId, malId: 2, animeTitle: 'Read Only', episode: 1, stage: 'transcribed', fields: {transcript_path: rel}}], 3)
+    await q.close()
+    const tokens = path.join(root, 'tokens')
+    mkdirSync(tokens, {recursive: true})
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', tokens], {stdio: 'pipe'})
+    readOnly.push(tokens)
+    const r = await runCliAsync(['tokenize', '--data-dir', root, '--workers', '1'], {env: {ANIMEZIPF_QUEUE_URL: `sqlite:${db}`}})
+    expect(r.code, r.stderr + r.stdout).to.equal(2)
+    expect(r.stdout + r.stderr).to.match(/tokenize stopped: cannot write \(.*tokens.*\): the filesystem is read-only/)
+    const check = await openAt(db)
+    const job = (await check.jobs.getJob(1))!
+    await check.close()
+    expect(job).to.include({stage: 'transcribed', retry_count: 0, lease_owner: null, tokens_path: null})
   })
 })

@@ -1,4 +1,5 @@
 import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
@@ -38,6 +39,21 @@ describe('subtitle parsing', () => {
     expect(parseSrt(text('show-b-ep2.srt')).map((c) => c.text)).to.deep.equal(['海へ行きましょう。', '魚がたくさんいます。'])
     const be = Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from('日本語', 'utf16le').swap16()])
     expect(decodeSubtitle(be)).to.deep.equal({text: '日本語', encoding: 'utf-16be'})
+  })
+
+  it('decodes EUC-JP, and UTF-16 without a byte-order mark in either order (made with iconv from the same text)', () => {
+    const original = '1\n00:00:01,000 --> 00:00:03,000\nおはようございます、先輩。今日はいい天気ですね。\n\n2\n00:00:04,000 --> 00:00:06,000\n東京タワーに行きましょう！ｶﾀｶﾅではない。\n'
+    const as = (encoding: string) => execFileSync('iconv', ['-f', 'UTF-8', '-t', encoding], {input: original})
+    for (const [encoding, name] of [
+      ['EUC-JP', 'euc-jp'],
+      ['UTF-16LE', 'utf-16le'],
+      ['UTF-16BE', 'utf-16be'],
+      ['SHIFT_JIS', 'shift_jis'],
+    ] as const) {
+      const bytes = as(encoding)
+      expect(bytes.subarray(0, 2).equals(Buffer.from([0xff, 0xfe])) || bytes.subarray(0, 2).equals(Buffer.from([0xfe, 0xff])), `${encoding} has no BOM`).to.equal(false)
+      expect(decodeSubtitle(bytes), encoding).to.deep.equal({text: original, encoding: name})
+    }
   })
 
   it('keeps the same line said twice at different times', () => {

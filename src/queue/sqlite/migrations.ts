@@ -253,8 +253,7 @@ CREATE TABLE api_usage (
   cost_usd REAL NOT NULL
 );
 `,
-  // 5: download: when downloads paused for disk space and why; a selection whose index moved in ani-cli's list;
-  // transcribe: each transcription's audio length and processing time (the real-time factor per model)
+  // 5: download: when downloads paused for disk space and why; a selection whose index moved in ani-cli's list
   `
 CREATE TABLE disk_pauses (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -269,6 +268,9 @@ CREATE TABLE disk_pauses (
 CREATE INDEX idx_disk_pauses_host ON disk_pauses(host, started_at);
 ALTER TABLE anime_selection_cache ADD COLUMN moved_from_index INTEGER;
 ALTER TABLE anime_selection_cache ADD COLUMN index_checked_at TIMESTAMP;
+`,
+  // 6: transcribe: each transcription's audio length and processing time (the real-time factor per model)
+  `
 CREATE TABLE transcriptions (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,

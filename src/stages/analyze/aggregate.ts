@@ -146,13 +146,15 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
 
   const groupMin = Math.min(...[...groups.values()].map((g) => g.table.total), Number.MAX_SAFE_INTEGER)
   const summaries: GroupSummary[] = []
+  // the same sibling names as \`animezipf word\` sees: every group of the queue, analyzed or not
+  const namesOf = (kind: string) => [...new Set(membership.filter((m) => m.kind === kind).map((m) => m.name))]
   for (const [key, g] of [...groups.entries()].sort()) {
     const [kind, name] = key.split('\u0000') as ['genre' | 'studio', string]
     const rows = g.table.rows()
     const fit = fitFrequencies(rows, {...options, bootstrap: 0})
-    const csvFile = paths.groupFreq(kind, name)
+    const csvFile = paths.groupFreq(kind, name, namesOf(kind))
     writeFileAtomic(csvFile, g.table.csv(rows))
-    writeFileAtomic(paths.groupFit(kind, name), `${JSON.stringify({kind, name, anime: g.anime, ...fit}, null, 2)}\n`)
+    writeFileAtomic(paths.groupFit(kind, name, namesOf(kind)), `${JSON.stringify({kind, name, anime: g.anime, ...fit}, null, 2)}\n`)
     const pl = fit.power_law
     summaries.push({
       kind,

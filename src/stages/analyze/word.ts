@@ -114,9 +114,10 @@ export async function lookUpWord(ctx: AppContext, options: WordOptions): Promise
   }
   const groups = []
   const names = new Set((await queue.analysis.groupMembership()).map((m) => `${m.kind}\u0000${m.name}`))
+  const siblings = (kind: string) => [...names].filter((k) => k.startsWith(`${kind}\u0000`)).map((k) => k.split('\u0000')[1]!)
   for (const key of [...names].sort()) {
     const [kind, name] = key.split('\u0000') as ['genre' | 'studio', string]
-    for (const r of await ranksIn(paths.groupFreq(kind, name), forms)) groups.push({kind, name, ...r})
+    for (const r of await ranksIn(paths.groupFreq(kind, name, siblings(kind)), forms)) groups.push({kind, name, ...r})
   }
   anime.sort((a, b) => b.count - a.count || a.mal_id - b.mal_id)
 

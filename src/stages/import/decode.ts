@@ -10,14 +10,30 @@ export function decodeSubtitle(data: Buffer): {text: string; encoding: string} {
   for (let i = 0; i < sample.length; i++) if (sample[i] === 0) i % 2 === 0 ? evenZeros++ : oddZeros++
   if (oddZeros > sample.length / 8) return {text: new TextDecoder('utf-16le').decode(data), encoding: 'utf-16le'}
   if (evenZeros > sample.length / 8) return {text: new TextDecoder('utf-16be').decode(data), encoding: 'utf-16be'}
-  for (const encoding of ['utf-8', 'shift_jis', 'euc-jp']) {
+  try {
+    return {text: new TextDecoder('utf-8', {fatal: true}).decode(data), encoding: 'utf-8'}
+  } catch {
+    // not UTF-8
+  }
+  // EUC-JP bytes are often valid Shift-JIS too (as half-width katakana and odd kanji): when both
+  // decode, keep the reading with more ordinary Japanese in it
+  const readings: {text: string; encoding: string}[] = []
+  for (const encoding of ['shift_jis', 'euc-jp']) {
     try {
-      return {text: new TextDecoder(encoding, {fatal: true}).decode(data), encoding}
+      readings.push({text: new TextDecoder(encoding, {fatal: true}).decode(data), encoding})
     } catch {
       // not this one
     }
   }
+  if (readings.length > 0) return readings.sort((a, b) => plausibility(b.text) - plausibility(a.text))[0]!
   throw new Error('unknown text encoding (not UTF-8, UTF-16, Shift-JIS or EUC-JP); convert it to UTF-8, e.g. with iconv')
+}
+
+/** How Japanese a decoding reads: hiragana count for, half-width katakana (a mis-decoding's mark) against. */
+function plausibility(text: string): number {
+  const hiragana = text.match(/\p{Script=Hiragana}/gu)?.length ?? 0
+  const halfwidth = text.match(/[\uFF61-\uFF9F]/g)?.length ?? 0
+  return hiragana - 2 * halfwidth
 }
 
 /** True when the text holds Japanese (kana or kanji) at all. */

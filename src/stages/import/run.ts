@@ -10,6 +10,7 @@ import {LOCAL_ID_BASE, parseList} from '../../queue/anime.js'
 import type {Queue} from '../../queue/index.js'
 import type {AnimeRecord, AnimeRow, NewJob} from '../../queue/rows.js'
 import {writeTextFile} from '../../util/gzip-file.js'
+import {printable} from '../../util/process.js'
 import {decodeSubtitle, hasJapanese, japaneseShare} from './decode.js'
 import {episodeFromName, naturalCompare} from './episodes.js'
 import {type SubtitleFormat, detectFormat, mergeDuplicateCues, parseSubtitles} from './subtitles.js'
@@ -163,13 +164,13 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
       parsed.push(parseFile(file, ctx.config.import))
     } catch (error) {
       bad.push({file, error: errorMessage(error)})
-      output.warn(`skipped ${file}: ${errorMessage(error)}`)
+      output.warn(`skipped ${printable(file)}: ${errorMessage(error)}`)
     }
   }
   // nothing usable: say why, and write nothing (no anime row without episodes)
   if (parsed.length === 0) {
     const first = bad[0]!
-    throw new UserError(`no file could be imported: ${path.basename(first.file)}: ${first.error}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`, 'see the warnings above for each file')
+    throw new UserError(`no file could be imported: ${printable(path.basename(first.file))}: ${first.error}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`, 'see the warnings above for each file')
   }
   assignEpisodes(parsed, options.episodeFrom, (m) => output.warn(m))
 
@@ -243,8 +244,8 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
     `${options.dryRun ? 'dry run: would import' : 'imported'} ${fresh.length} episode(s) of "${record.title}" (MAL ${record.mal_id})` +
       `${already.length ? `, ${already.length} already imported` : ''}${bad.length ? `, ${bad.length} bad file(s) skipped` : ''}`,
   ]
-  for (const p of plan) text.push(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${path.basename(p.file)} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
-  for (const b of bad) text.push(`  bad      ${path.basename(b.file)}: ${b.error}`)
+  for (const p of plan) text.push(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${printable(path.basename(p.file))} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
+  for (const b of bad) text.push(`  bad      ${printable(path.basename(b.file))}: ${b.error}`)
   if (fresh.length > 0 && !options.dryRun) text.push('next: `animezipf tokenize`')
   const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
   return {code, result, text}

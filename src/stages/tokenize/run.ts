@@ -1,5 +1,5 @@
 import {existsSync, rmSync} from 'node:fs'
-import {availableParallelism} from 'node:os'
+import {availableParallelism, freemem} from 'node:os'
 
 import type {AppContext} from '../../cli/context.js'
 import {type StageRunResult, runStage} from '../../runner/stage.js'
@@ -42,8 +42,12 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
   const {config, paths} = ctx
   const compress = config.output.compress
   const exclude = new Set(config.tokenize.exclude_pos)
-  // 0 (flag or config): one worker per core
-  const workers = options.workers || config.processing.max_concurrent_tokenizations || availableParallelism()
+  // 0 (flag or config): one worker per core; never more than the memory holds (a dictionary thread
+  // takes about 400 MB) nor twice the cores
+  const asked = options.workers || config.processing.max_concurrent_tokenizations || availableParallelism()
+  const cap = Math.max(1, Math.min(2 * availableParallelism(), Math.floor((0.8 * freemem()) / 400e6)))
+  const workers = Math.min(asked, cap)
+  if (workers < asked) ctx.output.warn(`${asked} tokenize workers would need about ${((asked * 400e6) / 1e9).toFixed(1)} GB; running ${workers} (the cores and the free memory allow that many)`)
   let rewound = 0
   const preamble: string[] = []
   if (options.force) {

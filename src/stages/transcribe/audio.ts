@@ -1,7 +1,8 @@
-import {closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
+import {closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import {tempNameFor} from '../../util/atomic.js'
+import {recordGroup} from '../../util/attempts.js'
 import {lastMeaningfulLine, runTool} from '../../util/process.js'
 
 /** Seconds of audio in a 16 kHz mono s16 WAV, from its header; null when it is not one. */
@@ -44,23 +45,38 @@ export function wavSeconds(file: string): number | null {
  * The episode's audio as whisper.cpp wants it (16 kHz, mono, signed 16-bit WAV), written beside
  * the target under a temp name and renamed. An earlier attempt's complete file is reused.
  */
-export async function extractAudio(ffmpeg: string, video: string, target: string, timeoutMs: number, signal?: AbortSignal): Promise<{bytes: number; seconds: number; reused: boolean}> {
+export async function extractAudio(ffmpeg: string, video: string, target: string, timeoutMs: number, signal?: AbortSignal, scratch?: string): Promise<{bytes: number; seconds: number; reused: boolean}> {
   if (existsSync(target)) {
     const seconds = wavSeconds(target)
     if (seconds !== null && seconds > 0) return {bytes: statSync(target).size, seconds, reused: true}
     rmSync(target, {force: true})
   }
   mkdirSync(path.dirname(target), {recursive: true})
-  const tmp = tempNameFor(target)
+  // in the attempt's scratch folder when there is one (a later run removes it, and kills a stray
+  // ffmpeg by the process group recorded there), else beside the target
+  const tmp = scratch ? path.join(scratch, 'audio.wav') : tempNameFor(target)
   try {
-    const run = await runTool(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', video, '-vn', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav', tmp], {env: process.env, timeoutMs, signal})
+    const run = await runTool(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', video, '-vn', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav', tmp], {
+      env: process.env,
+      timeoutMs,
+      signal,
+      onStart: scratch ? (pid) => recordGroup(scratch, pid) : undefined,
+    })
     if (run.notFound) throw new Error(`ffmpeg not found: ${ffmpeg}`)
     if (run.timedOut) throw new Error(`ffmpeg did not finish in ${Math.round(timeoutMs / 1000)}s (killed)`)
     if (run.exitCode !== 0) throw new Error(`ffmpeg could not extract the audio: ${lastMeaningfulLine(run.stderr) || `exit ${run.exitCode}`}`)
     const seconds = wavSeconds(tmp)
     if (seconds === null) throw new Error('ffmpeg wrote no 16 kHz mono WAV')
     if (seconds < 0.5) throw new Error(`the video's audio track lasts ${seconds.toFixed(2)} s`)
-    renameSync(tmp, target)
+    try {
+      renameSync(tmp, target)
+    } catch (error) {
+      // the scratch folder on another filesystem than the audio: copy beside the target, then rename
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error
+      const near = tempNameFor(target)
+      copyFileSync(tmp, near)
+      renameSync(near, target)
+    }
     return {bytes: statSync(target).size, seconds, reused: false}
   } finally {
     rmSync(tmp, {force: true})

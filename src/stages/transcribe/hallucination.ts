@@ -14,11 +14,18 @@ function key(text: string): string {
   return text.normalize('NFKC').replaceAll(/[\p{P}\p{S}\s]+/gu, '')
 }
 
-/** One short unit said over and over inside one segment ("ありがとうありがとうありがとう…"). */
+/**
+ * One unit said over and over inside one segment ("ありがとうありがとうありがとう…" six times): a unit
+ * of two characters or more, at least six times, making up nearly all of the segment. Laughter,
+ * screams and ordinary doubling (はははは, ああああ！, ドキドキドキドキ, ねえねえ、聞いてよ) are speech.
+ */
 function selfRepeating(text: string): boolean {
   const k = key(text)
-  if (k.length < 8) return false
-  return /^(.{1,12}?)\1{3,}.{0,12}$/u.test(k)
+  if (k.length < 12) return false
+  const m = /^(.*?)((.{2,12}?)\3{5,})(.*)$/u.exec(k)
+  if (!m) return false
+  // a single character doubled up (はははは) is laughter, not a unit
+  return new Set(m[3]!).size > 1 && m[2]!.length >= 0.9 * k.length
 }
 
 /**

@@ -60,8 +60,14 @@ export async function downloadModel(url: string, target: string, onProgress: (do
   const resumed = response.status === 206
   let total: number | null = null
   if (resumed) {
-    const m = /\/(\d+)\s*$/.exec(response.headers.get('content-range') ?? '')
-    total = m ? Number(m[1]) : null
+    const m = /bytes\s+(\d+)-\d+\/(\d+)\s*$/.exec(response.headers.get('content-range') ?? '')
+    // a range that does not start where the part file ends would splice two different files
+    if (!m || Number(m[1]) !== have) {
+      await response.body?.cancel()
+      rmSync(part, {force: true})
+      return downloadModel(url, target, onProgress, signal)
+    }
+    total = Number(m[2])
   } else {
     const len = response.headers.get('content-length')
     total = len ? Number(len) : null
@@ -79,7 +85,8 @@ export async function downloadModel(url: string, target: string, onProgress: (do
   } finally {
     closeSync(fd)
   }
-  if (total !== null && done !== total) throw new Error(`the download stopped at ${done} of ${total} bytes; run the same command again to resume`)
+  if (total === null) throw new Error(`${url} did not say how big the model is, so a cut-off download could not be told from a whole one; fetch it by hand into ${target}`)
+  if (done !== total) throw new Error(`the download stopped at ${done} of ${total} bytes; run the same command again to resume`)
   if (!isGgml(part)) throw new Error(`${url} did not send a ggml model (wrong magic number); check [transcribe] model_url`)
   renameSync(part, target)
   return {file: target, bytes: done, resumedFrom: start}

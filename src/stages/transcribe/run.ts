@@ -50,6 +50,9 @@ function finishedEarlier(file: string, model: string): Transcript | undefined {
 export async function transcribe(ctx: AppContext, options: TranscribeOptions): Promise<ServiceResult> {
   const {config, paths, output} = ctx
   const modelName = options.model ?? config.transcribe.model
+  if (/\.en($|[-_.])/.test(modelName) && config.transcribe.language !== 'en') {
+    throw new UserError(`the model "${modelName}" knows English only: it would transcribe ${config.transcribe.language} audio as English`, 'use a multilingual model (tiny, base, small, medium, large-v3, large-v3-turbo)')
+  }
   const modelFile = modelFileFor(paths, modelName)
   const modelLabel = `whisper-${modelName}`
   const bin = await inspectWhisper(resolveWhisper(config.transcribe.whisper_bin))
@@ -96,7 +99,7 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
       const args = whisperArgs(bin, {model: modelFile, wav: paths.audioFile(job.mal_id!, job.episode), language: config.transcribe.language, threads, prefix: '(scratch folder)/out'})
       return `ffmpeg ${job.video_path ?? '(no video)'} -> ${wav}; ${path.basename(bin.path)} ${JSON.stringify(args)} -> ${paths.relative(paths.transcriptJson(job.mal_id!, job.episode, compress))}${deleteVideo || deleteAudio ? `; then delete the ${[deleteVideo ? 'video' : '', deleteAudio ? 'audio' : ''].filter(Boolean).join(' and ')}` : ''}`
     },
-    handler: async ({job, signal, note, progress, status}) => {
+    handler: async ({job, signal, note, progress, status, extend}) => {
       const malId = job.mal_id!
       const queue = await ctx.queue()
       const video = job.video_path ? paths.videoAbsolute(job.video_path) : undefined
@@ -108,16 +111,22 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
       let audioBytes = existsSync(audio) ? statSync(audio).size : 0
       if (transcript) {
         await note(`the transcript of an interrupted attempt is complete (${transcript.segments.length} segments, ${transcript.model}): kept`)
+        // what the interrupted attempt may not have got to: the text file, the timing row
+        if (!existsSync(txtFile)) writeTextFile(txtFile, transcriptText({...transcript, segments: transcript.segments.filter((s) => !s.hallucinated)}))
+        if (transcript.whisper && !(await queue.transcriptions.hasJob(job.id))) {
+          await queue.transcriptions.record({jobId: job.id, host: ctx.host, model: modelName, threads: transcript.whisper.threads, audioSeconds: transcript.duration_seconds ?? 0, processingSeconds: transcript.whisper.processing_seconds, segments: transcript.segments.length, hallucinated: transcript.hallucinations?.segments ?? 0})
+        }
       } else {
         if (!existsSync(audio) && !(video && existsSync(video))) {
           throw new PermanentJobError(`the video ${video ?? '(none recorded)'} is gone and there is no audio: \`animezipf retry --anime-id ${malId}\` downloads the episode again`)
         }
-        status('extracting audio')
-        const extracted = await extractAudio(ffmpeg, video ?? '', audio, Math.min(timeoutMs, 3_600_000), signal)
-        audioBytes = extracted.bytes
-        if (extracted.reused) await note(`reused the audio of an earlier attempt (${clock(extracted.seconds)})`)
         const work = mkdtempSync(path.join(paths.workRoot, attemptPrefix('t', job.id)))
         try {
+          status('extracting audio')
+          // ffmpeg writes in the scratch folder (its process group recorded there), then the WAV is renamed into place
+          const extracted = await extractAudio(ffmpeg, video ?? '', audio, Math.min(timeoutMs, 3_600_000), signal, work)
+          audioBytes = extracted.bytes
+          if (extracted.reused) await note(`reused the audio of an earlier attempt (${clock(extracted.seconds)})`)
           const prefix = path.join(work, 'out')
           const args = whisperArgs(bin, {model: modelFile, wav: audio, language: config.transcribe.language, threads, prefix})
           const t0 = Date.now()
@@ -142,10 +151,16 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
           if (result.notFound) throw new StopRunError(`whisper program could not be started: ${bin.path}`, 'run `npm run setup:whisper` again or fix [transcribe] whisper_bin')
           if (result.timedOut) throw new Error(`whisper did not finish in ${clock(timeoutMs / 1000)} (killed; raise [transcribe] timeout_seconds for slow machines)`)
           if (/failed to initialize whisper context|failed to load model|invalid model/i.test(result.stderr)) {
-            throw new StopRunError(`whisper could not load ${modelFile}: ${said}`, `the file may be damaged or of another format: delete it and run \`animezipf transcribe --download-model ${modelName}\``)
+            const damaged = /not all tensors|wrong size|wrong shape|bad magic|unknown tensor|invalid model/i.test(result.stderr)
+            throw new StopRunError(
+              `whisper could not load ${modelFile}: ${said}`,
+              damaged ? `the file is damaged or of another format: delete it and run \`animezipf transcribe --download-model ${modelName}\`` : 'out of memory? try fewer --workers or a smaller (or quantized) model',
+            )
           }
           if (result.exitCode !== 0) throw new Error(`whisper exited ${result.exitCode ?? 'on a signal'}: ${said || 'no message'}`)
           const out = `${prefix}.json`
+          // whisper.cpp exits 0 on an argument or a language it does not know: every episode would fail so
+          if (!existsSync(out) && /unknown (argument|language)/i.test(result.stderr)) throw new StopRunError(`${path.basename(bin.path)} refused its command line: ${said}`, 'check [transcribe] language and whisper_bin (is it whisper.cpp\'s main or whisper-cli?)')
           if (!existsSync(out)) throw new Error(`whisper wrote no output${said ? ` (it said: ${said})` : ''}`)
           const parsed = parseWhisperJson(readWhisperOutput(out))
           const segments: Segment[] = parsed.segments
@@ -172,15 +187,18 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
           audioSeconds += extracted.seconds
           processingSeconds += seconds
           flagged += summary.segments
-          // the files first: a kill after this point keeps the transcript, which the next attempt reuses
-          writeTextFile(jsonFile, JSON.stringify(transcript))
+          // the files first, the JSON last: it says the attempt finished, and a kill after it keeps the
+          // transcript, which the next attempt reuses
           writeTextFile(txtFile, transcriptText({...transcript, segments: segments.filter((s) => !s.hallucinated)}))
+          writeTextFile(jsonFile, JSON.stringify(transcript))
           await queue.transcriptions.record({jobId: job.id, host: ctx.host, model: modelName, threads, audioSeconds: extracted.seconds, processingSeconds: seconds, segments: segments.length, hallucinated: summary.segments})
         } finally {
           rmSync(work, {recursive: true, force: true})
         }
       }
       const bytes = statSync(jsonFile).size + statSync(txtFile).size
+      // still ours? a worker whose lease was lost must not delete what another one is using
+      if (!(await extend())) throw new Error('lease lost before the media were deleted')
       // then the media, so the disk frees as soon as the transcript is safe
       let videoDeleted = 0
       let audioDeleted = 0

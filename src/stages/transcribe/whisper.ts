@@ -87,12 +87,16 @@ export function whisperArgs(bin: WhisperBinary, o: WhisperRunOptions): string[] 
 
 /** The last stderr line of whisper's that says what went wrong (its timing and info lines skipped). */
 export function whisperComplaint(stderr: string): string {
-  const lines = stripTerminalCodes(stderr)
+  const all = stripTerminalCodes(stderr)
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^whisper_print_timings|^whisper_(init|model_load|backend|build_graph)|^system_info|progress =|^main: processing|^ggml_|^\[/.test(l))
-  const marked = lines.filter((l) => /error|failed|unknown|invalid|must be|not found|cannot|unable/i.test(l))
-  return (marked.at(-1) ?? lines.at(-1) ?? '').slice(0, 300)
+    .filter(Boolean)
+  // the loader's and ggml's own lines say why a model did not load: keep those that complain
+  const marked = all.filter((l) => /error|failed|unknown|invalid|must be|not found|cannot|unable|out of memory|not all tensors|wrong size|bad magic/i.test(l) && !/^whisper_print_timings/.test(l))
+  const plain = all.filter((l) => !/^whisper_print_timings|^whisper_(init|model_load|backend|build_graph)|^system_info|progress =|^main: processing|^ggml_|^\[/.test(l))
+  // the loader's reason first when there is one ("ERROR not all tensors loaded" beats "failed to initialize")
+  const loader = marked.filter((l) => /^whisper_model_load|^ggml_|not all tensors|wrong size|bad magic|out of memory/i.test(l))
+  return (loader.at(-1) ?? marked.at(-1) ?? plain.at(-1) ?? '').slice(0, 300)
 }
 
 export interface WhisperToken {
@@ -115,9 +119,15 @@ export interface WhisperSegment {
  * byte), each segment's bytes joined, and the whole decoded as one UTF-8 stream.
  */
 export function parseWhisperJson(bytes: Buffer): {language: string | null; segments: WhisperSegment[]} {
-  let parsed: {result?: {language?: string}; transcription?: {offsets?: {from?: number; to?: number}; text?: string; tokens?: {text?: string; p?: number}[]}[]}
+  let parsed: {result?: {language?: string}; transcription?: {offsets?: {from?: number; to?: number}; text?: string; tokens?: {text?: string; p?: number | null}[]}[]}
+  // whisper.cpp escapes only quotes and backslashes: a token may hold a raw newline or tab, and a
+  // probability may print as nan or inf; neither is JSON
+  const text = bytes
+    .toString('latin1')
+    .replaceAll(/[\u0000-\u001F]/g, (c) => (c === '\n' || c === '\r' || c === '\t' ? ' ' : ''))
+    .replaceAll(/(:\s*)-?(nan|inf|infinity)\b/gi, '$1null')
   try {
-    parsed = JSON.parse(bytes.toString('latin1')) as typeof parsed
+    parsed = JSON.parse(text) as typeof parsed
   } catch (error) {
     throw new Error(`whisper's JSON output is not valid JSON (${(error as Error).message})`)
   }
