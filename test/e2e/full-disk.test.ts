@@ -7,7 +7,7 @@ import {existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync} f
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 
-import {openAt, runCliAsync, tempDir} from '../helpers.js'
+import {openAt, runCliAsync, seedDatabase, tempDir} from '../helpers.js'
 
 function files(dir: string): string[] {
   const out: string[] = []
@@ -105,5 +105,25 @@ describe('a full disk', function () {
     const job = (await check.jobs.getJob(1))!
     await check.close()
     expect(job).to.include({stage: 'transcribed', retry_count: 0, lease_owner: null, tokens_path: null})
+  })
+
+  it('read-only commands work on a queue on a read-only filesystem', async () => {
+    const dir = tempDir()
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir], {stdio: 'pipe'})
+    readOnly.push(dir)
+    const data = path.join(dir, 'data')
+    await seedDatabase(path.join(data, 'jobs.db'), 2, 3, 'transcribed')
+    execFileSync('mount', ['-o', 'remount,ro', dir], {stdio: 'pipe'})
+    const st = await runCliAsync(['status', '--data-dir', data, '--json'])
+    expect(st.code, st.stderr).to.equal(0)
+    expect((JSON.parse(st.stdout) as {jobs: {total: number}}).jobs.total).to.equal(6)
+    const dry = await runCliAsync(['tokenize', '--data-dir', data, '--dry-run', '--json'])
+    expect(dry.code, dry.stderr).to.equal(0)
+    expect((JSON.parse(dry.stdout) as {would_claim: number}).would_claim).to.equal(6)
+    // a writing command says what is wrong in one line
+    const write = await runCliAsync(['retry', '--data-dir', data])
+    expect(write.code).to.equal(2)
+    expect(write.stderr.trim().split('\n')).to.have.length(1)
+    expect(write.stderr).to.match(/cannot open the queue database .*jobs\.db for writing|read-only/)
   })
 })

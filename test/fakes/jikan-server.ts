@@ -88,6 +88,12 @@ export interface Scenario {
   dropTitles?: boolean
   /** more requests than this in any 1 s is answered 429, as the real API does */
   perSecondLimit?: number
+  /** more requests than this in any 60 s is answered 429 (Jikan's per-minute limit) */
+  perMinuteLimit?: number
+  /** never answer, once, a path containing this (the client's request timeout must end it) */
+  hangOnce?: string
+  /** answer once with this status and a plain HTML page (a proxy or Cloudflare in front of the API) */
+  htmlStatusOnce?: {path: string; status: number}
 }
 
 export class FakeJikan {
@@ -168,11 +174,23 @@ export class FakeJikan {
     const full = path + url.search
     const now = Date.now()
     const recent = this.requests.filter((r) => r.t > now - 1000).length
+    const lastMinute = this.requests.filter((r) => r.t > now - 60_000).length
     const s = this.scenario
     let status: number
+    if (this.once(s.hangOnce, full)) {
+      // hold the connection open and say nothing
+      this.requests.push({t: now, path: full, status: 0})
+      return
+    }
+    if (s.htmlStatusOnce && this.once(s.htmlStatusOnce.path, full)) {
+      res.writeHead(s.htmlStatusOnce.status, {'content-type': 'text/html'})
+      res.end(`<!DOCTYPE html><html><head><title>${s.htmlStatusOnce.status}</title></head><body><h1>Bad Gateway</h1><p>cloudflare</p></body></html>`)
+      this.requests.push({t: now, path: full, status: s.htmlStatusOnce.status})
+      return
+    }
     if (s.burst429 && this.requests.length < s.burst429) {
       status = this.send(res, 429, {status: 429, type: 'RateLimitException', message: 'You are being rate-limited.', error: null}, s.retryAfterSeconds ? {'retry-after': String(s.retryAfterSeconds)} : {})
-    } else if (s.perSecondLimit && recent >= s.perSecondLimit) {
+    } else if ((s.perSecondLimit && recent >= s.perSecondLimit) || (s.perMinuteLimit && lastMinute >= s.perMinuteLimit)) {
       status = this.send(res, 429, {status: 429, type: 'RateLimitException', message: 'You are being rate-limited.', error: null})
     } else if (s.permanent400 && full.includes(s.permanent400)) {
       status = this.send(res, 400, {status: 400, type: 'ValidationException', messages: {page: ['The page must be at least 1.']}, error: 'Invalid or incomplete request.'})

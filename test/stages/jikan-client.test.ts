@@ -69,6 +69,52 @@ describe('Jikan client against the local stand-in', function () {
     expect(server.requests.map((r) => r.status)).to.deep.equal([500, 200, 200, 200, 200, 200])
   })
 
+  it('ends a request the server never answers at the timeout, and tries again', async () => {
+    server.scenario = {hangOnce: '/anime/1003'}
+    const c = client({timeoutMs: 500})
+    const body = await c.get('/anime/1003')
+    expect((body.data as {mal_id: number}).mal_id).to.equal(1003)
+    expect(server.requests.map((r) => r.status)).to.deep.equal([0, 200])
+    expect(c.stats).to.include({retries: 1})
+  })
+
+  for (const status of [502, 503, 504, 408]) {
+    it(`retries an HTML error page with HTTP ${status} (a proxy in front of the API)`, async () => {
+      server.scenario = {htmlStatusOnce: {path: '/anime/1004', status}}
+      const c = client()
+      const body = await c.get('/anime/1004')
+      expect((body.data as {mal_id: number}).mal_id).to.equal(1004)
+      expect(server.requests.map((r) => r.status)).to.deep.equal([status, 200])
+    })
+  }
+
+  it('retries an HTML page sent with HTTP 200 instead of JSON', async () => {
+    server.scenario = {htmlStatusOnce: {path: '/anime/1005', status: 200}}
+    const body = await client().get('/anime/1005')
+    expect((body.data as {mal_id: number}).mal_id).to.equal(1005)
+    expect(server.requests.map((r) => r.status)).to.deep.equal([200, 200])
+  })
+
+  it('stays under a per-minute limit the server enforces, by its own count', async () => {
+    server.scenario = {perMinuteLimit: 5}
+    // the client's minute is the server's: five requests, then the sixth waits for the window
+    const c = client({limits: [{count: 5, windowMs: 60_000}]})
+    await Promise.all(Array.from({length: 5}, (_, i) => c.get(`/anime/${1001 + i}`)))
+    expect(server.requests.every((r) => r.status === 200)).to.equal(true)
+    expect(maxInWindow(server.requests.map((r) => r.t), 60_000)).to.equal(5)
+    // a client that ignores it is told so, and backs off
+    server.scenario = {perMinuteLimit: 5}
+    const greedy = client({limits: [{count: 50, windowMs: 1000}], maxRetries: 0})
+    let error: JikanError | undefined
+    try {
+      await greedy.get('/anime/1010')
+    } catch (e) {
+      error = e as JikanError
+    }
+    expect(error?.status).to.equal(429)
+    expect(error?.transient).to.equal(true)
+  })
+
   it('gives up on a permanent error at once, naming the URL', async () => {
     const c = client()
     const error = await c.get('/anime/999999').catch((e: unknown) => e)

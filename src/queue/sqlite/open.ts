@@ -1,8 +1,9 @@
-import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import Database from 'better-sqlite3'
 
 import {UserError} from '../../errors.js'
+import {ensureDir} from '../../util/atomic.js'
 import {MIGRATIONS, SCHEMA_VERSION} from './migrations.js'
 
 export type DB = Database.Database
@@ -102,7 +103,14 @@ function openReadOnly(file: string, timeout: number): DB {
 }
 
 function openReadWrite(file: string, timeout: number): DB {
-  mkdirSync(path.dirname(file), {recursive: true})
+  const cannotWrite = (why: string) =>
+    new UserError(`cannot write the queue database ${file}: ${why}`, 'read-only commands (status, --dry-run) still work; for the others make the folder writable or point --data-dir elsewhere')
+  try {
+    ensureDir(path.dirname(file))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw cannotWrite(code === 'EROFS' ? 'the filesystem is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message)
+  }
   let db: DB
   try {
     db = new Database(file, {timeout})
@@ -120,6 +128,8 @@ function openReadWrite(file: string, timeout: number): DB {
     migrate(db)
   } catch (error) {
     if (db.open) db.close()
+    const code = (error as {code?: string}).code
+    if (code === 'SQLITE_READONLY' || code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR_WRITE') throw cannotWrite(`${(error as Error).message} (a read-only filesystem or file?)`)
     throw error
   }
   return db
