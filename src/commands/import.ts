@@ -26,6 +26,7 @@ not Japanese subtitles are reported and skipped; the rest are imported. Importin
     studio: Flags.string({description: 'a studio of the anime (repeatable)', multiple: true, default: []}),
     year: Flags.integer({description: 'year the anime aired'}),
     'dry-run': Flags.boolean({description: 'show what would be imported; change nothing', default: false}),
+    'allow-duplicate': Flags.boolean({description: 'import a file even when the same text was imported before (under another title or episode)', default: false}),
   }
 
   public async run(): Promise<void> {
@@ -43,6 +44,7 @@ not Japanese subtitles are reported and skipped; the rest are imported. Importin
       studios: this.flags.studio,
       year: this.flags.year,
       dryRun: this.flags['dry-run'],
+      allowDuplicate: this.flags['allow-duplicate'],
     })
     this.finish(r)
   }

@@ -446,6 +446,11 @@ export class JobQueue {
     })
   }
 
+  /** Jobs whose imported transcript has this text digest (the same subtitles imported before). */
+  async byContentHash(hash: string): Promise<{id: number; mal_id: number | null; anime_title: string; episode: number}[]> {
+    return this.sql.all(`SELECT id, mal_id, anime_title, episode FROM jobs WHERE content_hash = @hash ORDER BY id`, {hash})
+  }
+
   /** Sizes of the last episodes downloaded (the latest downloads first), for the disk monitor's expected download size. */
   async recentVideoSizes(limit: number): Promise<number[]> {
     const rows = await this.sql.all<{b: number}>(

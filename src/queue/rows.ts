@@ -58,6 +58,7 @@ export const JOB_COLUMNS = [
   'token_count',
   'video_deleted',
   'audio_deleted',
+  'content_hash',
 ] as const
 export type JobColumn = (typeof JOB_COLUMNS)[number]
 export type JobFields = Partial<Record<JobColumn, string | number | null>>

@@ -112,8 +112,8 @@ describe('read-only commands', function () {
     const file = path.join(dir, 'jobs.db')
     openDatabase(file).close()
     const raw = openDatabase(file)
-    // back to version 3: the tables and columns of migrations 4 and 5 are gone
-    raw.exec(`DROP TABLE disk_pauses; DROP TABLE transcriptions; ALTER TABLE anime_selection_cache DROP COLUMN moved_from_index; ALTER TABLE anime_selection_cache DROP COLUMN index_checked_at;
+    // back to version 3: the tables and columns of migrations 4 to 7 are gone
+    raw.exec(`DROP INDEX idx_jobs_content_hash; ALTER TABLE jobs DROP COLUMN content_hash; DROP TABLE disk_pauses; DROP TABLE transcriptions; ALTER TABLE anime_selection_cache DROP COLUMN moved_from_index; ALTER TABLE anime_selection_cache DROP COLUMN index_checked_at;
       DROP TABLE anime_candidates; DROP TABLE selection_attempts; DROP TABLE api_usage;
       ALTER TABLE anime_selection_cache DROP COLUMN method; ALTER TABLE anime_selection_cache DROP COLUMN model;
       ALTER TABLE anime_selection_cache DROP COLUMN api_calls; ALTER TABLE anime_selection_cache DROP COLUMN cost_usd;

@@ -74,6 +74,32 @@ describe('import and tokenize (CLI)', () => {
     ])
   })
 
+  it('refuses the same subtitles imported under another title (--allow-duplicate to insist), and adds genres named on a re-import', () => {
+    const data = path.join(tempDir(), 'data')
+    const ep1 = path.join(SUBS, 'show-a-ep01.srt')
+    expect(runCli(['import', ep1, '--title', 'First Name', '--genre', 'Drama', '--data-dir', data]).code).to.equal(0)
+    const again = runCli(['import', ep1, '--title', 'Second Name', '--data-dir', data, '--json'])
+    expect(again.code).to.equal(2)
+    expect(again.stderr).to.match(/skipped .*show-a-ep01\.srt: the same text as "First Name" ep 1 \(MAL \d+\), imported already/)
+    expect(again.stderr).to.match(/animezipf: no file could be imported: show-a-ep01\.srt: the same text as "First Name" ep 1/)
+    const db = openDatabase(path.join(data, 'jobs.db'))
+    expect((db.prepare('SELECT COUNT(*) AS n FROM anime').get() as {n: number}).n, 'no anime row for the refused title').to.equal(1)
+    db.close()
+    const forced = runCli(['import', ep1, '--title', 'Second Name', '--allow-duplicate', '--data-dir', data, '--json'])
+    expect(forced.code, forced.stderr).to.equal(0)
+    expect(JSON.parse(forced.stdout).imported).to.equal(1)
+
+    // a re-import with a genre the anime lacks: added and said, though no file is new
+    const regenre = runCli(['import', ep1, '--title', 'First Name', '--genre', 'Mystery', '--data-dir', data, '--json'])
+    expect(regenre.code, regenre.stderr).to.equal(0)
+    const out = JSON.parse(regenre.stdout) as {imported: number; already_imported: number; groups_added: string[]}
+    expect(out).to.deep.include({imported: 0, already_imported: 1, groups_added: ['genre Mystery']})
+    const check = openDatabase(path.join(data, 'jobs.db'))
+    const genres = check.prepare(`SELECT c.name FROM anime_categories c JOIN anime a ON a.id = c.anime_id WHERE a.title = 'First Name' AND c.kind = 'genre' ORDER BY c.name`).all() as {name: string}[]
+    check.close()
+    expect(genres.map((g) => g.name)).to.deep.equal(['Drama', 'Mystery'])
+  })
+
   it('a user mistake is one line and exit 2', () => {
     const data = path.join(tempDir(), 'data')
     const none = runCli(['import', path.join(SUBS, 'show-b-ep1.srt'), '--data-dir', data])

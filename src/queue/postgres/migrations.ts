@@ -268,4 +268,8 @@ CREATE TABLE transcriptions (
 );
 CREATE INDEX idx_transcriptions_at ON transcriptions(at);
 `,
+  `
+ALTER TABLE jobs ADD COLUMN content_hash TEXT;
+CREATE INDEX idx_jobs_content_hash ON jobs(content_hash) WHERE content_hash IS NOT NULL;
+`,
 ]

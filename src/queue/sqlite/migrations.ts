@@ -285,6 +285,11 @@ CREATE TABLE transcriptions (
 );
 CREATE INDEX idx_transcriptions_at ON transcriptions(at);
 `,
+  // 7: import: a digest of each imported transcript's text, to notice the same subtitles imported twice
+  `
+ALTER TABLE jobs ADD COLUMN content_hash TEXT;
+CREATE INDEX idx_jobs_content_hash ON jobs(content_hash) WHERE content_hash IS NOT NULL;
+`,
 ]
 
 export const SCHEMA_VERSION = MIGRATIONS.length

@@ -1,3 +1,4 @@
+import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
@@ -25,11 +26,19 @@ export interface ImportOptions {
   studios: string[]
   year?: number | undefined
   dryRun: boolean
+  /** Import files whose text was imported before (normally refused: it would be counted twice). */
+  allowDuplicate?: boolean
   /** Look an anime up by MyAnimeList id (the scrape stage's Jikan client); undefined when unreachable. */
   lookup?: (malId: number) => Promise<AnimeRecord | undefined>
 }
 
 const EXTENSIONS = new Set(['.srt', '.ass', '.ssa', '.vtt', '.txt'])
+
+/** A digest of a transcript's text (width-folded, spaces out): the same subtitles under two names or two encodings match. */
+export function contentHash(cues: readonly {text: string}[]): string {
+  const text = cues.map((c) => c.text.normalize('NFKC').replaceAll(/\s+/g, '')).join('\n')
+  return createHash('sha256').update(text).digest('hex')
+}
 
 interface Parsed {
   file: string
@@ -108,7 +117,7 @@ async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOption
   if (options.malId !== undefined) {
     if (options.malId <= 0 || options.malId >= LOCAL_ID_BASE) throw new UserError(`--mal-id ${options.malId} is not a MyAnimeList id`, 'use the number in the anime\'s MyAnimeList URL, or --title')
     const row = await queue.anime.byMalId(options.malId)
-    if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
+    if (row) return {row, record: withExtra(rowToRecord(row), extra)}
     let fetched: AnimeRecord | undefined
     try {
       fetched = await options.lookup?.(options.malId)
@@ -123,7 +132,7 @@ async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOption
   }
   if (!options.title) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
   const row = await queue.anime.byTitle(options.title)
-  if (row) return {row, record: {...rowToRecord(row), ...nonEmpty(extra)}}
+  if (row) return {row, record: withExtra(rowToRecord(row), extra)}
   return {
     row: undefined,
     record: {mal_id: await queue.anime.nextLocalMalId(), title: options.title, title_japanese: options.titleJapanese ?? null, ...extra, year: options.year ?? null},
@@ -135,6 +144,12 @@ function nonEmpty(extra: {genres: string[]; studios: string[]}): Partial<AnimeRe
   if (extra.genres.length > 0) out.genres = extra.genres
   if (extra.studios.length > 0) out.studios = extra.studios
   return out
+}
+
+/** An anime already there, with the genres and studios given now added to its own (never dropping any). */
+function withExtra(record: AnimeRecord, extra: {genres: string[]; studios: string[]}): AnimeRecord {
+  const union = (a: string[] | undefined, b: string[]) => [...new Set([...(a ?? []), ...b])]
+  return {...record, genres: union(record.genres, extra.genres), studios: union(record.studios, extra.studios)}
 }
 
 function rowToRecord(row: AnimeRow): AnimeRecord {
@@ -179,7 +194,30 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   const {row} = resolved
   let {record} = resolved
   const existing = new Set<number>(row ? await queue.jobs.episodesOf({animeId: row.id}) : [])
-  const fresh = parsed.filter((p) => !existing.has(p.episode!))
+  let fresh = parsed.filter((p) => !existing.has(p.episode!))
+  // the same text twice (another title, another episode, or two files of this batch) would be counted twice
+  const hashes = new Map<Parsed, string>(parsed.map((p) => [p, contentHash(p.cues)]))
+  const duplicates = new Map<Parsed, string>()
+  if (!options.allowDuplicate) {
+    const seen = new Map<string, Parsed>()
+    for (const p of fresh) {
+      const h = hashes.get(p)!
+      const before = (await queue.jobs.byContentHash(h))[0]
+      if (before) duplicates.set(p, `the same text as "${before.anime_title}" ep ${before.episode} (MAL ${before.mal_id}), imported already`)
+      else if (seen.has(h)) duplicates.set(p, `the same text as ${printable(path.basename(seen.get(h)!.file))} of this import`)
+      else seen.set(h, p)
+    }
+    for (const [p, why] of duplicates) {
+      bad.push({file: p.file, error: `${why} (--allow-duplicate to import it anyway)`})
+      output.warn(`skipped ${printable(p.file)}: ${why}`)
+    }
+    fresh = fresh.filter((p) => !duplicates.has(p))
+    // every file refused: one line, and nothing written (no anime row for a title with no episode)
+    if (fresh.length === 0 && duplicates.size > 0 && !parsed.some((p) => existing.has(p.episode!))) {
+      const [p, why] = [...duplicates][0]!
+      throw new UserError(`no file could be imported: ${printable(path.basename(p.file))}: ${why}`, '--allow-duplicate imports it anyway')
+    }
+  }
   const already = parsed.filter((p) => existing.has(p.episode!))
   const plan = parsed.map((p) => ({
     file: p.file,
@@ -187,8 +225,17 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
     format: p.format,
     encoding: p.encoding,
     cues: p.cues.length,
-    status: existing.has(p.episode!) ? 'already imported' : options.dryRun ? 'would import' : 'imported',
+    status: existing.has(p.episode!) ? 'already imported' : duplicates.has(p) ? 'duplicate, skipped' : options.dryRun ? 'would import' : 'imported',
   }))
+
+  // a re-import that names genres or studios the anime lacks: they are added (and said), even with no new file
+  const addedGroups = row ? [...options.genres.filter((g) => !parseList(row.genres).includes(g)).map((g) => `genre ${g}`), ...options.studios.filter((g) => !parseList(row.studios).includes(g)).map((g) => `studio ${g}`)] : []
+  if (!options.dryRun && row && addedGroups.length > 0 && fresh.length === 0) {
+    await queue.anime.upsert(record)
+    for (const g of options.genres) await queue.anime.addCategory(row.id, 'genre', g, null, null)
+    for (const st of options.studios) await queue.anime.addCategory(row.id, 'studio', st, null, null)
+    writeAnimeMetadata(paths.metadataFile(record.mal_id), record)
+  }
 
   if (!options.dryRun && fresh.length > 0) {
     if (!row && options.malId === undefined) {
@@ -226,7 +273,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
         episode: p.episode!,
         stage: 'transcribed',
         year: record.year ?? null,
-        fields: {transcript_path: paths.relative(jsonFile), transcript_size_bytes: bytes, duration_seconds: transcript.duration_seconds},
+        fields: {transcript_path: paths.relative(jsonFile), transcript_size_bytes: bytes, duration_seconds: transcript.duration_seconds, content_hash: hashes.get(p)!},
       })
     }
     await queue.jobs.enqueue(jobs, config.queue.max_retries)
@@ -238,6 +285,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
     files: plan,
     imported: options.dryRun ? 0 : fresh.length,
     already_imported: already.length,
+    groups_added: addedGroups,
     bad: bad,
   }
   const text = [
@@ -246,6 +294,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   ]
   for (const p of plan) text.push(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${printable(path.basename(p.file))} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
   for (const b of bad) text.push(`  bad      ${printable(path.basename(b.file))}: ${b.error}`)
+  if (addedGroups.length > 0) text.push(`${options.dryRun ? 'would add' : 'added'} to "${record.title}": ${addedGroups.join(', ')}${options.dryRun ? '' : ' (`animezipf analyze --force` recomputes the group figures)'}`)
   if (fresh.length > 0 && !options.dryRun) text.push('next: `animezipf tokenize`')
   const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
   return {code, result, text}
