@@ -134,7 +134,8 @@ describe('import --mal-id looks the anime up through the scrape client', functio
       const offline = await runCliAsync(['import', sub, '--mal-id', '1005', '--data-dir', data], {env: {ANIMEZIPF_SCRAPE_BASE_URL: base}})
       expect(offline.code).to.equal(2)
       expect(offline.stderr).to.match(/add --title/)
-      const titled = await runCliAsync(['import', sub, '--mal-id', '1005', '--title', 'Offline Show', '--data-dir', data, '--json'], {env: {ANIMEZIPF_SCRAPE_BASE_URL: base}})
+      // the same file as MAL 1004's: a duplicate, imported on purpose here
+      const titled = await runCliAsync(['import', sub, '--mal-id', '1005', '--title', 'Offline Show', '--allow-duplicate', '--data-dir', data, '--json'], {env: {ANIMEZIPF_SCRAPE_BASE_URL: base}})
       expect(titled.code, titled.stderr).to.equal(0)
       expect(JSON.parse(titled.stdout).anime).to.deep.equal({mal_id: 1005, title: 'Offline Show'})
     } finally {
