@@ -228,6 +228,42 @@ describe('rank-frequency fits', () => {
     expect(flat.converged).to.equal(false)
   })
 
+  it('Zipf–Mandelbrot near s = 1 on a 6,000-token sample (the real show of the issue): s and b within two standard errors, at s = 1.06 and at exactly 1', () => {
+    const draw = (s: number, b: number, seed: number) => {
+      // a vocabulary a sample of this size mostly covers: the fit describes the words it saw
+      const V = 1000
+      const weights = Array.from({length: V}, (_, r) => (r + 1 + b) ** -s)
+      const z = weights.reduce((a, w) => a + w, 0)
+      const cdf: number[] = []
+      weights.reduce((a, w, i) => (cdf[i] = a + w / z), 0)
+      const random = seededRandom(seed)
+      const counts = new Array<number>(V).fill(0)
+      for (let i = 0; i < 6000; i++) {
+        const u = random()
+        let lo = 0
+        let hi = V - 1
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1
+          if (cdf[mid]! < u) lo = mid + 1
+          else hi = mid
+        }
+        counts[lo]!++
+      }
+      return counts.filter((c) => c > 0).sort((a, c) => c - a)
+    }
+    for (const [s, b] of [
+      [1.06, 3.1],
+      [1, 3.1],
+    ] as const) {
+      for (const seed of [1, 2, 3, 4, 5, 6]) {
+        const fit = fitZipfMandelbrot(draw(s, b, seed))!
+        expect(fit.converged, `s=${s} seed ${seed}`).to.equal(true)
+        expect(Math.abs(fit.s - s), `s=${s} seed ${seed}: ŝ=${fit.s} ± ${fit.s_se}`).to.be.at.most(2 * fit.s_se!)
+        expect(Math.abs(fit.b - b), `s=${s} seed ${seed}: b̂=${fit.b} ± ${fit.b_se}`).to.be.at.most(2 * fit.b_se!)
+      }
+    }
+  })
+
   it("Heaps' law on exact growth", () => {
     const fit = fitHeaps([100, 1000, 10_000, 100_000].map((n) => ({tokens: n, types: 10 * n ** 0.5})))!
     expect(fit.K).to.be.closeTo(10, 1e-9)
