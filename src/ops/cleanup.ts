@@ -1,4 +1,5 @@
 import {existsSync, lstatSync, readdirSync, rmSync} from 'node:fs'
+import {hostname} from 'node:os'
 import path from 'node:path'
 
 import type {AppContext} from '../cli/context.js'
@@ -13,7 +14,12 @@ import {folderBytes, formatBytes} from '../util/disk.js'
 export interface CleanupOptions {
   dryRun: boolean
   vacuum: boolean
+  /** Also remove transcripts and tokens of episodes no job has (permanent outputs: never by default). */
+  orphans?: boolean
 }
+
+/** Files younger than this are never taken for orphans: an import writes its files before its rows. */
+const GRACE_MS = 3_600_000
 
 type Kind = 'media' | 'temporary' | 'orphan'
 
@@ -42,10 +48,14 @@ function list(dir: string): string[] {
   }
 }
 
-/** Interrupted atomic writes: `.<name>.<pid>.<hex>.tmp` whose process is gone. */
-function deadTempFile(name: string): boolean {
-  const m = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)
-  if (!m) return false
+/**
+ * Interrupted atomic writes: `.<name>.<pid>@<host>.<hex>.tmp` of a process of this host that is
+ * gone (another host's are its own business), or a name without a host older than a day.
+ */
+function deadTempFile(name: string, mtimeMs: number, now: number): boolean {
+  const m = /^\..+\.(\d+)@(.+)\.[0-9a-f]{8}\.tmp$/.exec(name)
+  if (!m) return /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.test(name) && now - mtimeMs > 86_400_000
+  if (m[2] !== hostname()) return false
   const pid = Number(m[1])
   if (pid === process.pid) return false
   try {
@@ -107,9 +117,10 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
     const videoHere = cleanupCfg.delete_video_after_transcription && !!video && existsSync(video)
     const audioHere = cleanupCfg.delete_audio_after_transcription && existsSync(audio)
     if (!videoHere && !audioHere) continue
+    // recorded first: the flag never says a file is there once it is gone
+    if (!options.dryRun && !(await queue.maintenance.markMediaDeleted(j.id, j.stage, videoHere, audioHere, `cleanup deleted the ${[videoHere ? 'video' : '', audioHere ? 'audio' : ''].filter(Boolean).join(' and ')}`))) continue
     if (videoHere) act({kind: 'media', what: `video of job ${j.id} (${j.stage}): ${video}`, bytes: size(video!)}, () => rmSync(video!, {force: true}))
     if (audioHere) act({kind: 'media', what: `audio of job ${j.id} (${j.stage}): ${audio}`, bytes: size(audio)}, () => rmSync(audio, {force: true}))
-    if (!options.dryRun) await queue.maintenance.markMediaDeleted(j.id, j.stage, videoHere, audioHere, `cleanup deleted the ${[videoHere ? 'video' : '', audioHere ? 'audio' : ''].filter(Boolean).join(' and ')}`)
   }
 
   // 4. temporary files of processes that are gone
@@ -118,6 +129,7 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
     for (const name of stale) actions.push({kind: 'temporary', what: `${path.join(root, name)} (its process is gone)`, bytes: size(path.join(root, name))})
     if (!options.dryRun && stale.length > 0) removeStaleAttempts(root)
   }
+  const now = Date.now()
   const tempRoots = [paths.videosRoot, paths.audioRoot, paths.transcriptsRoot, paths.tokensRoot, paths.analysisRoot, paths.metadataRoot, paths.modelsDir]
   const walkTemps = (dir: string) => {
     for (const name of list(dir)) {
@@ -130,51 +142,80 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
       }
       if (st.isDirectory()) {
         if (name !== '.downloading') walkTemps(p)
-      } else if (st.isFile() && deadTempFile(name)) act({kind: 'temporary', what: p, bytes: st.size}, () => rmSync(p, {force: true}))
+      } else if (st.isFile() && deadTempFile(name, st.mtimeMs, now)) act({kind: 'temporary', what: p, bytes: st.size}, () => rmSync(p, {force: true}))
     }
   }
   for (const r of tempRoots) walkTemps(r)
 
-  // 5. files no job accounts for
-  const jobs = await queue.maintenance.episodes()
-  const byEpisode = new Map<string, (typeof jobs)[number]>()
-  for (const j of jobs) if (j.mal_id !== null) byEpisode.set(`${j.mal_id}/${j.episode}`, j)
-  const episodeOf = (name: string): number | undefined => {
-    const m = /^ep(\d+)(?:[._]|$)/.exec(name)
-    return m ? Number(m[1]) : undefined
-  }
-  const orphan = (file: string, why: string) => act({kind: 'orphan', what: `${file} (${why})`, bytes: size(file)}, () => rmSync(file, {force: true}))
-  // videos: only the one a downloaded (or transcribing) job names; never under a live lease
-  for (const mal of list(paths.videosRoot).filter((n) => /^\d+$/.test(n))) {
-    for (const name of list(paths.videoDir(Number(mal)))) {
-      const file = path.join(paths.videoDir(Number(mal)), name)
-      const ep = episodeOf(name)
-      const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
-      if (j?.leased) continue
-      if (!j) orphan(file, 'no job for this episode')
-      else if ((j.stage === 'downloaded' || j.stage === 'transcribing' || j.stage === 'failed') && j.video_path && paths.videoAbsolute(j.video_path) !== file) orphan(file, `job ${j.id} names another file`)
-      else if (j.stage === 'queued') orphan(file, `job ${j.id} is queued: it will be downloaded again`)
+  // 5. files no job accounts for. Never on an empty queue (a wrong --data-dir or [queue] url would
+  // make every file an orphan), never a file younger than an hour (an import writes its files
+  // before its rows), never an anime the queue does not know, and each looked up again right before
+  // it goes; transcripts and tokens only with --orphans (they are the corpus)
+  const orphanNotes: string[] = []
+  if (!(await queue.maintenance.hasJobs())) {
+    orphanNotes.push('the queue has no jobs: files without a job were left alone (a wrong --data-dir or [queue] url?)')
+  } else {
+    const jobs = await queue.maintenance.episodes()
+    const byEpisode = new Map<string, (typeof jobs)[number]>()
+    const known = new Set<number>()
+    for (const j of jobs) {
+      if (j.mal_id === null) continue
+      byEpisode.set(`${j.mal_id}/${j.episode}`, j)
+      known.add(j.mal_id)
     }
-  }
-  for (const mal of list(paths.audioRoot).filter((n) => /^\d+$/.test(n))) {
-    for (const name of list(path.join(paths.audioRoot, mal))) {
-      const file = path.join(paths.audioRoot, mal, name)
-      const ep = episodeOf(name)
-      const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
-      if (j?.leased || deadTempFile(name)) continue
-      if (!j) orphan(file, 'no job for this episode')
-      else if (j.stage === 'queued' || j.stage === 'downloading') orphan(file, `job ${j.id} is ${j.stage}`)
+    const episodeOf = (name: string): number | undefined => {
+      const m = /^ep(\d+)(?:[._]|$)/.exec(name)
+      return m ? Number(m[1]) : undefined
     }
-  }
-  // permanent outputs: removed only when no job exists for the episode at all
-  for (const root of [paths.transcriptsRoot, paths.tokensRoot]) {
-    for (const mal of list(root).filter((n) => /^\d+$/.test(n))) {
-      for (const name of list(path.join(root, mal))) {
-        const ep = episodeOf(name)
-        if (ep === undefined || deadTempFile(name)) continue
-        if (!byEpisode.has(`${mal}/${ep}`)) orphan(path.join(root, mal, name), 'no job for this episode')
+    const old = (file: string) => {
+      try {
+        return now - lstatSync(file).mtimeMs > GRACE_MS
+      } catch {
+        return false
       }
     }
+    const orphan = async (file: string, mal: number, ep: number | undefined, why: string, stillOrphan: (j: Awaited<ReturnType<typeof queue.maintenance.episodeJob>>) => boolean) => {
+      if (!old(file)) return
+      const j = ep === undefined ? undefined : await queue.maintenance.episodeJob(mal, ep)
+      if (j?.leased || !stillOrphan(j)) return
+      act({kind: 'orphan', what: `${file} (${why})`, bytes: size(file)}, () => rmSync(file, {force: true}))
+    }
+    // videos: only the one a downloaded (or transcribing, or failed) job names; never under a live lease
+    for (const mal of list(paths.videosRoot).filter((n) => /^\d+$/.test(n) && known.has(Number(n)))) {
+      for (const name of list(paths.videoDir(Number(mal)))) {
+        const file = path.join(paths.videoDir(Number(mal)), name)
+        const ep = episodeOf(name)
+        const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
+        if (j?.leased) continue
+        if (!j) await orphan(file, Number(mal), ep, 'no job for this episode', (x) => !x)
+        else if ((j.stage === 'downloaded' || j.stage === 'transcribing' || j.stage === 'failed') && j.video_path && paths.videoAbsolute(j.video_path) !== file) {
+          await orphan(file, Number(mal), ep, `job ${j.id} names another file`, (x) => !!x && x.stage === j.stage)
+        } else if (j.stage === 'queued') await orphan(file, Number(mal), ep, `job ${j.id} is queued: it will be downloaded again`, (x) => x?.stage === 'queued')
+      }
+    }
+    for (const mal of list(paths.audioRoot).filter((n) => /^\d+$/.test(n) && known.has(Number(n)))) {
+      for (const name of list(path.join(paths.audioRoot, mal))) {
+        const file = path.join(paths.audioRoot, mal, name)
+        const ep = episodeOf(name)
+        const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
+        if (j?.leased || name.endsWith('.tmp')) continue
+        if (!j) await orphan(file, Number(mal), ep, 'no job for this episode', (x) => !x)
+        else if (j.stage === 'queued' || j.stage === 'downloading') await orphan(file, Number(mal), ep, `job ${j.id} is ${j.stage}`, (x) => x?.stage === 'queued')
+      }
+    }
+    // permanent outputs: only asked for, and only when no job exists for the episode at all
+    let permanent = 0
+    for (const root of [paths.transcriptsRoot, paths.tokensRoot]) {
+      for (const mal of list(root).filter((n) => /^\d+$/.test(n))) {
+        for (const name of list(path.join(root, mal))) {
+          const ep = episodeOf(name)
+          if (ep === undefined || name.endsWith('.tmp') || byEpisode.has(`${mal}/${ep}`)) continue
+          if (options.orphans) await orphan(path.join(root, mal, name), Number(mal), ep, 'no job for this episode', (x) => !x)
+          else permanent++
+        }
+      }
+    }
+    if (permanent > 0) orphanNotes.push(`${permanent} transcript or tokens file(s) belong to no job: kept (\`--orphans\` removes them)`)
   }
 
   if (options.vacuum && !options.dryRun) await queue.maintenance.vacuum()
@@ -190,10 +231,11 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
   )
   for (const m of moves.slice(0, 50)) text.push(`  job ${m.job}: ${m.from} -> ${m.to}: ${m.why}`)
   for (const a of actions.slice(0, 100)) text.push(`  ${a.kind.padEnd(9)} ${formatBytes(a.bytes).padStart(9)}  ${a.what}`)
+  for (const n of orphanNotes) text.push(`  ${n}`)
   if (actions.length > 100) text.push(`  … ${actions.length - 100} more (--json lists them all)`)
   return {
     code: EXIT.OK,
-    result: {dry_run: options.dryRun, bytes_freed: options.dryRun ? 0 : total, bytes_by_kind: bytes, recovered, moves, actions, vacuumed: options.vacuum && !options.dryRun},
+    result: {dry_run: options.dryRun, notes: orphanNotes, bytes_freed: options.dryRun ? 0 : total, bytes_by_kind: bytes, recovered, moves, actions, vacuumed: options.vacuum && !options.dryRun},
     text,
   }
 }

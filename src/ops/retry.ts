@@ -40,14 +40,16 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
   const running = options.stage ? STAGES[options.stage].running : undefined
   const failed = await queue.maintenance.failedJobs({failedStage: running, malId: options.malId, error: options.error})
   const local = (j: FailedJob) => config.data.storage_shared || j.video_host === null || j.video_host === ctx.host
-  const videoThere = (j: FailedJob) => j.video_path !== null && j.video_deleted !== 1 && (!local(j) || existsSync(paths.videoAbsolute(j.video_path)))
+  // the audio of an earlier attempt is enough for transcribe too
+  const videoThere = (j: FailedJob) =>
+    (j.video_path !== null && j.video_deleted !== 1 && (!local(j) || existsSync(paths.videoAbsolute(j.video_path)))) || (local(j) && j.mal_id !== null && existsSync(paths.audioFile(j.mal_id, j.episode)))
   const transcriptThere = (j: FailedJob) => j.transcript_path !== null && existsSync(paths.absolute(j.transcript_path))
   const tokensThere = (j: FailedJob) => j.tokens_path !== null && existsSync(paths.absolute(j.tokens_path))
 
   /** The earliest stage whose input still exists, from the one that failed backwards. */
   const plan = (j: FailedJob): Plan | undefined => {
     const fromVideo = (why: string, clear: Plan['clear']): Plan =>
-      videoThere(j) ? {job: j, to: 'downloaded', clear, why: `${why}; the video is still there`} : {job: j, to: 'queued', clear: [...clear, 'video'], why: `${why}; the video is gone: downloaded again`}
+      videoThere(j) ? {job: j, to: 'downloaded', clear, why: `${why}; the video (or its audio) is still there`} : {job: j, to: 'queued', clear: [...clear, 'video'], why: `${why}; the video is gone: downloaded again`}
     switch (j.failed_stage) {
       case 'downloading':
         return {job: j, to: 'queued', clear: ['video'], why: 'downloaded again'}
@@ -66,8 +68,10 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
   const plans: Plan[] = []
   let atMax = 0
   let unknown = 0
+  // a job that kept killing its workers (failed by lease recovery) has used up its retries too
+  const poison = (j: FailedJob) => j.expiries > j.max_retries || /lease of .* expired/.test(j.error_message ?? '')
   for (const j of failed) {
-    if (!options.force && j.retry_count >= j.max_retries) {
+    if (!options.force && (j.retry_count >= j.max_retries || poison(j))) {
       atMax++
       continue
     }
@@ -106,7 +110,7 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
     text.push(`  ${String(g.count).padStart(5)}  ${(g.stage ?? '?').padEnd(13)} ${g.error ?? ''}  -> ${Object.entries(g.to).map(([k, n]) => `${k} ${n}`).join(', ')}`)
   }
   if (options.dryRun) for (const p of plans.slice(0, 50)) text.push(`  job ${p.job.id} (${p.job.anime_title} ep ${p.job.episode}): ${p.job.failed_stage} -> ${p.to} (${p.why})`)
-  if (atMax > 0) text.push(`  ${atMax} failed job(s) used up their retries (max_retries): add --force to revive them too (--reset-count for a fresh budget)`)
+  if (atMax > 0) text.push(`  ${atMax} failed job(s) used up their retries (max_retries, or their lease expired that often): add --force to revive them too (--reset-count for a fresh budget)`)
   if (unknown > 0) text.push(`  ${unknown} failed job(s) with no stage to go back to were left alone`)
   if (failed.length === 0) text.splice(0, text.length, `retry: nothing to do (no failed job${options.stage ? ` in ${options.stage}` : ''}${options.malId !== undefined ? ` of anime ${options.malId}` : ''}${options.error ? ` whose error contains ${JSON.stringify(options.error)}` : ''})`)
   return {

@@ -279,16 +279,20 @@ export class JobQueue {
     })
   }
 
-  /** Give a job back unfinished (shutdown): input stage, not a failure, attempt not counted. */
-  async release(jobId: number, owner: string, stage: StageDef, reason: string): Promise<boolean> {
+  /**
+   * Give a job back unfinished (shutdown): input stage, not a failure, attempt not counted. With
+   * `asError` the reason stays as the job's error (a full disk: the job did not fail, the disk did).
+   */
+  async release(jobId: number, owner: string, stage: StageDef, reason: string, asError = false): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const changed = await tx.run(
-        `UPDATE jobs SET stage = @input, lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1, updated_at = @now
+        `UPDATE jobs SET stage = @input, lease_owner = NULL, lease_expires_at = NULL, attempts = attempts - 1, updated_at = @now,
+           error_message = CASE WHEN @asError = 1 THEN @reason ELSE error_message END
          WHERE id = @id AND lease_owner = @owner AND stage = @running`,
-        {id: jobId, owner, input: stage.input, running: stage.running, now: this.now()},
+        {id: jobId, owner, input: stage.input, running: stage.running, now: this.now(), reason, asError: asError ? 1 : 0},
       )
       if (changed !== 1) return false
-      await new JobQueue(tx, this.clock).addEvent(jobId, stage.input, 'released', 'info', reason, owner)
+      await new JobQueue(tx, this.clock).addEvent(jobId, stage.input, asError ? 'deferred' : 'released', asError ? 'warn' : 'info', reason, owner)
       return true
     })
   }

@@ -4,7 +4,7 @@ import type {Sql} from './sql.js'
 import type {JobStage} from './stages.js'
 
 /** A failed job as retry sees it. */
-export type FailedJob = Pick<JobRow, 'id' | 'mal_id' | 'anime_title' | 'episode' | 'failed_stage' | 'error_message' | 'retry_count' | 'max_retries' | 'video_path' | 'video_host' | 'video_deleted' | 'transcript_path' | 'tokens_path'>
+export type FailedJob = Pick<JobRow, 'id' | 'mal_id' | 'anime_title' | 'episode' | 'failed_stage' | 'error_message' | 'retry_count' | 'max_retries' | 'expiries' | 'video_path' | 'video_host' | 'video_deleted' | 'transcript_path' | 'tokens_path'>
 
 /** Columns cleared when a job goes back before the stage that made a file (the file is gone). */
 const CLEAR: Record<'video' | 'transcript' | 'tokens', string> = {
@@ -28,15 +28,29 @@ export class JobMaintenance {
   }
 
   async failedJobs(filter: {failedStage?: string | undefined; malId?: number | undefined; error?: string | undefined}): Promise<FailedJob[]> {
-    return this.sql.all<FailedJob>(
-      `SELECT id, mal_id, anime_title, episode, failed_stage, error_message, retry_count, max_retries, video_path, video_host, video_deleted, transcript_path, tokens_path
+    const rows = await this.sql.all<FailedJob>(
+      `SELECT id, mal_id, anime_title, episode, failed_stage, error_message, retry_count, max_retries, expiries, video_path, video_host, video_deleted, transcript_path, tokens_path
        FROM jobs WHERE stage = 'failed'
          AND (CAST(@failedStage AS TEXT) IS NULL OR failed_stage = @failedStage)
          AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId)
-         AND (CAST(@error AS TEXT) IS NULL OR LOWER(COALESCE(error_message, '')) LIKE '%' || LOWER(@error) || '%')
        ORDER BY failed_stage, error_message, id`,
-      {failedStage: filter.failedStage ?? null, malId: filter.malId ?? null, error: filter.error ?? null},
+      {failedStage: filter.failedStage ?? null, malId: filter.malId ?? null},
     )
+    // the error filter is plain text (no LIKE wildcards), any case, in any script
+    const needle = filter.error?.toLowerCase()
+    return needle === undefined ? rows : rows.filter((r) => (r.error_message ?? '').toLowerCase().includes(needle))
+  }
+
+  /** Whether a job exists for an episode (looked up again just before a file of it is removed). */
+  async episodeJob(malId: number, episode: number): Promise<{id: number; stage: JobStage; leased: number} | undefined> {
+    return this.sql.get(
+      `SELECT id, stage, CASE WHEN lease_owner IS NOT NULL AND lease_expires_at >= @now THEN 1 ELSE 0 END AS leased FROM jobs WHERE mal_id = @malId AND episode = @episode`,
+      {malId, episode, now: this.now()},
+    )
+  }
+
+  async hasJobs(): Promise<boolean> {
+    return (await this.sql.get(`SELECT 1 AS x FROM jobs LIMIT 1`)) !== undefined
   }
 
   /**
@@ -79,13 +93,16 @@ export class JobMaintenance {
     )
   }
 
-  /** The media of a job are gone (deleted by cleanup): fenced on the stage it was seen in. */
+  /**
+   * The media of a job are about to go (cleanup): recorded first, so the flag never says a file
+   * is there when it is not; fenced only on the job still being past transcription.
+   */
   async markMediaDeleted(id: number, stage: JobStage, video: boolean, audio: boolean, message: string): Promise<boolean> {
     return this.sql.transaction(async (tx) => {
       const n = await tx.run(
         `UPDATE jobs SET video_deleted = CASE WHEN @video = 1 THEN @yes ELSE video_deleted END, audio_deleted = CASE WHEN @audio = 1 THEN @yes ELSE audio_deleted END, updated_at = @now
-         WHERE id = @id AND stage = @stage AND lease_owner IS NULL`,
-        {id, stage, video: video ? 1 : 0, audio: audio ? 1 : 0, yes: 1, now: this.now()},
+         WHERE id = @id AND stage IN ('transcribed', 'tokenizing', 'tokenized', 'analyzing', 'complete')`,
+        {id, video: video ? 1 : 0, audio: audio ? 1 : 0, yes: 1, now: this.now()},
       )
       if (n !== 1) return false
       await tx.run(`INSERT INTO job_events (job_id, at, stage, event, level, message, worker) VALUES (@id, @now, @stage, 'cleanup', 'info', @message, NULL)`, {id, now: this.now(), stage, message})

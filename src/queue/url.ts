@@ -12,5 +12,6 @@ export function maskUrl(url: string): string {
   }
   // "scheme:[/…]user:SECRET@host" in whatever shape (a typo like postgres:/u:pw@h parses with the
   // password in the path), and any password= value
-  return out.replace(/^([a-z][a-z0-9+.-]*:\/*[^:/@]*:)[^@/]*@/i, '$1***@').replace(/((?:ssl)?password=)[^&]*/gi, '$1***')
+  // (up to the last @: a password may hold '/' or '@' that URL parsing chokes on)
+  return out.replace(/^([a-z][a-z0-9+.-]*:\/*[^:/@]*:).*@/i, '$1***@').replace(/((?:ssl)?password=)[^&]*/gi, '$1***')
 }

@@ -97,8 +97,8 @@ export interface PoolSummary<R = unknown> {
 
 /** A full disk or a folder that cannot be written: one line with the path, and whether space will fix it. */
 export function storageProblem(error: unknown): {full: boolean; message: string; hint: string} | undefined {
-  const e = error as NodeJS.ErrnoException
-  const where = e.path ? ` (${e.path})` : ''
+  const e = error as NodeJS.ErrnoException | null | undefined
+  const where = e?.path ? ` (${e.path})` : ''
   if (e?.code === 'ENOSPC') return {full: true, message: `disk full${where}: no space left on the device`, hint: 'free space (animezipf cleanup, a transcribe run) and run again'}
   if (e?.code === 'EDQUOT') return {full: true, message: `disk quota exceeded${where}`, hint: 'free space or raise the quota, and run again'}
   if (e?.code === 'EROFS') return {full: false, message: `cannot write${where}: the filesystem is read-only`, hint: 'point [data] root_dir / storage_dir at a writable folder'}
@@ -234,10 +234,9 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
         // the machine's fault, not the job's: the same would happen to every job
         const problem = storageProblem(error)!
         if (problem.full) {
-          // the job says why it did not finish (retried after the backoff); no other starts
-          const outcome = await source.fail(unit, owner, problem.message, true, options.backoff)
-          if (outcome === 'retry') summary.retried++
-          if (outcome === 'failed') summary.failed++
+          // the job says why it did not finish, without using up a retry (the disk, not the job, was
+          // at fault); no other starts
+          if ((await source.defer(unit, owner, problem.message)) > 0) summary.retried++
         } else if ((await source.release(unit, owner, `not attempted: ${problem.message}`)) > 0) summary.released++
         summary.halted ??= {message: problem.message, hint: problem.hint, exitCode: problem.full ? EXIT.TRY_LATER : EXIT.USAGE}
         report(`${label}: ${problem.message}`)

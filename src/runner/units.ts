@@ -24,6 +24,8 @@ export interface UnitSource<U extends Unit = Unit> {
   fail(unit: U, owner: string, message: string, transient: boolean, backoff: Backoff): Promise<FailOutcome>
   /** Give back unfinished (shutdown); how many jobs went back. */
   release(unit: U, owner: string, reason: string): Promise<number>
+  /** Give back with the reason kept as the job's error, no retry used (a full disk); how many went back. */
+  defer(unit: U, owner: string, reason: string): Promise<number>
   note(unit: U, owner: string, message: string): Promise<void>
 }
 
@@ -53,6 +55,11 @@ function jobSettlers(queue: Queue, stage: StageDef): Omit<UnitSource, 'claim' | 
     release: async (u, owner, reason) => {
       let n = 0
       for (const j of u.jobs) if (await jobs.release(j.id, owner, stage, reason)) n++
+      return n
+    },
+    defer: async (u, owner, reason) => {
+      let n = 0
+      for (const j of u.jobs) if (await jobs.release(j.id, owner, stage, reason, true)) n++
       return n
     },
     note: async (u, owner, message) => {

@@ -1,10 +1,14 @@
 import {randomBytes} from 'node:crypto'
 import {accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {hostname} from 'node:os'
 import path from 'node:path'
 
-/** A temp name beside the target, so the final rename never crosses a filesystem. */
+/**
+ * A temp name beside the target, so the final rename never crosses a filesystem; the process and
+ * its host are in the name, so that cleanup on a shared folder removes only its own host's leftovers.
+ */
 export function tempNameFor(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}@${hostname()}.${randomBytes(4).toString('hex')}.tmp`)
 }
 
 /**

@@ -2,7 +2,7 @@
 import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 
@@ -92,6 +92,8 @@ for (const backend of BACKENDS) {
       await setJob(e, 3, {stage: 'failed', failed_stage: 'downloading', error_message: 'ani-cli: Episode not released!', retry_count: 0})
       await setJob(e, 4, {stage: 'failed', failed_stage: 'tokenizing', error_message: 'transcript is empty', retry_count: 0, transcript_path: path.relative(e.data, transcript)})
       await setJob(e, 5, {stage: 'failed', failed_stage: 'downloading', error_message: 'HTTP 503', retry_count: 3})
+      // failed by lease recovery: it kept killing its workers, its retry count untouched
+      await setJob(e, 6, {stage: 'failed', failed_stage: 'tokenizing', error_message: 'lease of h:1:abcdef01 expired (worker died or hung) 4 times', retry_count: 0, expiries: 4})
       expect(existsSync(video)).to.equal(true)
 
       const before = await digest(e)
@@ -99,7 +101,10 @@ for (const backend of BACKENDS) {
       expect(dry.code, dry.stderr).to.equal(0)
       const plan = JSON.parse(dry.stdout) as {would_revive: number; at_max_retries: number; jobs: {job_id: number; to: string}[]}
       expect(plan.would_revive).to.equal(4)
-      expect(plan.at_max_retries).to.equal(1)
+      expect(plan.at_max_retries).to.equal(2)
+      // --error is plain text: a LIKE wildcard matches nothing
+      const wild = await cli(e, ['retry', '--dry-run', '--json', '--error', '_'])
+      expect((JSON.parse(wild.stdout) as {failed: number}).failed).to.equal(0)
       expect(Object.fromEntries(plan.jobs.map((j) => [j.job_id, j.to]))).to.deep.equal({1: 'downloaded', 2: 'queued', 3: 'queued', 4: 'transcribed'})
       expect(await digest(e), 'a dry run changes nothing').to.equal(before)
 
@@ -114,15 +119,15 @@ for (const backend of BACKENDS) {
         expect(two).to.include({stage: 'queued', video_path: null, video_host: null})
         const events = await q.jobs.events(1)
         expect(events.at(-1)).to.include({event: 'revived', stage: 'downloaded'})
-        expect(events.at(-1)!.message).to.match(/failed in transcribing \(whisper exited 10: boom\): transcribed again; the video is still there/)
+        expect(events.at(-1)!.message).to.match(/failed in transcribing \(whisper exited 10: boom\): transcribed again; the video \(or its audio\) is still there/)
         expect((await q.jobs.getJob(3))!.stage).to.equal('failed')
       })
 
       const rest = await cli(e, ['retry'])
       expect(rest.stdout).to.match(/revived 2 failed job/)
-      expect(rest.stdout).to.match(/1 failed job\(s\) used up their retries \(max_retries\): add --force/)
+      expect(rest.stdout).to.match(/2 failed job\(s\) used up their retries \(max_retries, or their lease expired that often\): add --force/)
       const forced = await cli(e, ['retry', '--force', '--reset-count', '--anime-id', '42'])
-      expect(forced.stdout).to.match(/revived 1 failed job/)
+      expect(forced.stdout).to.match(/revived 2 failed job/)
       await withQueue(e, async (q) => {
         expect((await q.jobs.getJob(4))!.stage).to.equal('transcribed')
         expect((await q.jobs.getJob(5))!).to.include({stage: 'queued', retry_count: 0})
@@ -171,34 +176,45 @@ for (const backend of BACKENDS) {
       await setJob(e, 4, {stage: 'downloading', lease_owner: `${hostname()}:${process.pid}:live0001`, lease_expires_at: '2999-01-01 00:00:00.000'})
       write(path.join(d, 'videos', '42', 'episodes', 'ep004.mp4'), 4000)
       // orphans: a video and a transcript of an episode no job has; a transcript of a job is kept
-      write(path.join(d, 'videos', '42', 'episodes', 'ep099.mp4'), 9000)
-      write(path.join(d, 'transcripts', '42', 'ep099.json.gz'), 99)
+      const aged = (file: string) => {
+        const past = new Date(Date.now() - 2 * 3_600_000)
+        utimesSync(file, past, past)
+        return file
+      }
+      aged(write(path.join(d, 'videos', '42', 'episodes', 'ep099.mp4'), 9000))
+      aged(write(path.join(d, 'transcripts', '42', 'ep099.json.gz'), 99))
       write(path.join(d, 'transcripts', '42', 'ep005.json.gz'), 55)
+      // an orphan written a moment ago (an import between its files and its rows): left alone
+      write(path.join(d, 'videos', '42', 'episodes', 'ep098.mp4'), 800)
       // temporary: a dead process's download folder and temp file; a live process's are kept
       write(path.join(d, 'videos', '.downloading', `j5-999999@${hostname()}-abcdef`, 'x.mp4.part'), 700)
       write(path.join(d, 'videos', '.downloading', `j6-${process.pid}@${hostname()}-ghijkl`, 'y.mp4.part'), 600)
-      write(path.join(d, 'transcripts', '42', '.ep006.json.gz.999999.0a1b2c3d.tmp'), 66)
+      write(path.join(d, 'transcripts', '42', `.ep006.json.gz.999999@${hostname()}.0a1b2c3d.tmp`), 66)
+      // another host's temp file on a shared folder: its own business
+      write(path.join(d, 'transcripts', '42', '.ep007.json.gz.999999@another-host.0a1b2c3d.tmp'), 77)
 
       const treeBefore = files(d).filter((f) => !f.startsWith('jobs.db'))
       const before = await digest(e)
-      const dry = await cli(e, ['cleanup', '--dry-run'])
+      const dry = await cli(e, ['cleanup', '--dry-run', '--orphans'])
       expect(dry.code, dry.stderr).to.equal(0)
       expect(dry.stdout).to.match(/would free 14\.9 KB \(media 5\.00 KB, temporary 766 B, orphans 9\.10 KB\); 1 job\(s\) would go back; 1 expired lease\(s\) would be recovered/)
       expect(dry.stdout).to.match(/job 2: downloaded -> queued: its video videos\/42\/episodes\/ep002\.mp4 is gone/)
       expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(treeBefore)
       expect(await digest(e)).to.equal(before)
 
-      const r = await cli(e, ['cleanup', '--json', '--vacuum'])
+      const r = await cli(e, ['cleanup', '--json', '--vacuum', '--orphans'])
       expect(r.code, r.stderr).to.equal(0)
       const result = JSON.parse(r.stdout) as {bytes_freed: number; recovered: number; vacuumed: boolean; bytes_by_kind: Record<string, number>}
       expect(result).to.include({recovered: 1, vacuumed: true})
       expect(result.bytes_by_kind).to.deep.equal({media: 5000, temporary: 766, orphan: 9099})
       expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal([
+        'transcripts/42/.ep007.json.gz.999999@another-host.0a1b2c3d.tmp',
         'transcripts/42/ep003.json.gz',
         'transcripts/42/ep005.json.gz',
         `videos/.downloading/j6-${process.pid}@${hostname()}-ghijkl/y.mp4.part`,
         'videos/42/episodes/ep001.mp4',
         'videos/42/episodes/ep004.mp4',
+        'videos/42/episodes/ep098.mp4',
       ])
       await withQueue(e, async (q) => {
         expect((await q.jobs.getJob(1))!).to.include({stage: 'downloaded', lease_owner: null})
@@ -208,6 +224,28 @@ for (const backend of BACKENDS) {
       })
       const again = await cli(e, ['cleanup'])
       expect(again.stdout).to.match(/cleanup: nothing to do/)
+    })
+
+    it('touches no file when the queue is empty (a wrong --data-dir or [queue] url), and keeps the corpus without --orphans', async () => {
+      const e = await setUp(backend, 1)
+      const d = e.data
+      const past = new Date(Date.now() - 2 * 3_600_000)
+      for (const f of ['transcripts/42/ep050.json.gz', 'tokens/42/ep050_freq.csv', 'videos/42/episodes/ep050.mp4']) {
+        write(path.join(d, f), 100)
+        utimesSync(path.join(d, f), past, past)
+      }
+      const kept = await cli(e, ['cleanup', '--json'])
+      const out = JSON.parse(kept.stdout) as {actions: {what: string}[]; notes: string[]}
+      expect(out.actions.map((a) => a.what)).to.deep.equal([`${path.join(d, 'videos/42/episodes/ep050.mp4')} (no job for this episode)`])
+      expect(out.notes).to.deep.equal(['2 transcript or tokens file(s) belong to no job: kept (`--orphans` removes them)'])
+      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(['tokens/42/ep050_freq.csv', 'transcripts/42/ep050.json.gz'])
+      // another queue, empty: nothing at all is removed
+      const elsewhere = backend === 'postgres' ? await freshQueueTarget('postgres') : path.join(tempDir(), 'empty.db')
+      const empty = await runCliAsync(['cleanup', '--orphans', '--json', '--data-dir', d], {env: {...e.env, ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? elsewhere : `sqlite:${elsewhere}`}, cwd: e.work})
+      const none = JSON.parse(empty.stdout) as {actions: unknown[]; notes: string[]}
+      expect(none.actions).to.deep.equal([])
+      expect(none.notes[0]).to.match(/the queue has no jobs: files without a job were left alone/)
+      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(['tokens/42/ep050_freq.csv', 'transcripts/42/ep050.json.gz'])
     })
   })
 }

@@ -97,5 +97,8 @@ describe('queue URL masking, every form', () => {
     expect(maskUrl('postgres://u@h/db?password=secret&sslmode=require')).to.not.include('secret')
     expect(maskUrl('postgres:/u:secret@h/db')).to.not.include('secret')
     expect(maskUrl('postgres://u@h/db?sslpassword=s3')).to.not.include('s3')
+    // base64 passwords hold '/' (and '@' may be left unencoded): URL parsing fails on them
+    expect(maskUrl('postgres://u:se/cret@127.0.0.1:1/db')).to.equal('postgres://u:***@127.0.0.1:1/db')
+    expect(maskUrl('postgres://u:a@b/c+d=@db.lan/x')).to.equal('postgres://u:***@db.lan/x')
   })
 })

@@ -30,6 +30,7 @@ export function selectUnits(queue: Queue, filter: {malId?: number | undefined; r
       return (await s.release(u.anime.mal_id, owner)) ? (transient ? 'retry' : 'failed') : 'lost'
     },
     release: async (u, owner) => ((await s.release(u.anime.mal_id, owner)) ? 1 : 0),
+    defer: async (u, owner) => ((await s.release(u.anime.mal_id, owner)) ? 1 : 0),
     note: async () => {},
   }
 }
