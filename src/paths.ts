@@ -157,6 +157,11 @@ export class DataPaths {
     return path.join(this.animeAnalysisDir(malId), 'word_freq.csv')
   }
 
+  /** The anime's vocabulary growth on its token stream and where each word was first said (for the corpus curve). */
+  vocabularyGrowth(malId: number): string {
+    return path.join(this.animeAnalysisDir(malId), 'vocabulary_growth.json.gz')
+  }
+
   zipfParams(malId: number): string {
     return path.join(this.animeAnalysisDir(malId), 'zipf_params.json')
   }

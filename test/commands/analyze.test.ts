@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import path from 'node:path'
 import {parse} from 'parse5'
 
@@ -64,7 +64,15 @@ describe('analyze (CLI)', function () {
     expect(params.zipf_fit).to.have.all.keys('rank_slope', 'constant', 'r_squared', 'method', 'rank_range')
     expect(params.power_law).to.include.keys('alpha', 's', 'xmin', 'n_tail', 'alpha_se', 'ks_d', 'lognormal', 'bootstrap')
     expect(params.zipf_mandelbrot).to.have.keys('s', 'b', 's_se', 'b_se', 'log_likelihood', 'converged', 'iterations', 'at_bound')
-    expect(params.heaps).to.have.keys('K', 'beta', 'points')
+    // Heaps' law on the token stream (a point every 25 words), not on three per-episode points
+    expect(params.heaps).to.have.keys('K', 'beta', 'points', 'source')
+    expect(params.heaps.source).to.equal('token stream')
+    expect(params.heaps.points).to.be.greaterThan(10)
+    expect(params.heaps.beta).to.be.within(0.2, 1)
+    expect(existsSync(path.join(dir, 'vocabulary_growth.json.gz'))).to.equal(true)
+    const global = JSON.parse(readFileSync(path.join(data, 'analysis', 'aggregated', 'global_zipf.json'), 'utf8'))
+    expect(global.heaps.source).to.equal('token stream')
+    expect(global.heaps.beta).to.be.within(0.2, 1)
     expect(params.coverage.all.types_for).to.have.keys('80', '90', '95', '98')
     expect(params.top_words[0]).to.have.all.keys('word', 'pos', 'count', 'rank', 'frequency')
 

@@ -10,7 +10,8 @@ import {readFrequencyCsv} from '../../formats/frequency-csv.js'
 import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {plotPage} from './anime.js'
-import {rarefiedVocabulary} from './rank-fits.js'
+import {type AnimeGrowth, corpusGrowth, readGrowth} from './growth.js'
+import {fitHeaps, rarefiedVocabulary} from './rank-fits.js'
 import {type AnimeWords, DIFFICULTY_SHARES, type DifficultyShare, corpusRanks, wordsToKnow} from './difficulty.js'
 
 /** How many of the corpus's most frequent words a viewer must know for a share of an anime's words. */
@@ -131,10 +132,15 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
 
   const globalRows = global.rows()
   const globalFit = fitFrequencies(globalRows, options)
+  // Heaps' law for the corpus: the anime's token streams end to end (when every anime has one)
+  const streams = analyzed.map((a) => readGrowth(paths.vocabularyGrowth(a.mal_id)))
+  const complete = streams.length > 0 && streams.every((g) => g !== undefined)
+  const corpusHeapsFit = complete ? fitHeaps(corpusGrowth(streams as AnimeGrowth[])) : undefined
+  const corpusHeaps = corpusHeapsFit ? {...corpusHeapsFit, source: 'token stream' as const} : null
   writeFileAtomic(paths.allAnimeFreq, global.csv(globalRows))
   const episodes = analyzed.reduce((n, a) => n + (a.episodes_analyzed ?? 0), 0)
   const corpus = {anime: analyzed.length, episodes, total_words: global.total, unique_words: global.size}
-  writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
+  writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, heaps: corpusHeaps, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
   const ranks = corpusRanks(global)
   const difficulty: DifficultyRow[] = analyzed
     .map((a) => ({mal_id: a.mal_id, title: a.title, words: animeWords.get(a.anime_id)!.total, words_to_know: wordsToKnow(animeWords.get(a.anime_id)!, ranks)}))
@@ -142,7 +148,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   animeWords.clear()
   writeFileAtomic(paths.difficultyJson, `${JSON.stringify({shares: DIFFICULTY_SHARES, anime: difficulty}, null, 2)}\n`)
   const globalPlot = paths.globalPlot
-  writeFileAtomic(globalPlot, plotPage('All anime', `${corpus.anime} anime, ${corpus.episodes} episodes`, globalFit, null, globalRows))
+  writeFileAtomic(globalPlot, plotPage('All anime', `${corpus.anime} anime, ${corpus.episodes} episodes`, globalFit, corpusHeaps, globalRows))
 
   const groupMin = Math.min(...[...groups.values()].map((g) => g.table.total), Number.MAX_SAFE_INTEGER)
   const summaries: GroupSummary[] = []
@@ -206,6 +212,7 @@ Vocabulary is compared at equal size (expected distinct words in a random sample
 <tr><td>vs lognormal</td><td>${gpl?.lognormal ? `R = ${fmt(gpl.lognormal.normalized_r)}, p = ${fmt(gpl.lognormal.p_value)} (${gpl.lognormal.favours})` : '–'}</td></tr>
 <tr><td>least-squares slope</td><td>${globalFit.zipf_fit ? `${fmt(globalFit.zipf_fit.rank_slope)} (ranks ${globalFit.zipf_fit.rank_range.join('–')}, R² ${fmt(globalFit.zipf_fit.r_squared)})` : '–'}</td></tr>
 <tr><td>Zipf–Mandelbrot s, b</td><td>${globalFit.zipf_mandelbrot ? `${fmt(globalFit.zipf_mandelbrot.s)}, ${fmt(globalFit.zipf_mandelbrot.b, 2)}` : '–'}</td></tr>
+<tr><td>Heaps' law K, β (the anime's token streams end to end)</td><td>${corpusHeaps ? `${fmt(corpusHeaps.K, 2)}, ${fmt(corpusHeaps.beta)} (${corpusHeaps.points} points)` : '– (some anime have no token stream)'}</td></tr>
 </table><p><a href="${escapeHtml(path.relative(paths.reportsDir, globalPlot))}">global rank-frequency plot</a> · <a href="${escapeHtml(path.relative(paths.reportsDir, paths.comparisonHtml))}">comparison across anime, genres and studios</a></p>
 <h2>Coverage</h2><p>How many of the most frequent words cover a share of all words.</p>
 <table><tr><th></th><th>80%</th><th>90%</th><th>95%</th><th>98%</th><th>seen once</th></tr>

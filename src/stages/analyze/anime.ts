@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync, statSync} from 'node:fs'
+import {existsSync, rmSync, statSync} from 'node:fs'
 
 import type {DataPaths} from '../../paths.js'
 import type {AnalysisRow, EpisodeInput} from '../../queue/rows.js'
@@ -9,6 +9,7 @@ import {powerLawRankCurve} from './powerlaw.js'
 import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {type PlotLine, rankFrequencySvg} from './plot.js'
+import {streamGrowth, writeGrowth} from './growth.js'
 import {type HeapsFit, fitHeaps} from './rank-fits.js'
 
 export interface AnimeInfo {
@@ -30,7 +31,7 @@ export interface AnimeAnalysis {
  * The version of what analyze computes: a change of fits or outputs bumps it, so that analyses
  * made by an older animezipf are recomputed by the next run.
  */
-export const ANALYSIS_VERSION = 2
+export const ANALYSIS_VERSION = 3
 
 export function inputSignature(paths: DataPaths, malId: number, episodes: readonly EpisodeInput[], options: FitOptions): string {
   const h = createHash('sha256')
@@ -117,13 +118,18 @@ export async function analyzeAnime(
   paths: DataPaths,
   anime: AnimeInfo,
   episodes: readonly EpisodeInput[],
-  options: FitOptions & {partial: boolean; pending: number; failed: number},
+  options: FitOptions & {partial: boolean; pending: number; failed: number; excludePos?: readonly string[]},
 ): Promise<AnimeAnalysis> {
   const malId = anime.mal_id
   const {table, perEpisode, growth} = await readEpisodes(paths, malId, episodes)
   const rows = table.rows()
   const fit = fitFrequencies(rows, options)
-  const heaps = fitHeaps(growth) ?? null
+  // Heaps' law on the token stream when every episode's tokens are there, else on the episodes
+  const stream = streamGrowth(paths, malId, episodes, new Set(options.excludePos ?? ['記号']))
+  const heapsFit = stream ? fitHeaps(stream.points) : fitHeaps(growth)
+  const heaps = heapsFit ? {...heapsFit, source: stream ? ('token stream' as const) : ('episodes' as const)} : null
+  if (stream) writeGrowth(paths.vocabularyGrowth(malId), stream)
+  else rmSync(paths.vocabularyGrowth(malId), {force: true})
   const totalTokens = perEpisode.reduce((a, e) => a + e.tokens, 0)
   const analyzedAt = new Date().toISOString()
   const params = {

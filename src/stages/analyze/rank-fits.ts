@@ -101,6 +101,8 @@ export interface HeapsFit {
   K: number
   beta: number
   points: number
+  /** What the points are: the vocabulary every 25 words of the token stream, or after each episode. */
+  source?: 'token stream' | 'episodes'
 }
 
 /** Heaps' law V = K · N^β by least squares in logs over the vocabulary growth points. */

@@ -161,7 +161,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
               const fields = {analysis_path: paths.relative(paths.zipfParams(c.mal_id))}
               if (unchanged) return {fields, message: 'unchanged', record: {mal_id: c.mal_id, title: c.title, status: 'unchanged', episodes: inputs.length}}
               const partial = c.pending > 0
-              const a = await analyzeAnime(paths, c, inputs, {...fitOptions, partial, pending: c.pending, failed: c.failed})
+              const a = await analyzeAnime(paths, c, inputs, {...fitOptions, partial, pending: c.pending, failed: c.failed, excludePos: ctx.config.tokenize.exclude_pos})
               await queue.analysis.record(analysisRow(c.anime_id, a, signature, partial))
               const pl = a.fit.power_law
               return {

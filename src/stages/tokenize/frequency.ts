@@ -3,7 +3,7 @@ import {type Token, wordOf} from './token.js'
 
 export type {WordCount}
 
-const PUNCTUATION = /^[\p{P}\p{S}\s]+$/u
+export const PUNCTUATION = /^[\p{P}\p{S}\s]+$/u
 
 export interface Counted {
   rows: WordCount[]
