@@ -4,6 +4,7 @@ import path from 'node:path'
 import TOML from '@iarna/toml'
 
 import {UserError} from '../errors.js'
+import {editDistance} from '../util/text.js'
 import {CHOICES, Config, DEFAULTS, FLOAT_KEYS, PATH_KEYS, POSITIVE_KEYS, PROGRAM_KEYS} from './defaults.js'
 
 export interface LoadedConfig {
@@ -168,20 +169,6 @@ export function unknownVariables(env: NodeJS.ProcessEnv = process.env): string[]
     out.push(`${name} is not a setting and is ignored${near && near.d <= 3 ? ` (did you mean ${near.k}?)` : ''}`)
   }
   return out
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({length: b.length + 1}, (_, j) => j)
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!
-    row[0] = i
-    for (let j = 1; j <= b.length; j++) {
-      const keep = row[j]!
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1))
-      prev = keep
-    }
-  }
-  return row[b.length]!
 }
 
 function setByKey(target: Section, key: string, value: unknown): void {
