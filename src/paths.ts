@@ -1,6 +1,8 @@
 import {createHash} from 'node:crypto'
 import path from 'node:path'
 
+import {attemptPrefix} from './util/attempts.js'
+
 /** Zero-padded episode stem used in every per-episode file name (ep001). */
 export function episodeStem(episode: number): string {
   return `ep${String(episode).padStart(3, '0')}`
@@ -59,6 +61,16 @@ export class DataPaths {
    */
   get downloadsInProgress(): string {
     return path.join(this.videosRoot, '.downloading')
+  }
+
+  /** The name prefix of one download attempt's folder (mkdtemp completes it). */
+  downloadAttempt(jobId: number): string {
+    return path.join(this.downloadsInProgress, attemptPrefix('j', jobId))
+  }
+
+  /** The name prefix of one transcription attempt's scratch folder (mkdtemp completes it). */
+  scratchAttempt(jobId: number): string {
+    return path.join(this.workRoot, attemptPrefix('t', jobId))
   }
 
   /** A video as the queue stores it: relative to storage_dir, which may differ between hosts. */

@@ -138,6 +138,35 @@ export function runCliAsync(args: string[], options: {cwd?: string; env?: Record
   })
 }
 
+/** Every file below a folder (relative paths, sorted), folders left out; none when it does not exist. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = []
+  const walk = (d: string) => {
+    if (!existsSync(d)) return
+    for (const e of readdirSync(d, {withFileTypes: true})) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) walk(p)
+      else out.push(path.relative(dir, p))
+    }
+  }
+  walk(dir)
+  return out.sort()
+}
+
+/** A process that exists and is not a zombie (a killed one may wait for its reaper). */
+export function processRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
 /** Every file under a folder with its bytes, for byte-identical comparisons. */
 export function tree(dir: string): Map<string, string> {
   const out = new Map<string, string>()

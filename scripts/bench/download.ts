@@ -9,6 +9,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
+import {parseSqlTime} from '../../src/queue/clock.js'
 import {openQueue, queueLocation} from '../../src/queue/index.js'
 import {SINGLE_RESULT_TEXT} from '../../src/stages/select/ani-cli.js'
 import {testMedia} from '../../test/fakes/media.js'
@@ -184,12 +185,11 @@ export async function benchDownload(): Promise<BenchResult[]> {
   const pauses = await q.pauses.recent(100_000)
   const done = (await q.stats.jobsPerStage()).downloaded ?? 0
   await q.close()
-  const ms = (t: string) => Date.parse(`${t.replace(' ', 'T')}Z`)
   let pausedMs = 0
   let pausedIdleMs = 0
   for (const p of pauses) {
-    const a = ms(p.started_at)
-    const b = p.ended_at ? ms(p.ended_at) : Date.now()
+    const a = parseSqlTime(p.started_at)
+    const b = p.ended_at ? parseSqlTime(p.ended_at) : Date.now()
     pausedMs += b - a
     for (const [x, y] of idle) pausedIdleMs += Math.max(0, Math.min(b, y) - Math.max(a, x))
   }

@@ -10,6 +10,7 @@ import type {JobStage} from '../queue/stages.js'
 import {recoverExpired} from '../runner/stage.js'
 import {removeStaleAttempts, staleAttempts} from '../util/attempts.js'
 import {folderBytes, formatBytes} from '../util/disk.js'
+import {processGone} from '../util/pid.js'
 
 export interface CleanupOptions {
   dryRun: boolean
@@ -55,15 +56,7 @@ function list(dir: string): string[] {
 function deadTempFile(name: string, mtimeMs: number, now: number): boolean {
   const m = /^\..+\.(\d+)@(.+)\.[0-9a-f]{8}\.tmp$/.exec(name)
   if (!m) return /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/.test(name) && now - mtimeMs > 86_400_000
-  if (m[2] !== hostname()) return false
-  const pid = Number(m[1])
-  if (pid === process.pid) return false
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return m[2] === hostname() && processGone(Number(m[1]))
 }
 
 /**

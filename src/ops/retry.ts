@@ -2,7 +2,8 @@ import {existsSync} from 'node:fs'
 
 import type {AppContext} from '../cli/context.js'
 import type {ServiceResult} from '../cli/result.js'
-import {EXIT, UserError} from '../errors.js'
+import {EXIT} from '../errors.js'
+import {requireAnime} from '../queue/anime.js'
 import type {FailedJob} from '../queue/maintenance.js'
 import {type JobStage, STAGES} from '../queue/stages.js'
 
@@ -32,9 +33,7 @@ interface Plan {
 export async function retry(ctx: AppContext, options: RetryOptions): Promise<ServiceResult> {
   const {paths, config} = ctx
   const queue = await ctx.queue({readonly: options.dryRun})
-  if (options.malId !== undefined && !(await queue.anime.byMalId(options.malId))) {
-    throw new UserError(`no anime with MyAnimeList id ${options.malId} in the queue`, 'see `animezipf status` for the anime there')
-  }
+  await requireAnime(queue.anime, options.malId)
   if (options.stage === 'select') return retrySelections(ctx, options)
 
   const running = options.stage ? STAGES[options.stage].running : undefined

@@ -12,3 +12,8 @@ export const systemClock: Clock = {now: () => Date.now()}
 export function sqlTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 }
+
+/** The milliseconds a stored timestamp stands for (the inverse of sqlTime). */
+export function parseSqlTime(text: string): number {
+  return Date.parse(`${text.replace(' ', 'T')}Z`)
+}

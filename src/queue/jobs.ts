@@ -37,12 +37,17 @@ const CLAIMABLE = `stage = @from AND (run_after IS NULL OR run_after <= @now)
 
 const ORDER = `ORDER BY priority DESC, created_at, id`
 
+/** The accepted confidences as named parameters (@sel0, @sel1…) for an IN list. */
+function confidenceList(selected: readonly string[]): {list: string; params: Record<string, unknown>} {
+  const params: Record<string, unknown> = {}
+  selected.forEach((c, i) => (params[`sel${i}`] = c))
+  return {list: selected.length > 0 ? selected.map((_, i) => `@sel${i}`).join(', ') : 'NULL', params}
+}
+
 /** CLAIMABLE, narrowed for download to anime with a usable selection; its parameters. */
 function claimable(selected: readonly string[] | undefined): {sql: string; params: Record<string, unknown>} {
   if (!selected) return {sql: CLAIMABLE, params: {}}
-  const params: Record<string, unknown> = {}
-  selected.forEach((c, i) => (params[`sel${i}`] = c))
-  const list = selected.length > 0 ? selected.map((_, i) => `@sel${i}`).join(', ') : 'NULL'
+  const {list, params} = confidenceList(selected)
   return {
     sql: `${CLAIMABLE} AND EXISTS (SELECT 1 FROM anime_selection_cache s WHERE s.mal_id = jobs.mal_id
       AND (s.confidence IN (${list}) OR (s.method = 'manual' AND s.confidence != 'no_candidates')))`,
@@ -397,12 +402,13 @@ export class JobQueue {
 
   async countEligible(stage: StageDef, malId?: number, host?: string, selected?: readonly string[]): Promise<{ready: number; waiting: number}> {
     // the claim condition without its time test: ready now, or waiting in backoff
-    const where = claimable(selected).sql.replace('(run_after IS NULL OR run_after <= @now)', '1 = 1')
+    const claim = claimable(selected)
+    const where = claim.sql.replace('(run_after IS NULL OR run_after <= @now)', '1 = 1')
     const row = await this.sql.get<{ready: number | null; waiting: number | null}>(
       `SELECT SUM(CASE WHEN run_after IS NULL OR run_after <= @now THEN 1 ELSE 0 END) AS ready,
               SUM(CASE WHEN run_after > @now THEN 1 ELSE 0 END) AS waiting
        FROM jobs WHERE ${where}`,
-      {...claimable(selected).params, from: stage.input, now: this.now(), malId: malId ?? null, host: host ?? null},
+      {...claim.params, from: stage.input, now: this.now(), malId: malId ?? null, host: host ?? null},
     )
     return {ready: row?.ready ?? 0, waiting: row?.waiting ?? 0}
   }
@@ -412,9 +418,8 @@ export class JobQueue {
    * selection below the accepted confidences, or no candidates at all.
    */
   async waitingForSelection(selected: readonly string[], malId?: number): Promise<{anime: number; jobs: number; unselected: number; low_confidence: number; no_candidates: number}> {
-    const params: Record<string, unknown> = {malId: malId ?? null}
-    selected.forEach((c, i) => (params[`sel${i}`] = c))
-    const list = selected.length > 0 ? selected.map((_, i) => `@sel${i}`).join(', ') : 'NULL'
+    const {list, params} = confidenceList(selected)
+    params.malId = malId ?? null
     const rows = await this.sql.all<{why: string; anime: number; jobs: number}>(
       `SELECT why, COUNT(DISTINCT mal_id) AS anime, COUNT(*) AS jobs FROM (
          SELECT j.mal_id, CASE WHEN s.mal_id IS NULL THEN 'unselected' WHEN s.confidence = 'no_candidates' THEN 'no_candidates' ELSE 'low_confidence' END AS why

@@ -1,4 +1,5 @@
-import {type Clock, sqlTime, systemClock} from './clock.js'
+import {processGone} from '../util/pid.js'
+import {type Clock, parseSqlTime, sqlTime, systemClock} from './clock.js'
 import type {Sql} from './sql.js'
 
 export interface DiskPauseRow {
@@ -40,17 +41,7 @@ export class DiskPauses {
     const open = await this.sql.all<{id: number; owner: string}>(`SELECT id, owner FROM disk_pauses WHERE ended_at IS NULL AND host = @host`, {host})
     let n = 0
     for (const row of open) {
-      const pid = Number(row.owner.slice(row.owner.lastIndexOf(':') + 1))
-      let alive = pid === process.pid
-      if (!alive && Number.isInteger(pid) && pid > 0) {
-        try {
-          process.kill(pid, 0)
-          alive = true
-        } catch (error) {
-          alive = (error as NodeJS.ErrnoException).code !== 'ESRCH'
-        }
-      }
-      if (!alive) {
+      if (processGone(Number(row.owner.slice(row.owner.lastIndexOf(':') + 1)))) {
         await this.end(row.id, null)
         n++
       }
@@ -74,10 +65,10 @@ export class DiskPauses {
     let seconds = 0
     let pauses = 0
     for (const r of rows) {
-      const start = Math.max(fromMs, Date.parse(`${r.started_at.replace(' ', 'T')}Z`))
-      const end = r.ended_at ? Date.parse(`${r.ended_at.replace(' ', 'T')}Z`) : now
-      if (Date.parse(`${r.started_at.replace(' ', 'T')}Z`) >= fromMs) pauses++
-      seconds += Math.max(0, end - start) / 1000
+      const started = parseSqlTime(r.started_at)
+      const end = r.ended_at ? parseSqlTime(r.ended_at) : now
+      if (started >= fromMs) pauses++
+      seconds += Math.max(0, end - Math.max(fromMs, started)) / 1000
     }
     return {pauses, paused_seconds: Math.round(seconds)}
   }

@@ -1,6 +1,7 @@
 import {randomUUID} from 'node:crypto'
 import {hostname} from 'node:os'
 
+import {processGone} from '../util/pid.js'
 import {type Clock, sqlTime, systemClock} from './clock.js'
 import type {WorkerStatus} from './rows.js'
 import type {Sql} from './sql.js'
@@ -46,13 +47,5 @@ export class WorkerRegistry {
  */
 export function isDeadLocalOwner(owner: string, host: string = hostname()): boolean {
   const m = /^(.*):(\d+):[0-9a-f]{8}(?::|$)/.exec(owner)
-  if (!m || m[1] !== host) return false
-  const pid = Number(m[2])
-  if (pid === process.pid) return false
-  try {
-    process.kill(pid, 0)
-    return false
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH'
-  }
+  return !!m && m[1] === host && processGone(Number(m[2]))
 }

@@ -7,7 +7,7 @@ import {STAGES} from '../queue/stages.js'
 import type {DiskPauseRow} from '../queue/pauses.js'
 import type {QueueStats} from '../queue/stats.js'
 import {type PermanentUsage, permanentUsage, sum} from './usage.js'
-import {GB, fileBytes, filesystemSpace, folderBytes} from '../util/disk.js'
+import {GB, filesystemSpace, folderBytes} from '../util/disk.js'
 
 export interface DiskReport {
   root_dir: string

@@ -3,6 +3,8 @@ import {accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, open
 import {hostname} from 'node:os'
 import path from 'node:path'
 
+import {UserError} from '../errors.js'
+
 /**
  * A temp name beside the target, so the final rename never crosses a filesystem; the process and
  * its host are in the name, so that cleanup on a shared folder removes only its own host's leftovers.
@@ -36,6 +38,18 @@ export function ensureDir(dir: string): void {
       throw e
     }
     throw error
+  }
+}
+
+/** A folder a stage writes into, made if missing; one line naming the setting when it cannot be. */
+export function ensureWritableDir(dir: string, setting: string): void {
+  try {
+    ensureDir(dir)
+    accessSync(dir, constants.W_OK)
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    const why = code === 'EROFS' ? 'the filesystem is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message
+    throw new UserError(`cannot write ${dir}: ${why}`, `make it writable, or point ${setting} at a writable folder`)
   }
 }
 

@@ -2,6 +2,8 @@ import {readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 
+import {processGone} from './pid.js'
+
 /**
  * The name of a scratch folder for one attempt at a job (mkdtemp adds six characters): the job,
  * the process and the host in it, so a later run can tell a dead process's folder from a live one's.
@@ -73,14 +75,7 @@ export function staleAttempts(root: string): string[] {
   return names.filter((name) => {
     const m = /^[a-z]+\d+-(\d+)@(.+)-[A-Za-z0-9]{6}$/.exec(name)
     if (!m || m[2] !== hostname()) return false
-    const pid = Number(m[1])
-    if (pid === process.pid) return false
-    try {
-      process.kill(pid, 0)
-      return false
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'ESRCH'
-    }
+    return processGone(Number(m[1]))
   })
 }
 

@@ -12,3 +12,9 @@ export function editDistance(a: string, b: string): number {
   }
   return row[b.length]!
 }
+
+/** A length of time as m:ss (minutes unbounded): "23:59" for an episode, "0:42" for a download. */
+export function minutesSeconds(seconds: number): string {
+  const s = Math.round(seconds)
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
+}

@@ -10,7 +10,7 @@ import type {AnimeRecord} from '../../src/queue/rows.js'
 import type {Decision} from '../../src/queue/selections.js'
 import {SINGLE_RESULT_TEXT} from '../../src/stages/select/ani-cli.js'
 import {testMedia} from '../fakes/media.js'
-import {BIN, ROOT, freshQueueTarget, openAt, runCliAsync, tempDir} from '../helpers.js'
+import {BIN, filesUnder, freshQueueTarget, openAt, processRunning, ROOT, runCliAsync, tempDir} from '../helpers.js'
 import {BACKENDS} from '../pg.js'
 
 const FAKES = path.join(ROOT, 'test', 'fakes', 'bin')
@@ -87,33 +87,7 @@ async function seed(target: string, shows: Show[]): Promise<void> {
   }
 }
 
-/** Every file below a folder (relative paths), folders left out. */
-function files(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string) => {
-    if (!existsSync(d)) return
-    for (const e of readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, e.name)
-      if (e.isDirectory()) walk(p)
-      else out.push(path.relative(dir, p))
-    }
-  }
-  walk(dir)
-  return out.sort()
-}
 
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
-}
 
 interface Env {
   work: string
@@ -196,7 +170,7 @@ for (const backend of BACKENDS) {
       expect(aniCalls(e).filter((c) => !c.args.includes('-d'))).to.have.length(3)
 
       const videos = path.join(e.storage, 'videos')
-      expect(files(videos)).to.deep.equal([
+      expect(filesUnder(videos)).to.deep.equal([
         '486/episodes/ep001.mp4',
         '486/episodes/ep002.mp4',
         '5114/episodes/ep001.mp4',
@@ -287,7 +261,7 @@ for (const backend of BACKENDS) {
       expect(one.code, one.stderr).to.equal(0)
       expect(JSON.parse(one.stdout)).to.include({done: 2})
       await withQueue(e, async (q) => expect(await q.stats.jobsPerStage()).to.include({queued: 7, downloaded: 2}))
-      expect(files(path.join(e.storage, 'videos')).every((f) => f.startsWith('486/'))).to.equal(true)
+      expect(filesUnder(path.join(e.storage, 'videos')).every((f) => f.startsWith('486/'))).to.equal(true)
 
       const rest = await download(e, [])
       expect(rest.code, rest.stderr).to.equal(0)
@@ -359,7 +333,7 @@ describe('download failures (CLI)', function () {
       const empty = await q.jobs.events(byTitle.get('Empty')!.id)
       expect(empty.filter((ev) => ev.event === 'note').map((ev) => ev.message)).to.satisfy((m: string[]) => m.length === 3 && m.every((x) => /HTTP Error 403/.test(x)))
     })
-    expect(files(path.join(e.storage, 'videos'))).to.deep.equal(['1002/episodes/ep001.mp4'])
+    expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal(['1002/episodes/ep001.mp4'])
   })
 
   it('kills a hung ani-cli and everything it started at the timeout, and removes its folder', async () => {
@@ -376,8 +350,8 @@ describe('download failures (CLI)', function () {
     // three attempts (max_retries 2), each an ani-cli and the helper it started
     const started = readFileSync(pids, 'utf8').trim().split(/\s+/).map(Number)
     expect(started).to.have.length(6)
-    for (const pid of started) expect(running(pid), `pid ${pid}`).to.equal(false)
-    expect(files(path.join(e.storage, 'videos'))).to.deep.equal([])
+    for (const pid of started) expect(processRunning(pid), `pid ${pid}`).to.equal(false)
+    expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal([])
   })
 
   it('stops the run with one line when ani-cli cannot download on this machine, leaving the jobs as they were', async () => {
@@ -405,14 +379,14 @@ describe('download failures (CLI)', function () {
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
     const partial = path.join(e.storage, 'videos', '.downloading')
     const t0 = Date.now()
-    while (!files(partial).some((f) => f.endsWith('.part'))) {
+    while (!filesUnder(partial).some((f) => f.endsWith('.part'))) {
       if (Date.now() - t0 > 30_000) throw new Error(`no partial file appeared: ${stderr}`)
       await new Promise((r) => setTimeout(r, 50))
     }
     child.kill('SIGINT')
     const code = await exited
     expect(code, stderr).to.equal(130)
-    expect(files(path.join(e.storage, 'videos')), 'nothing left under videos/').to.deep.equal([])
+    expect(filesUnder(path.join(e.storage, 'videos')), 'nothing left under videos/').to.deep.equal([])
     await withQueue(e, async (q) => {
       const job = (await q.jobs.getJob(1))!
       expect(job.stage).to.equal('queued')
@@ -430,7 +404,7 @@ describe('download failures (CLI)', function () {
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
     const partial = path.join(e.storage, 'videos', '.downloading')
     const t0 = Date.now()
-    while (!files(partial).some((f) => f.endsWith('.part'))) {
+    while (!filesUnder(partial).some((f) => f.endsWith('.part'))) {
       if (Date.now() - t0 > 30_000) throw new Error(`no partial file appeared: ${stderr}`)
       await new Promise((r) => setTimeout(r, 50))
     }
@@ -490,7 +464,7 @@ describe('download and the disk (CLI)', function () {
     const sampler = setInterval(() => (peak = Math.max(peak, usage())), 10)
     // the transcriber's part: free one episode every 600 ms
     const transcriber = setInterval(() => {
-      const done = files(videos).filter((f) => /episodes\/ep\d+\.mp4$/.test(f))
+      const done = filesUnder(videos).filter((f) => /episodes\/ep\d+\.mp4$/.test(f))
       if (done.length > 0) {
         rmSync(path.join(videos, done[0]!))
         deleted++
@@ -559,8 +533,8 @@ describe('download and the disk (CLI)', function () {
       const r = await download(e, [], {ANIMEZIPF_QUEUE_HOST_ID: hostname()})
       expect(r.code, r.stderr).to.equal(0)
       await new Promise((res) => setTimeout(res, 200))
-      expect(running(orphan.pid!), 'the orphan is killed').to.equal(false)
-      expect(running(stranger.pid!), 'a process that is not ours is left alone').to.equal(true)
+      expect(processRunning(orphan.pid!), 'the orphan is killed').to.equal(false)
+      expect(processRunning(stranger.pid!), 'a process that is not ours is left alone').to.equal(true)
       expect(existsSync(folder)).to.equal(false)
       expect(existsSync(other)).to.equal(false)
       await withQueue(e, async (q) => {

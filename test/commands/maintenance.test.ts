@@ -2,12 +2,12 @@
 import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, utimesSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 
 import type {Queue} from '../../src/queue/index.js'
-import {ROOT, freshQueueTarget, openAt, runCliAsync, tempDir} from '../helpers.js'
+import {filesUnder, freshQueueTarget, openAt, ROOT, runCliAsync, tempDir} from '../helpers.js'
 import {BACKENDS} from '../pg.js'
 
 const HOST = 'test-host'
@@ -54,19 +54,6 @@ function write(file: string, bytes: number): string {
   return file
 }
 
-function files(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string) => {
-    if (!existsSync(d)) return
-    for (const x of readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, x.name)
-      if (x.isDirectory()) walk(p)
-      else out.push(path.relative(dir, p))
-    }
-  }
-  walk(dir)
-  return out.sort()
-}
 
 /** Rows of jobs (and their events) as one digest: "the database is unchanged". */
 async function digest(e: Env): Promise<string> {
@@ -193,13 +180,13 @@ for (const backend of BACKENDS) {
       // another host's temp file on a shared folder: its own business
       write(path.join(d, 'transcripts', '42', '.ep007.json.gz.999999@another-host.0a1b2c3d.tmp'), 77)
 
-      const treeBefore = files(d).filter((f) => !f.startsWith('jobs.db'))
+      const treeBefore = filesUnder(d).filter((f) => !f.startsWith('jobs.db'))
       const before = await digest(e)
       const dry = await cli(e, ['cleanup', '--dry-run', '--orphans'])
       expect(dry.code, dry.stderr).to.equal(0)
       expect(dry.stdout).to.match(/would free 14\.9 KB \(media 5\.00 KB, temporary 766 B, orphans 9\.10 KB\); 1 job\(s\) would go back; 1 expired lease\(s\) would be recovered/)
       expect(dry.stdout).to.match(/job 2: downloaded -> queued: its video videos\/42\/episodes\/ep002\.mp4 is gone/)
-      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(treeBefore)
+      expect(filesUnder(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(treeBefore)
       expect(await digest(e)).to.equal(before)
 
       const r = await cli(e, ['cleanup', '--json', '--vacuum', '--orphans'])
@@ -207,7 +194,7 @@ for (const backend of BACKENDS) {
       const result = JSON.parse(r.stdout) as {bytes_freed: number; recovered: number; vacuumed: boolean; bytes_by_kind: Record<string, number>}
       expect(result).to.include({recovered: 1, vacuumed: true})
       expect(result.bytes_by_kind).to.deep.equal({media: 5000, temporary: 766, orphan: 9099})
-      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal([
+      expect(filesUnder(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal([
         'transcripts/42/.ep007.json.gz.999999@another-host.0a1b2c3d.tmp',
         'transcripts/42/ep003.json.gz',
         'transcripts/42/ep005.json.gz',
@@ -238,14 +225,14 @@ for (const backend of BACKENDS) {
       const out = JSON.parse(kept.stdout) as {actions: {what: string}[]; notes: string[]}
       expect(out.actions.map((a) => a.what)).to.deep.equal([`${path.join(d, 'videos/42/episodes/ep050.mp4')} (no job for this episode)`])
       expect(out.notes).to.deep.equal(['2 transcript or tokens file(s) belong to no job: kept (`--orphans` removes them)'])
-      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(['tokens/42/ep050_freq.csv', 'transcripts/42/ep050.json.gz'])
+      expect(filesUnder(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(['tokens/42/ep050_freq.csv', 'transcripts/42/ep050.json.gz'])
       // another queue, empty: nothing at all is removed
       const elsewhere = backend === 'postgres' ? await freshQueueTarget('postgres') : path.join(tempDir(), 'empty.db')
       const empty = await runCliAsync(['cleanup', '--orphans', '--json', '--data-dir', d], {env: {...e.env, ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? elsewhere : `sqlite:${elsewhere}`}, cwd: e.work})
       const none = JSON.parse(empty.stdout) as {actions: unknown[]; notes: string[]}
       expect(none.actions).to.deep.equal([])
       expect(none.notes[0]).to.match(/the queue has no jobs: files without a job were left alone/)
-      expect(files(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(['tokens/42/ep050_freq.csv', 'transcripts/42/ep050.json.gz'])
+      expect(filesUnder(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(['tokens/42/ep050_freq.csv', 'transcripts/42/ep050.json.gz'])
     })
   })
 }

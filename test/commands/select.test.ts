@@ -6,7 +6,7 @@ import path from 'node:path'
 
 import type {AnimeRecord} from '../../src/queue/rows.js'
 import {AnthropicStandIn} from '../fakes/anthropic-server.js'
-import {ROOT, openAt, runCliAsync, tempDir, tree} from '../helpers.js'
+import {openAt, processRunning, ROOT, runCliAsync, tempDir, tree} from '../helpers.js'
 
 const FAKES = path.join(ROOT, 'test', 'fakes', 'bin')
 const KEY = 'sk-ant-test-0123456789-SECRET'
@@ -80,19 +80,6 @@ async function seed(data: string, shows: Show[]): Promise<void> {
   await q.close()
 }
 
-/** A process that exists and is not a zombie (a killed one may wait for its reaper). */
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return false
-  }
-}
 
 /** Every byte under a folder, as text, for "the key is nowhere" checks (the database included). */
 function allBytes(dir: string): string {
@@ -287,7 +274,7 @@ describe('select (CLI)', function () {
     await q2.close()
     // ani-cli and the helper it started are both gone: the whole process group was killed
     const [aniPid, helperPid] = readFileSync(pids, 'utf8').trim().split(' ').map(Number)
-    for (const pid of [aniPid!, helperPid!]) expect(running(pid), `process ${pid}`).to.equal(false)
+    for (const pid of [aniPid!, helperPid!]) expect(processRunning(pid), `process ${pid}`).to.equal(false)
   })
 
   it('without a key: unambiguous anime are selected, the rest reported; --max-cost stops before the budget', async () => {

@@ -15,7 +15,7 @@ import {builtWhisper, inspectWhisper, parseWhisperJson, whisperArgs} from '../..
 import {readTextFile} from '../../src/util/gzip-file.js'
 import {testMedia} from '../fakes/media.js'
 import {writeTinyModel} from '../fakes/tiny-model.js'
-import {BIN, ROOT, freshQueueTarget, openAt, runCliAsync, tempDir} from '../helpers.js'
+import {BIN, filesUnder, freshQueueTarget, openAt, ROOT, runCliAsync, tempDir} from '../helpers.js'
 import {BACKENDS} from '../pg.js'
 
 const FAKE_WHISPER = path.join(ROOT, 'test', 'fakes', 'bin', 'whisper-fake')
@@ -94,19 +94,6 @@ function readTranscript(e: Env, malId: number, episode: number): Transcript {
   return JSON.parse(readTextFile(path.join(e.data, 'transcripts', String(malId), `ep${String(episode).padStart(3, '0')}.json.gz`))) as Transcript
 }
 
-function files(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string) => {
-    if (!existsSync(d)) return
-    for (const x of readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, x.name)
-      if (x.isDirectory()) walk(p)
-      else out.push(path.relative(dir, p))
-    }
-  }
-  walk(dir)
-  return out.sort()
-}
 
 describe('transcribe: audio', function () {
   this.timeout(60_000)
@@ -194,9 +181,9 @@ for (const backend of BACKENDS) {
       expect(result.hallucinated_segments).to.equal(5)
 
       // the media are gone, the sizes recorded, the other host's job untouched
-      expect(files(path.join(e.storage, 'videos'))).to.deep.equal(['77/episodes/ep001.mp4'])
-      expect(files(path.join(e.data, 'audio'))).to.deep.equal([])
-      expect(files(path.join(e.data, 'tmp'))).to.deep.equal([])
+      expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal(['77/episodes/ep001.mp4'])
+      expect(filesUnder(path.join(e.data, 'audio'))).to.deep.equal([])
+      expect(filesUnder(path.join(e.data, 'tmp'))).to.deep.equal([])
       await withQueue(e, async (q) => {
         for (let id = 1; id <= 5; id++) {
           const job = (await q.jobs.getJob(id))!
@@ -254,10 +241,10 @@ describe('transcribe failures (CLI)', function () {
       await expectFailed(4, /most of the transcript is hallucination: \d+% .*repeated lines 19/, 1)
     })
     // nothing deleted: the videos and the audio stay for the retry; no transcript, no scratch file
-    expect(files(path.join(e.storage, 'videos'))).to.have.length(4)
-    expect(files(path.join(e.data, 'audio'))).to.have.length(4)
-    expect(files(path.join(e.data, 'transcripts'))).to.deep.equal([])
-    expect(files(path.join(e.data, 'tmp'))).to.deep.equal([])
+    expect(filesUnder(path.join(e.storage, 'videos'))).to.have.length(4)
+    expect(filesUnder(path.join(e.data, 'audio'))).to.have.length(4)
+    expect(filesUnder(path.join(e.data, 'transcripts'))).to.deep.equal([])
+    expect(filesUnder(path.join(e.data, 'tmp'))).to.deep.equal([])
   })
 
   it('stops the run, job untouched, when whisper refuses its command line (it exits 0 and writes nothing)', async () => {
@@ -283,8 +270,8 @@ describe('transcribe failures (CLI)', function () {
     expect(noWhisper.stderr).to.match(/whisper program not found/)
     const r = await transcribe(e, ['--keep-media'])
     expect(r.code, r.stderr).to.equal(0)
-    expect(files(path.join(e.storage, 'videos'))).to.deep.equal(['1/episodes/ep001.mp4'])
-    expect(files(path.join(e.data, 'audio'))).to.deep.equal(['1/ep001.wav'])
+    expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal(['1/episodes/ep001.mp4'])
+    expect(filesUnder(path.join(e.data, 'audio'))).to.deep.equal(['1/ep001.wav'])
     await withQueue(e, async (q) => {
       const job = (await q.jobs.getJob(1))!
       expect(job.stage).to.equal('transcribed')
@@ -306,9 +293,9 @@ describe('transcribe failures (CLI)', function () {
     }
     child.kill('SIGINT')
     expect(await exited, stderr).to.equal(130)
-    expect(files(path.join(e.data, 'tmp'))).to.deep.equal([])
-    expect(files(path.join(e.data, 'transcripts'))).to.deep.equal([])
-    expect(files(path.join(e.storage, 'videos'))).to.deep.equal(['3/episodes/ep001.mp4'])
+    expect(filesUnder(path.join(e.data, 'tmp'))).to.deep.equal([])
+    expect(filesUnder(path.join(e.data, 'transcripts'))).to.deep.equal([])
+    expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal(['3/episodes/ep001.mp4'])
     await withQueue(e, async (q) => {
       const job = (await q.jobs.getJob(1))!
       expect(job.stage).to.equal('downloaded')
@@ -332,7 +319,7 @@ describe('transcribe failures (CLI)', function () {
     expect(readTranscript(e, 4, 1).transcribed_at).to.equal(before.transcribed_at)
     const runs = readFileSync(e.whisperLog, 'utf8').trim().split('\n').filter((l) => !l.includes('"-h"'))
     expect(runs, 'whisper ran once').to.have.length(1)
-    expect(files(path.join(e.storage, 'videos'))).to.deep.equal([])
+    expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal([])
     expect(readTextFile(txt)).to.equal(text)
     await withQueue(e, async (q) => expect((await q.transcriptions.perModel())[0]).to.include({episodes: 1}))
   })

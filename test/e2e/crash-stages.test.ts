@@ -5,43 +5,21 @@
 // temp or orphan file left, and the sizes in the database equal to the files on disk.
 import {expect} from 'chai'
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {mkdirSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import type {Transcript} from '../../src/formats/transcript.js'
+import {seededRandom} from '../../src/stages/analyze/optimize.js'
 import {SINGLE_RESULT_TEXT} from '../../src/stages/select/ani-cli.js'
 import {readTextFile} from '../../src/util/gzip-file.js'
 import {testMedia} from '../fakes/media.js'
-import {BIN, ROOT, openAt, runCliAsync, tempDir} from '../helpers.js'
+import {BIN, filesUnder, openAt, ROOT, runCliAsync, tempDir} from '../helpers.js'
 
 const SHOWS = 3
 const EPISODES = 6
 const SEED = 20261122
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
-function files(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string) => {
-    if (!existsSync(d)) return
-    for (const x of readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, x.name)
-      if (x.isDirectory()) walk(p)
-      else out.push(path.relative(dir, p))
-    }
-  }
-  walk(dir)
-  return out.sort()
-}
 
 describe('crash safety: kill -9 at random moments in every stage', function () {
   this.timeout(600_000)
@@ -79,7 +57,7 @@ describe('crash safety: kill -9 at random moments in every stage', function () {
       NO_COLOR: '1',
     }
     const stages = [['download', '--workers', '3'], ['transcribe', '--workers', '2', '--threads', '1'], ['tokenize', '--workers', '1'], ['analyze']]
-    const random = rng(SEED)
+    const random = seededRandom(SEED)
     let kills = 0
     // the stages in pipeline order, over and over, each killed at a random moment (or left to end,
     // when it finishes first), until a dozen runs died mid-work (a busy machine needs more rounds)
@@ -138,13 +116,13 @@ describe('crash safety: kill -9 at random moments in every stage', function () {
       await check.close()
     }
     // no temp, scratch or orphan file anywhere; the media are gone
-    const all = files(data)
+    const all = filesUnder(data)
     expect(all.filter((f) => /\.tmp$|\.part$/.test(f)), 'temp files').to.deep.equal([])
-    expect(files(path.join(data, 'videos')), 'videos').to.deep.equal([])
-    expect(files(path.join(data, 'audio')), 'audio').to.deep.equal([])
-    expect(files(path.join(data, 'tmp')), 'scratch').to.deep.equal([])
-    expect(files(path.join(data, 'transcripts')).filter((f) => f.endsWith('.json.gz'))).to.have.length(SHOWS * EPISODES)
-    expect(files(path.join(data, 'tokens')).filter((f) => f.endsWith('_freq.csv'))).to.have.length(SHOWS * EPISODES)
+    expect(filesUnder(path.join(data, 'videos')), 'videos').to.deep.equal([])
+    expect(filesUnder(path.join(data, 'audio')), 'audio').to.deep.equal([])
+    expect(filesUnder(path.join(data, 'tmp')), 'scratch').to.deep.equal([])
+    expect(filesUnder(path.join(data, 'transcripts')).filter((f) => f.endsWith('.json.gz'))).to.have.length(SHOWS * EPISODES)
+    expect(filesUnder(path.join(data, 'tokens')).filter((f) => f.endsWith('_freq.csv'))).to.have.length(SHOWS * EPISODES)
     const again = await runCliAsync(['cleanup', '--data-dir', data, '--json'], {env, cwd: work})
     expect((JSON.parse(again.stdout) as {actions: unknown[]; moves: unknown[]}).actions, again.stdout).to.deep.equal([])
   })

@@ -3,25 +3,12 @@
 // freed the next run completes it.
 import {expect} from 'chai'
 import {execFileSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, rmSync, statfsSync, writeFileSync} from 'node:fs'
+import {mkdirSync, rmSync, statfsSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 
-import {openAt, runCliAsync, seedDatabase, tempDir} from '../helpers.js'
+import {filesUnder, openAt, runCliAsync, seedDatabase, tempDir} from '../helpers.js'
 
-function files(dir: string): string[] {
-  const out: string[] = []
-  const walk = (d: string) => {
-    if (!existsSync(d)) return
-    for (const x of readdirSync(d, {withFileTypes: true})) {
-      const p = path.join(d, x.name)
-      if (x.isDirectory()) walk(p)
-      else out.push(path.relative(dir, p))
-    }
-  }
-  walk(dir)
-  return out.sort()
-}
 
 describe('a full disk', function () {
   this.timeout(120_000)
@@ -63,11 +50,11 @@ describe('a full disk', function () {
     const s = statfsSync(data)
     writeFileSync(path.join(data, 'filler'), Buffer.alloc(s.bavail * s.bsize))
     const env = {ANIMEZIPF_QUEUE_URL: `sqlite:${db}`, ANIMEZIPF_QUEUE_BACKOFF_BASE_SECONDS: '0', ANIMEZIPF_QUEUE_BACKOFF_MAX_SECONDS: '0', ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0'}
-    const before = files(data)
+    const before = filesUnder(data)
     const full = await runCliAsync(['tokenize', '--data-dir', data, '--workers', '1', '--json'], {env})
     expect(full.code, full.stderr + full.stdout).to.equal(75)
     expect(full.stdout + full.stderr, full.stdout + full.stderr).to.match(/disk full \(.*tokens\/1\/ep001_tokens\.json\.gz\): no space left on the device/)
-    expect(files(data), 'no partial file').to.deep.equal(before)
+    expect(filesUnder(data), 'no partial file').to.deep.equal(before)
     const check = await openAt(db)
     const rows = await Promise.all([1, 2, 3].map(async (id) => (await check.jobs.getJob(id))!))
     await check.close()
@@ -80,7 +67,7 @@ describe('a full disk', function () {
     const freed = await runCliAsync(['tokenize', '--data-dir', data, '--workers', '1', '--json'], {env})
     expect(freed.code, freed.stderr).to.equal(0)
     expect((JSON.parse(freed.stdout) as {done: number}).done).to.equal(3)
-    expect(files(path.join(data, 'tokens')).filter((f) => f.endsWith('_freq.csv'))).to.have.length(3)
+    expect(filesUnder(path.join(data, 'tokens')).filter((f) => f.endsWith('_freq.csv'))).to.have.length(3)
   })
 
   it('a read-only output folder releases the job untouched and stops the run with one line (exit 2)', async () => {

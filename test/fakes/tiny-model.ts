@@ -6,6 +6,8 @@
 import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import {seededRandom} from '../../src/stages/analyze/optimize.js'
+
 const F32 = 0
 const F16 = 1
 
@@ -21,16 +23,9 @@ function half(v: number): number {
   return sign | (exp << 10) | Math.round(mant / 0x2000)
 }
 
-/** A seeded normal generator (mulberry32 + Box-Muller): the same file every time. */
+/** A seeded normal generator (the project's seeded uniform + Box-Muller): the same file every time. */
 function normal(seed: number): () => number {
-  let a = seed >>> 0
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const uniform = seededRandom(seed)
   return () => Math.sqrt(-2 * Math.log(uniform() + 1e-12)) * Math.cos(2 * Math.PI * uniform())
 }
 

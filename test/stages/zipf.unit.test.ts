@@ -13,6 +13,28 @@ function mobyDick(): CountTable {
   return {values: ref.pairs.map((p) => p[0]), weights: ref.pairs.map((p) => p[1])}
 }
 
+/** Counts of `tokens` words drawn from a Zipf–Mandelbrot law over `V` ranks, most frequent first (unseen words left out). */
+function drawZipfMandelbrot(s: number, b: number, V: number, tokens: number, seed: number): number[] {
+  const weights = Array.from({length: V}, (_, r) => (r + 1 + b) ** -s)
+  const z = weights.reduce((a, w) => a + w, 0)
+  const cdf: number[] = []
+  weights.reduce((a, w, i) => (cdf[i] = a + w / z), 0)
+  const random = seededRandom(seed)
+  const counts = new Array<number>(V).fill(0)
+  for (let i = 0; i < tokens; i++) {
+    const u = random()
+    let lo = 0
+    let hi = V - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cdf[mid]! < u) lo = mid + 1
+      else hi = mid
+    }
+    counts[lo]!++
+  }
+  return counts.filter((c) => c > 0).sort((a, c) => c - a)
+}
+
 describe('Hurwitz zeta', () => {
   it('matches closed forms to 1e-12', () => {
     const cases: [number, number, number][] = [
@@ -193,26 +215,7 @@ describe('rank-frequency fits', () => {
   it('Zipf–Mandelbrot recovers s and b from a sample', () => {
     const s = 1.1
     const b = 2.5
-    const V = 3000
-    const weights = Array.from({length: V}, (_, r) => (r + 1 + b) ** -s)
-    const z = weights.reduce((a, w) => a + w, 0)
-    const cdf: number[] = []
-    weights.reduce((a, w, i) => (cdf[i] = a + w / z), 0)
-    const random = seededRandom(9)
-    const counts = new Array<number>(V).fill(0)
-    for (let i = 0; i < 300_000; i++) {
-      const u = random()
-      let lo = 0
-      let hi = V - 1
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1
-        if (cdf[mid]! < u) lo = mid + 1
-        else hi = mid
-      }
-      counts[lo]!++
-    }
-    const sorted = counts.filter((c) => c > 0).sort((a, c) => c - a)
-    const fit = fitZipfMandelbrot(sorted)!
+    const fit = fitZipfMandelbrot(drawZipfMandelbrot(s, b, 3000, 300_000, 9))!
     expect(fit.s).to.be.closeTo(s, 0.05)
     expect(fit.b).to.be.closeTo(b, 0.6)
     // the fit says whether it converged, in how many iterations, and how sure it is
@@ -229,28 +232,8 @@ describe('rank-frequency fits', () => {
   })
 
   it('Zipf–Mandelbrot near s = 1 on a 6,000-token sample (the real show of the issue): s and b within two standard errors, at s = 1.06 and at exactly 1', () => {
-    const draw = (s: number, b: number, seed: number) => {
-      // a vocabulary a sample of this size mostly covers: the fit describes the words it saw
-      const V = 1000
-      const weights = Array.from({length: V}, (_, r) => (r + 1 + b) ** -s)
-      const z = weights.reduce((a, w) => a + w, 0)
-      const cdf: number[] = []
-      weights.reduce((a, w, i) => (cdf[i] = a + w / z), 0)
-      const random = seededRandom(seed)
-      const counts = new Array<number>(V).fill(0)
-      for (let i = 0; i < 6000; i++) {
-        const u = random()
-        let lo = 0
-        let hi = V - 1
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1
-          if (cdf[mid]! < u) lo = mid + 1
-          else hi = mid
-        }
-        counts[lo]!++
-      }
-      return counts.filter((c) => c > 0).sort((a, c) => c - a)
-    }
+    // a vocabulary a sample of this size mostly covers: the fit describes the words it saw
+    const draw = (s: number, b: number, seed: number) => drawZipfMandelbrot(s, b, 1000, 6000, seed)
     for (const [s, b] of [
       [1.06, 3.1],
       [1, 3.1],

@@ -3,6 +3,7 @@ import {existsSync} from 'node:fs'
 import type {AppContext} from '../../cli/context.js'
 import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, UserError} from '../../errors.js'
+import {requireAnime} from '../../queue/anime.js'
 import {readFrequencyCsv} from '../../formats/frequency-csv.js'
 import {readTextFile} from '../../util/gzip-file.js'
 import {normalizeWidth} from '../tokenize/clean.js'
@@ -69,9 +70,7 @@ export async function lookUpWord(ctx: AppContext, options: WordOptions): Promise
   const word = ctx.config.tokenize.cleaning.normalize_width ? normalizeWidth(trimmed) : trimmed
   if (!word) throw new UserError('which word?', 'e.g. animezipf word 食べる (a base form or a surface form)')
   const queue = await ctx.queue({readonly: true})
-  if (options.malId !== undefined && !(await queue.anime.byMalId(options.malId))) {
-    throw new UserError(`no anime with MyAnimeList id ${options.malId} in the queue`, 'see `animezipf status` for the anime there are')
-  }
+  await requireAnime(queue.anime, options.malId)
   const episodes = await queue.analysis.tokenizedEpisodes(options.malId)
   const {paths} = ctx
 

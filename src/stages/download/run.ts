@@ -5,14 +5,17 @@ import path from 'node:path'
 import type {AppContext} from '../../cli/context.js'
 import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, PermanentJobError, StopRunError, UserError} from '../../errors.js'
+import {requireAnime} from '../../queue/anime.js'
 import {episodeStem} from '../../paths.js'
 import type {SelectionRow} from '../../queue/selections.js'
 import {STAGES} from '../../queue/stages.js'
 import type {Gate} from '../../runner/pool.js'
 import {runStage} from '../../runner/stage.js'
 import {folderBytes, formatBytes} from '../../util/disk.js'
-import {attemptPrefix, isGroupFile, recordGroup, removeStaleAttempts} from '../../util/attempts.js'
+import {ensureWritableDir} from '../../util/atomic.js'
+import {isGroupFile, recordGroup, removeStaleAttempts} from '../../util/attempts.js'
 import {findProgram} from '../../util/process.js'
+import {minutesSeconds} from '../../util/text.js'
 import {AniCli, AniCliError, checkMenuHook, downloadArgs, downloadEnvironment, resolveAniCli} from '../select/ani-cli.js'
 import {permanentUsage, sum} from '../../status/usage.js'
 import {DiskMonitor, decide, diskLimits} from './disk-monitor.js'
@@ -49,11 +52,6 @@ export function downloadedFile(dir: string): {file: string; size: number} | unde
   return best
 }
 
-function clock(ms: number): string {
-  const s = Math.round(ms / 1000)
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
-}
-
 /** `animezipf download`: episodes of selected anime with ani-cli, verified with ffprobe, paced by the disk. */
 export async function download(ctx: AppContext, options: DownloadOptions): Promise<ServiceResult> {
   const {config, paths, output} = ctx
@@ -68,9 +66,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
   const timeoutMs = config.download.timeout_seconds * 1000
 
   const readQueue = await ctx.queue({readonly: options.dryRun})
-  if (options.malId !== undefined && !(await readQueue.anime.byMalId(options.malId))) {
-    throw new UserError(`no anime with MyAnimeList id ${options.malId} in the queue`, 'see `animezipf status` for the anime there, or `animezipf scrape` to add more')
-  }
+  await requireAnime(readQueue.anime, options.malId)
   const location = ctx.queueLocation
   const monitor = new DiskMonitor({
     paths,
@@ -122,7 +118,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         const running = Math.min(k++, workers - 1)
         const d = decide({...reading, usage: reading.usage + (k - 1 - running) * expected}, diskLimits(config.disk_management), Array.from({length: running}, () => expected), expected, paused, monitor.storageDevice)
         paused = d.paused
-        const dir = path.join(paths.downloadsInProgress, attemptPrefix('j', job.id) + 'XXXXXX')
+        const dir = `${paths.downloadAttempt(job.id)}XXXXXX`
         const sel = selections.get(job.mal_id!)
         const args = sel ? downloadArgs(sel.search_query, sel.selected_index, job.episode, quality) : ['(no selection)']
         const env = Object.entries(downloadEnvironment(dir))
@@ -137,7 +133,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
   }
 
   const queue = await ctx.queue()
-  mkdirSync(paths.downloadsInProgress, {recursive: true})
+  ensureWritableDir(paths.downloadsInProgress, '[data] storage_dir')
   for (const name of removeStaleAttempts(paths.downloadsInProgress)) output.log(`removed the download folder of a process that died: ${name}`)
 
   await queue.pauses.closeDead(ctx.host)
@@ -200,7 +196,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
     paused = false
     const id = pauseId!
     pausedMs += Date.now() - pauseStarted
-    if (usage !== null) output.log(`downloads resume: ${formatBytes(usage)} used after ${clock(Date.now() - pauseStarted)} paused`)
+    if (usage !== null) output.log(`downloads resume: ${formatBytes(usage)} used after ${minutesSeconds((Date.now() - pauseStarted) / 1000)} paused`)
     pauseWrites = pauseWrites.then(async () => queue.pauses.end(await id, usage))
     return pauseWrites
   }
@@ -222,7 +218,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
       }
       // nothing left to claim: waiting for space would only keep the run from ending
       if (monitor.inFlight === 0 && (await queue.jobs.countEligible(stage, options.malId, undefined, selected)).ready === 0) return 'stop'
-      worker.say(`paused: ${d.reason}; looking again within ${clock(checkMs)}`)
+      worker.say(`paused: ${d.reason}; looking again within ${minutesSeconds(checkMs / 1000)}`)
       await monitor.waitForChange(checkMs, signal)
     }
   }
@@ -250,13 +246,13 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         await note(`the selected title moved from #${check.movedFrom} to #${check.index} in ani-cli's list`)
       }
       const anime = await queue.anime.byMalId(malId)
-      const dir = mkdtempSync(path.join(paths.downloadsInProgress, attemptPrefix('j', job.id)))
+      const dir = mkdtempSync(paths.downloadAttempt(job.id))
       const slot = monitor.track(worker, dir)
       const t0 = Date.now()
       const expected = monitor.expectedSize()
       const ticker = setInterval(() => {
         const b = folderBytes(dir)
-        status(`${(b / 1e6).toFixed(1)} MB, ${clock(Date.now() - t0)}`)
+        status(`${(b / 1e6).toFixed(1)} MB, ${minutesSeconds((Date.now() - t0) / 1000)}`)
         progress(Math.min(0.99, b / expected))
       }, 1000)
       let size: number | undefined
@@ -270,7 +266,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         })
         signal.throwIfAborted()
         const said = aniCliSaid(result)
-        await note(`ani-cli ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${clock(Date.now() - t0)}${said ? `: ${said}` : ''}`)
+        await note(`ani-cli ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${minutesSeconds((Date.now() - t0) / 1000)}${said ? `: ${said}` : ''}`)
         const verdict = classifyAniCli(result)
         if (verdict?.kind === 'environment') throw new StopRunError(verdict.message, verdict.hint)
         if (verdict?.kind === 'permanent') throw new PermanentJobError(verdict.message)
@@ -292,8 +288,8 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         if (minutes && minutes > 0) {
           const expectedS = minutes * 60
           const tol = config.download.duration_tolerance_percent / 100
-          if (probe.duration < expectedS * (1 - tol)) throw new Error(`the downloaded file lasts ${clock(probe.duration * 1000)}, MyAnimeList says ${minutes} min per episode: truncated`)
-          if (probe.duration > expectedS * 3 + 120) throw new PermanentJobError(`the downloaded file lasts ${clock(probe.duration * 1000)}, over three times MyAnimeList's ${minutes} min per episode: is the selection the right show? (\`animezipf select --review\`)`)
+          if (probe.duration < expectedS * (1 - tol)) throw new Error(`the downloaded file lasts ${minutesSeconds(probe.duration)}, MyAnimeList says ${minutes} min per episode: truncated`)
+          if (probe.duration > expectedS * 3 + 120) throw new PermanentJobError(`the downloaded file lasts ${minutesSeconds(probe.duration)}, over three times MyAnimeList's ${minutes} min per episode: is the selection the right show? (\`animezipf select --review\`)`)
         }
         signal.throwIfAborted()
         // still ours? a worker whose lease was lost must not touch the file another one recorded
@@ -309,7 +305,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         bytesWritten += got.size
         return {
           fields: {video_path: paths.storedVideo(target), video_size_bytes: got.size, duration_seconds: Math.round(probe.duration), video_host: ctx.host, video_deleted: 0},
-          message: `${formatBytes(got.size)}, ${clock(probe.duration * 1000)} long (${probe.extension}), in ${clock(Date.now() - t0)} -> ${paths.storedVideo(target)}`,
+          message: `${formatBytes(got.size)}, ${minutesSeconds(probe.duration)} long (${probe.extension}), in ${minutesSeconds((Date.now() - t0) / 1000)} -> ${paths.storedVideo(target)}`,
         }
       } finally {
         clearInterval(ticker)

@@ -1,17 +1,20 @@
-import {existsSync, mkdirSync, mkdtempSync, rmSync, statSync} from 'node:fs'
+import {existsSync, mkdtempSync, rmSync, statSync} from 'node:fs'
 import {availableParallelism} from 'node:os'
 import path from 'node:path'
 
 import type {AppContext} from '../../cli/context.js'
 import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, PermanentJobError, StopRunError, UserError} from '../../errors.js'
+import {requireAnime} from '../../queue/anime.js'
 import {type Segment, type Transcript, transcriptProblem, transcriptText} from '../../formats/transcript.js'
 import {STAGES} from '../../queue/stages.js'
 import {runStage} from '../../runner/stage.js'
-import {attemptPrefix, recordGroup, removeStaleAttempts} from '../../util/attempts.js'
+import {ensureWritableDir} from '../../util/atomic.js'
+import {recordGroup, removeStaleAttempts} from '../../util/attempts.js'
 import {formatBytes} from '../../util/disk.js'
 import {readTextFile, writeTextFile} from '../../util/gzip-file.js'
 import {findProgram, runTool} from '../../util/process.js'
+import {minutesSeconds} from '../../util/text.js'
 import {extractAudio} from './audio.js'
 import {flagHallucinations} from './hallucination.js'
 import {checkModelName, downloadModel, modelFileFor} from './model.js'
@@ -29,11 +32,6 @@ export interface TranscribeOptions {
 }
 
 const stage = STAGES.transcribe
-
-function clock(seconds: number): string {
-  const s = Math.round(seconds)
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`
-}
 
 /** A transcript an interrupted attempt wrote completely (killed before the queue heard of it), made with this model. */
 function finishedEarlier(file: string, model: string): Transcript | undefined {
@@ -75,11 +73,9 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
   const rules = {maxRepeats: config.transcribe.max_repeats, lowConfidence: config.transcribe.low_confidence, stockPhrases: config.transcribe.stock_phrases}
 
   const readQueue = await ctx.queue({readonly: options.dryRun})
-  if (options.malId !== undefined && !(await readQueue.anime.byMalId(options.malId))) {
-    throw new UserError(`no anime with MyAnimeList id ${options.malId} in the queue`, 'see `animezipf status` for the anime there')
-  }
+  await requireAnime(readQueue.anime, options.malId)
   if (!options.dryRun) {
-    mkdirSync(paths.workRoot, {recursive: true})
+    ensureWritableDir(paths.workRoot, '[data] root_dir')
     for (const name of removeStaleAttempts(paths.workRoot)) output.log(`removed the scratch folder of a process that died: ${name}`)
   }
 
@@ -120,17 +116,17 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
         if (!existsSync(audio) && !(video && existsSync(video))) {
           throw new PermanentJobError(`the video ${video ?? '(none recorded)'} is gone and there is no audio: \`animezipf retry --anime-id ${malId}\` downloads the episode again`)
         }
-        const work = mkdtempSync(path.join(paths.workRoot, attemptPrefix('t', job.id)))
+        const work = mkdtempSync(paths.scratchAttempt(job.id))
         try {
           status('extracting audio')
           // ffmpeg writes in the scratch folder (its process group recorded there), then the WAV is renamed into place
           const extracted = await extractAudio(ffmpeg, video ?? '', audio, Math.min(timeoutMs, 3_600_000), signal, work)
           audioBytes = extracted.bytes
-          if (extracted.reused) await note(`reused the audio of an earlier attempt (${clock(extracted.seconds)})`)
+          if (extracted.reused) await note(`reused the audio of an earlier attempt (${minutesSeconds(extracted.seconds)})`)
           const prefix = path.join(work, 'out')
           const args = whisperArgs(bin, {model: modelFile, wav: audio, language: config.transcribe.language, threads, prefix})
           const t0 = Date.now()
-          status(`whisper ${modelName}, ${clock(extracted.seconds)} of audio`)
+          status(`whisper ${modelName}, ${minutesSeconds(extracted.seconds)} of audio`)
           const result = await runTool(bin.path, args, {
             env: process.env,
             timeoutMs,
@@ -139,7 +135,7 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
             onStderr: (chunk) => {
               const m = /progress\s*=\s*(\d+)%/.exec(chunk)
               if (m) {
-                status(`whisper ${modelName}: ${m[1]}% of ${clock(extracted.seconds)}, ${clock((Date.now() - t0) / 1000)}`)
+                status(`whisper ${modelName}: ${m[1]}% of ${minutesSeconds(extracted.seconds)}, ${minutesSeconds((Date.now() - t0) / 1000)}`)
                 progress(0.05 + 0.9 * (Number(m[1]) / 100))
               }
             },
@@ -147,9 +143,9 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
           signal.throwIfAborted()
           const seconds = (Date.now() - t0) / 1000
           const said = whisperComplaint(result.stderr)
-          await note(`${path.basename(bin.path)} ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${clock(seconds)}${said ? `: ${said}` : ''}`)
+          await note(`${path.basename(bin.path)} ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${minutesSeconds(seconds)}${said ? `: ${said}` : ''}`)
           if (result.notFound) throw new StopRunError(`whisper program could not be started: ${bin.path}`, 'run `npm run setup:whisper` again or fix [transcribe] whisper_bin')
-          if (result.timedOut) throw new Error(`whisper did not finish in ${clock(timeoutMs / 1000)} (killed; raise [transcribe] timeout_seconds for slow machines)`)
+          if (result.timedOut) throw new Error(`whisper did not finish in ${minutesSeconds(timeoutMs / 1000)} (killed; raise [transcribe] timeout_seconds for slow machines)`)
           if (/failed to initialize whisper context|failed to load model|invalid model/i.test(result.stderr)) {
             const damaged = /not all tensors|wrong size|wrong shape|bad magic|unknown tensor|invalid model/i.test(result.stderr)
             throw new StopRunError(
@@ -166,7 +162,7 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
           const segments: Segment[] = parsed.segments
             .filter((s) => s.text !== '')
             .map((s, i) => ({id: i, start: s.start, end: s.end, text: s.text, confidence: s.confidence}))
-          if (segments.length === 0) throw new PermanentJobError(`whisper heard no speech in ${clock(extracted.seconds)} of audio (music only, or the wrong audio track)`)
+          if (segments.length === 0) throw new PermanentJobError(`whisper heard no speech in ${minutesSeconds(extracted.seconds)} of audio (music only, or the wrong audio track)`)
           const summary = flagHallucinations(segments, rules)
           const detail = `repeated lines ${summary.repeated}, stock phrases ${summary.stock_phrase}, low confidence ${summary.low_confidence} of ${segments.length} segments`
           if (summary.share * 100 > config.transcribe.max_hallucinated_percent) {
@@ -222,7 +218,7 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
           video_deleted: videoDeleted,
           audio_deleted: audioDeleted,
         },
-        message: `${transcript.segments.length} segments${h && h.segments > 0 ? ` (${h.segments} flagged as hallucination)` : ''}, ${clock(transcript.duration_seconds ?? 0)} of audio${transcript.whisper?.realtime_factor ? ` at ${transcript.whisper.realtime_factor}× real time` : ''}${videoDeleted || audioDeleted ? `; ${[videoDeleted ? 'video' : '', audioDeleted ? 'audio' : ''].filter(Boolean).join(' and ')} deleted` : ''}`,
+        message: `${transcript.segments.length} segments${h && h.segments > 0 ? ` (${h.segments} flagged as hallucination)` : ''}, ${minutesSeconds(transcript.duration_seconds ?? 0)} of audio${transcript.whisper?.realtime_factor ? ` at ${transcript.whisper.realtime_factor}× real time` : ''}${videoDeleted || audioDeleted ? `; ${[videoDeleted ? 'video' : '', audioDeleted ? 'audio' : ''].filter(Boolean).join(' and ')} deleted` : ''}`,
       }
     },
     extra: () => ({
@@ -237,7 +233,7 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
     }),
   })
   if (!options.dryRun && processingSeconds > 0) {
-    run.text.push(`${clock(audioSeconds)} of audio in ${clock(processingSeconds)} of whisper (${(audioSeconds / processingSeconds).toFixed(2)}× real time per worker, ${modelName}, ${threads} thread(s))${freed > 0 ? `; ${formatBytes(freed)} freed` : ''}`)
+    run.text.push(`${minutesSeconds(audioSeconds)} of audio in ${minutesSeconds(processingSeconds)} of whisper (${(audioSeconds / processingSeconds).toFixed(2)}× real time per worker, ${modelName}, ${threads} thread(s))${freed > 0 ? `; ${formatBytes(freed)} freed` : ''}`)
   }
   return run
 }
