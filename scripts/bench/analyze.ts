@@ -1,12 +1,18 @@
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {DataPaths} from '../../src/paths.js'
 import {openDatabase} from '../../src/queue/sqlite/open.js'
+import {readFrequencyCsv} from '../../src/formats/frequency-csv.js'
+import {fitFrequencies} from '../../src/stages/analyze/fit.js'
+import {wordListFigures, wordListInput} from '../../src/stages/analyze/figures/anime.js'
+import {type GrowthPoint, readGrowth} from '../../src/stages/analyze/growth.js'
 import {seededRandom} from '../../src/stages/analyze/optimize.js'
+import {fitHeaps} from '../../src/stages/analyze/rank-fits.js'
+import type {WordCount} from '../../src/stages/tokenize/frequency.js'
 import type {BenchResult} from './measure.js'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -59,6 +65,27 @@ export function buildCorpus(paths: DataPaths, anime: number, episodes: number, t
   return {rows, bytes}
 }
 
+/** Draw the figures of up to 100 analyzed anime again in this process (after one to warm up Vega). */
+async function figureCost(paths: DataPaths, analyzed: number): Promise<{ms: number; pageKb: number}> {
+  const ids = Array.from({length: Math.min(100, analyzed)}, (_, i) => 100_000 + i)
+  const inputs = await Promise.all(
+    ids.map(async (malId) => {
+      const rows: WordCount[] = []
+      await readFrequencyCsv(paths.animeWordFreq(malId), (word, pos, reading, count) => void rows.push({word, pos, reading, count}))
+      // the token stream's growth where tokens files exist, else the per-episode points analyze used
+      const growth = readGrowth(paths.vocabularyGrowth(malId))?.points ?? (JSON.parse(readFileSync(paths.statistics(malId), 'utf8')) as {vocabulary_growth: GrowthPoint[]}).vocabulary_growth
+      const fit = fitFrequencies(rows, {bootstrap: 0, seed: 1, minCount: 1})
+      return {rows, growth, fit, heaps: fitHeaps(growth) ?? null}
+    }),
+  )
+  await wordListFigures(wordListInput(inputs[0]!.fit, inputs[0]!.rows, inputs[0]!.growth, inputs[0]!.heaps))
+  const t = process.hrtime.bigint()
+  for (const i of inputs) await wordListFigures(wordListInput(i.fit, i.rows, i.growth, i.heaps))
+  const ms = Number(process.hrtime.bigint() - t) / 1e6 / inputs.length
+  const pageKb = ids.reduce((a, id) => a + statSync(paths.zipfPlot(id)).size, 0) / ids.length / 1024
+  return {ms, pageKb}
+}
+
 export async function benchAnalyze(): Promise<BenchResult[]> {
   const anime = Number(process.env.BENCH_ANIME ?? 2000)
   const work = mkdtempSync(path.join(tmpdir(), 'animezipf-bench-analyze-'))
@@ -89,6 +116,11 @@ export async function benchAnalyze(): Promise<BenchResult[]> {
     results.push({name: 'analyze: peak memory', value: peakMb, unit: 'MB'})
     const aggSeconds = (ts(aggLine) - ts(lastAnime)) / 1000
     if (Number.isFinite(aggSeconds)) results.push({name: 'analyze: global aggregation share of wall time (±1 s log resolution)', value: (100 * aggSeconds) / wall, unit: '%'})
+    // the figures alone, drawn again here for 100 of the analyzed anime: their share of the per-anime time
+    const figures = await figureCost(paths, out.analyzed)
+    results.push({name: 'figures: four per anime (rank-frequency, CCDF, coverage, Heaps), drawn alone', value: figures.ms, unit: 'ms'})
+    results.push({name: 'figures: ratio to the whole per-anime time above', value: (100 * figures.ms) / ((wall * 1000) / Math.max(1, out.analyzed)), unit: '%'})
+    results.push({name: 'figures: per-anime page size (mean)', value: figures.pageKb, unit: 'KB'})
     const t2 = process.hrtime.bigint()
     spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'analyze', '--data-dir', paths.root], {encoding: 'utf8'})
     results.push({name: 'reference: re-run with nothing changed', value: Number(process.hrtime.bigint() - t2) / 1e9, unit: 's'})

@@ -99,10 +99,19 @@ describe('analyze (CLI)', function () {
     expect(plotText).to.contain('&lt;script&gt;')
     const plot = html(path.join(dir, 'zipf_plot.html'))
     expect(textOf(elements(plot, 'title')[0]!)).to.contain(EVIL)
-    const circles = elements(plot, 'circle')
-    expect(circles.length).to.equal(params.unique_words)
-    expect(textOf(circles[0]!)).to.equal(`#1 ${params.top_words[0].word}: ${params.top_words[0].count}`)
-    expect(elements(plot, 'polyline').length).to.equal(3)
+    // the rank-frequency figure: one point per word (under 500 words), each naming its word on hover
+    const figures = elements(plot, 'figure')
+    expect(figures.map((f) => f.attrs!.find((a) => a.name === 'data-figure')!.value)).to.deep.equal(['Rank–frequency', 'CCDF', 'Coverage', "Heaps' law"])
+    const marks = (figure: Node) => elements(figure, 'path').filter((p) => p.attrs!.some((a) => a.name === 'role' && a.value === 'graphics-symbol'))
+    const points = marks(figures[0]!).filter((p) => /: rank \d+, said \d+ times$/.test(textOf(p)))
+    expect(points.length).to.equal(params.unique_words)
+    expect(textOf(points[0]!)).to.equal(`${params.top_words[0].word}: rank 1, said ${params.top_words[0].count} times`)
+    // the three fitted curves, each named with its parameters in the legend
+    const legend = textOf(figures[0]!)
+    expect(legend).to.contain(`power-law MLE: s = ${params.power_law.s.toFixed(3)}`)
+    expect(legend).to.contain(`Zipf–Mandelbrot: s = ${params.zipf_mandelbrot.s.toFixed(3)}`)
+    expect(legend).to.contain(`least squares: slope ${params.zipf_fit.rank_slope.toFixed(3)}`)
+    expect(marks(figures[0]!).filter((p) => /^(least squares|power-law MLE|Zipf–Mandelbrot)/.test(textOf(p)))).to.have.length(3)
 
     // groups: Drama holds both shows, Comedy only A
     const agg = path.join(data, 'analysis', 'aggregated')

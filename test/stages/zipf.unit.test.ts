@@ -3,7 +3,7 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {seededRandom} from '../../src/stages/analyze/optimize.js'
-import {type CountTable, bootstrapPValue, compareLognormal, countTable, drawPowerLaw, fitDiscretePowerLaw, powerLawRankCurve} from '../../src/stages/analyze/powerlaw.js'
+import {type CountTable, bootstrapPValue, compareLognormal, countTable, drawPowerLaw, fitDiscretePowerLaw, powerLawRankCurve, powerLawRankPoints} from '../../src/stages/analyze/powerlaw.js'
 import {coverage, fitHeaps, fitLeastSquares, fitZipfMandelbrot, rarefiedVocabulary} from '../../src/stages/analyze/rank-fits.js'
 import {hurwitzZeta} from '../../src/stages/analyze/zeta.js'
 import {ROOT} from '../helpers.js'
@@ -166,6 +166,25 @@ describe('power-law tests that a wrong answer fails', () => {
     }
     // α next to 1: the top ranks' counts are beyond any corpus, said as such rather than made up
     expect(powerLawRankCurve({alpha: 1.0001, xmin: 1, n_tail: 1000})(1)).to.equal(Number.POSITIVE_INFINITY)
+  })
+
+  it("the figure's power-law curve is drawn through the corners of that rank curve", () => {
+    for (const fit of [
+      {alpha: 2.0, xmin: 1, n_tail: 5000},
+      {alpha: 1.7, xmin: 7, n_tail: 12_000},
+      {alpha: 2.6, xmin: 3, n_tail: 800},
+    ]) {
+      const curve = powerLawRankCurve(fit)
+      const points = powerLawRankPoints(fit, 4000)
+      expect(points.length).to.be.greaterThan(20)
+      expect(points[0]).to.deep.equal({rank: fit.n_tail, count: fit.xmin})
+      for (const p of points) {
+        // up to the rank where the tail's words reach count k the rank curve says k, past it less
+        expect(curve(p.rank * (1 - 1e-9)), JSON.stringify({fit, p})).to.equal(p.count)
+        if (p.rank < fit.n_tail) expect(curve(p.rank * 1.0001)).to.be.at.most(p.count - 1)
+      }
+      for (let i = 1; i < points.length; i++) expect(points[i]!.rank).to.be.below(points[i - 1]!.rank)
+    }
   })
 
   it('the xmin search tries every distinct value: a tail starting at an odd position in the list is found', () => {

@@ -10,6 +10,9 @@ import {readFrequencyCsv} from '../../formats/frequency-csv.js'
 import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
 import {plotPage} from './anime.js'
+import {wordListFigures, wordListInput} from './figures/anime.js'
+import {type ForestItem, forestSvg, growthCurvesSvg, normalizedCurvesSvg} from './figures/comparison.js'
+import {figureBlock} from './figures/figure.js'
 import {type AnimeGrowth, corpusGrowth, readGrowth} from './growth.js'
 import {fitHeaps, rarefiedVocabulary} from './rank-fits.js'
 import {type AnimeWords, DIFFICULTY_SHARES, type DifficultyShare, corpusRanks, wordsToKnow} from './difficulty.js'
@@ -58,28 +61,17 @@ function interval(s: number | null, se: number | null): string {
   return se === null ? fmt(s) : `${fmt(s)} [${fmt(s - 1.96 * se)}, ${fmt(s + 1.96 * se)}]`
 }
 
-/** A dot-and-whisker chart of rank exponents with 95% intervals, as inline SVG. */
-function exponentChart(items: {label: string; s: number | null; se: number | null}[]): string {
-  const shown = items.filter((i) => i.s !== null)
-  if (shown.length === 0) return ''
-  const lo = Math.min(0.5, ...shown.map((i) => i.s! - 1.96 * (i.se ?? 0)))
-  const hi = Math.max(2, ...shown.map((i) => i.s! + 1.96 * (i.se ?? 0)))
-  const W = 640
-  const row = 16
-  const left = 220
-  const x = (v: number) => left + ((v - lo) / (hi - lo)) * (W - left - 20)
-  const H = shown.length * row + 40
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}">`]
-  for (const band of [OUTLIER_LOW, 1, OUTLIER_HIGH]) out.push(`<line x1="${x(band)}" x2="${x(band)}" y1="10" y2="${H - 25}" stroke="${band === 1 ? '#999' : '#e99'}" stroke-dasharray="3 3"/><text x="${x(band)}" y="${H - 8}" text-anchor="middle">${band}</text>`)
-  shown.forEach((it, i) => {
-    const y = 20 + i * row
-    const se = it.se ?? 0
-    out.push(`<text x="${left - 8}" y="${y + 4}" text-anchor="end">${escapeHtml(it.label.slice(0, 34))}</text>`)
-    out.push(`<line x1="${x(it.s! - 1.96 * se)}" x2="${x(it.s! + 1.96 * se)}" y1="${y}" y2="${y}" stroke="#1f77b4"/>`)
-    out.push(`<circle cx="${x(it.s!)}" cy="${y}" r="3.5" fill="#1f77b4"><title>${escapeHtml(`${it.label}: s = ${interval(it.s, it.se)}`)}</title></circle>`)
-  })
-  out.push('</svg>')
-  return out.join('\n')
+/** The corpus's rank exponent as the forest plots' reference line. */
+function corpusReference(fit: FitReport): {s: number; label: string} | null {
+  const pl = fit.power_law
+  return pl ? {s: pl.s, label: `all anime: s = ${fmt(pl.s)}`} : null
+}
+
+/** At most `max` items for the report: all of them, or the highest and lowest halves. */
+function extremes(items: readonly ForestItem[], max: number): ForestItem[] {
+  if (items.length <= max) return [...items]
+  const sorted = [...items].sort((x, y) => y.s - x.s)
+  return [...sorted.slice(0, max / 2), ...sorted.slice(-max / 2)]
 }
 
 function animeRows(list: AnalyzedAnime[], paths: DataPaths, from: string, rarefied: Map<number, number>): string {
@@ -135,12 +127,18 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   // Heaps' law for the corpus: the anime's token streams end to end (when every anime has one)
   const streams = analyzed.map((a) => readGrowth(paths.vocabularyGrowth(a.mal_id)))
   const complete = streams.length > 0 && streams.every((g) => g !== undefined)
-  const corpusHeapsFit = complete ? fitHeaps(corpusGrowth(streams as AnimeGrowth[])) : undefined
+  const corpusPoints = complete ? corpusGrowth(streams as AnimeGrowth[]) : []
+  const corpusHeapsFit = complete ? fitHeaps(corpusPoints) : undefined
   const corpusHeaps = corpusHeapsFit ? {...corpusHeapsFit, source: 'token stream' as const} : null
   writeFileAtomic(paths.allAnimeFreq, global.csv(globalRows))
   const episodes = analyzed.reduce((n, a) => n + (a.episodes_analyzed ?? 0), 0)
   const corpus = {anime: analyzed.length, episodes, total_words: global.total, unique_words: global.size}
   writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, heaps: corpusHeaps, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
+  // every anime's frequency share by rank on one plot (before the word lists are let go)
+  const normalizedSvg = await normalizedCurvesSvg(
+    analyzed.map((a) => ({title: a.title, counts: animeWords.get(a.anime_id)!.counts})),
+    globalRows.map((r) => r.count),
+  )
   const ranks = corpusRanks(global)
   const difficulty: DifficultyRow[] = analyzed
     .map((a) => ({mal_id: a.mal_id, title: a.title, words: animeWords.get(a.anime_id)!.total, words_to_know: wordsToKnow(animeWords.get(a.anime_id)!, ranks)}))
@@ -148,7 +146,8 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   animeWords.clear()
   writeFileAtomic(paths.difficultyJson, `${JSON.stringify({shares: DIFFICULTY_SHARES, anime: difficulty}, null, 2)}\n`)
   const globalPlot = paths.globalPlot
-  writeFileAtomic(globalPlot, plotPage('All anime', `${corpus.anime} anime, ${corpus.episodes} episodes`, globalFit, corpusHeaps, globalRows))
+  const globalFigures = await wordListFigures(wordListInput(globalFit, globalRows, corpusPoints, corpusHeaps))
+  writeFileAtomic(globalPlot, plotPage('All anime', `${corpus.anime} anime, ${corpus.episodes} episodes`, globalFit, corpusHeaps, globalFigures))
 
   const groupMin = Math.min(...[...groups.values()].map((g) => g.table.total), Number.MAX_SAFE_INTEGER)
   const summaries: GroupSummary[] = []
@@ -186,23 +185,48 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
       .map((s) => `<tr><td>${escapeHtml(s.name)}</td><td>${s.anime}</td><td>${s.total_words}</td><td>${s.unique_words}</td><td>${fmt(s.rarefied_vocabulary, 0)}</td><td>${interval(s.s, s.s_se)}</td></tr>`)
       .join('')}</table>`
   const animeHeader = `<tr><th>anime</th><th>episodes</th><th>words</th><th>distinct</th><th>distinct at ${commonN} words</th><th>s [95% interval]</th></tr>`
+  const reference = corpusReference(globalFit)
+  const animeItems: ForestItem[] = analyzed.flatMap((a) =>
+    a.mle_s === null ? [] : [{label: a.title, s: a.mle_s, se: a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null, words: a.total_words ?? 0}],
+  )
+  const groupItems = (kind: 'genre' | 'studio'): ForestItem[] => summaries.filter((g) => g.kind === kind && g.s !== null).map((g) => ({label: g.name, s: g.s!, se: g.s_se, words: g.total_words}))
+  const forests = {
+    anime: await forestSvg(animeItems, reference),
+    genre: await forestSvg(groupItems('genre'), reference),
+    studio: await forestSvg(groupItems('studio'), reference),
+  }
+  const lengths = streams.filter((g): g is AnimeGrowth => g !== undefined).map((g) => g.total).sort((x, y) => x - y)
+  const equalLength = lengths[Math.floor(lengths.length * 0.1)] ?? 0
+  const growthSvg = await growthCurvesSvg(
+    analyzed.flatMap((a, i) => (streams[i] ? [{title: a.title, points: streams[i]!.points}] : [])),
+    equalLength,
+  )
+  const forestCaption = (what: string) =>
+    `Rank exponent s = 1/(α−1) of each ${what}'s discrete power-law fit with its 95% interval, largest first; the dashed red line is the corpus's s.`
   const comparison = page(
     'animezipf: comparison',
     `<h1>Comparison of Zipf exponents</h1>
 <p>Rank exponent s = 1/(α−1) of the discrete power-law fit (maximum likelihood, xmin by KS distance), with 95% intervals.
 Vocabulary is compared at equal size (expected distinct words in a random sample of the same number of words), since raw counts grow with length.</p>
-<h2>Anime</h2>${exponentChart(analyzed.map((a) => ({label: a.title, s: a.mle_s, se: a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null})))}
+<div class="figs">
+${figureBlock('All anime by rank', normalizedSvg, "Each anime's share of its words at each rank (log–log), the corpus in red: the curves lie on top of each other where the anime share Zipf's law.")}
+${figureBlock('Vocabulary growth at equal length', growthSvg, `Distinct words against words said over each anime's first ${equalLength.toLocaleString('en')} words (the length 90% of the anime reach; shorter ones end early).`, 'no anime has a token stream (tokens files missing)')}
+</div>
+<h2>Anime</h2>${figureBlock('Anime: rank exponents', forests.anime, forestCaption('anime'))}
 <table>${animeHeader}${animeRows(analyzed, paths, paths.aggregatedDir, rarefied)}</table>
-<h2>Genres</h2>${exponentChart(summaries.filter((s) => s.kind === 'genre').map((s) => ({label: s.name, s: s.s, se: s.s_se})))}${groupTable('genre')}
-<h2>Studios</h2>${exponentChart(summaries.filter((s) => s.kind === 'studio').map((s) => ({label: s.name, s: s.s, se: s.s_se})))}${groupTable('studio')}`,
+<h2>Genres</h2>${figureBlock('Genres: rank exponents', forests.genre, forestCaption('genre'), 'no genre has a fit')}${groupTable('genre')}
+<h2>Studios</h2>${figureBlock('Studios: rank exponents', forests.studio, forestCaption('studio'), 'no studio has a fit')}${groupTable('studio')}`,
   )
   writeFileAtomic(paths.comparisonHtml, comparison)
 
   const gpl = globalFit.power_law
   const cov = globalFit.coverage
+  const REPORT_FOREST = 60
+  const reportAnimeForest = animeItems.length <= REPORT_FOREST ? forests.anime : await forestSvg(extremes(animeItems, REPORT_FOREST), reference)
   const report = page(
     'animezipf: final report',
     `<h1>Zipf's law in anime dialogue</h1>
+<div class="cols"><div>
 <h2>Corpus</h2><table><tr><td>anime</td><td>${corpus.anime}</td></tr><tr><td>episodes</td><td>${corpus.episodes}</td></tr><tr><td>words</td><td>${corpus.total_words}</td></tr><tr><td>distinct words</td><td>${corpus.unique_words}</td></tr></table>
 <h2>Global fit</h2><table>
 <tr><td>power-law α (MLE)</td><td>${gpl ? `${fmt(gpl.alpha, 4)} ± ${fmt(gpl.alpha_se, 4)}` : '–'}</td></tr>
@@ -214,10 +238,24 @@ Vocabulary is compared at equal size (expected distinct words in a random sample
 <tr><td>Zipf–Mandelbrot s, b</td><td>${globalFit.zipf_mandelbrot ? `${fmt(globalFit.zipf_mandelbrot.s)}, ${fmt(globalFit.zipf_mandelbrot.b, 2)}` : '–'}</td></tr>
 <tr><td>Heaps' law K, β (the anime's token streams end to end)</td><td>${corpusHeaps ? `${fmt(corpusHeaps.K, 2)}, ${fmt(corpusHeaps.beta)} (${corpusHeaps.points} points)` : '– (some anime have no token stream)'}</td></tr>
 </table><p><a href="${escapeHtml(path.relative(paths.reportsDir, globalPlot))}">global rank-frequency plot</a> · <a href="${escapeHtml(path.relative(paths.reportsDir, paths.comparisonHtml))}">comparison across anime, genres and studios</a></p>
+</div>
+${figureBlock('Rank–frequency, all anime', globalFigures.rankFrequency, 'Every word of the corpus by rank and count, with the three fitted curves.')}
+</div>
+<div class="cols">
+${figureBlock('CCDF, all anime', globalFigures.ccdf, 'Share of distinct words said at least x times, with the power law fitted above xmin.')}
+<div>
 <h2>Coverage</h2><p>How many of the most frequent words cover a share of all words.</p>
 <table><tr><th></th><th>80%</th><th>90%</th><th>95%</th><th>98%</th><th>seen once</th></tr>
 <tr><td>all words</td>${Object.values(cov.all.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.all.hapax_share)}</td></tr>
 <tr><td>without particles</td>${Object.values(cov.without_particles.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.without_particles.hapax_share)}</td></tr></table>
+${figureBlock('Coverage, all anime', globalFigures.coverage, 'Share of all words covered by the k most frequent ones, with and without particles.')}
+</div>
+</div>
+<h2>Rank exponents</h2>
+<div class="cols">
+${figureBlock('Anime', reportAnimeForest, animeItems.length <= REPORT_FOREST ? forestCaption('anime') : `${forestCaption('anime')} The ${REPORT_FOREST / 2} highest and ${REPORT_FOREST / 2} lowest of ${animeItems.length}; all of them on the comparison page.`)}
+<div>${figureBlock('Genres', forests.genre, forestCaption('genre'), 'no genre has a fit')}${figureBlock('Studios', forests.studio, forestCaption('studio'), 'no studio has a fit')}</div>
+</div>
 <h2>Top words</h2><table><tr><th>rank</th><th>word</th><th>POS</th><th>count</th><th>share</th></tr>${globalFit.top_words
       .map((w) => `<tr><td>${w.rank}</td><td class="t">${escapeHtml(w.word)}</td><td class="t">${escapeHtml(w.pos)}</td><td>${w.count}</td><td>${fmt(w.frequency * 100, 2)}%</td></tr>`)
       .join('')}</table>
@@ -228,6 +266,7 @@ Vocabulary is compared at equal size (expected distinct words in a random sample
 <h2>Outliers</h2><p>An exponent outside ${OUTLIER_LOW}–${OUTLIER_HIGH} usually means a tokenizer or transcription problem.</p>
 ${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class="warn"><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(o.mal_id)))}">${escapeHtml(o.title)}</a>: s = ${fmt(o.s)}</li>`).join('')}</ul>`}
 <h2>Anime</h2><table>${animeHeader}${animeRows(analyzed, paths, paths.reportsDir, rarefied)}</table>`,
+    {wide: true},
   )
   writeFileAtomic(paths.finalReport, report)
   return {

@@ -5,10 +5,10 @@ import type {DataPaths} from '../../paths.js'
 import type {AnalysisRow, EpisodeInput} from '../../queue/rows.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {type FitOptions, type FitReport, fitFrequencies} from './fit.js'
-import {powerLawRankCurve} from './powerlaw.js'
 import {CountVector, Vocabulary} from './freq-table.js'
 import {escapeHtml, fmt, page} from './html.js'
-import {type PlotLine, rankFrequencySvg} from './plot.js'
+import {figureBlock} from './figures/figure.js'
+import {type WordListFigures, wordListFigures, wordListInput} from './figures/anime.js'
 import {streamGrowth, writeGrowth} from './growth.js'
 import {type HeapsFit, fitHeaps} from './rank-fits.js'
 
@@ -60,21 +60,6 @@ export async function readEpisodes(paths: DataPaths, malId: number, episodes: re
   return {table, perEpisode, growth}
 }
 
-export function fittedLines(fit: FitReport): PlotLine[] {
-  const lines: PlotLine[] = []
-  const ls = fit.zipf_fit
-  if (ls) lines.push({label: `least squares: s = ${fmt(ls.rank_slope)}`, color: '#7f7f7f', at: (r) => ls.constant * r ** -ls.rank_slope})
-  const pl = fit.power_law
-  if (pl) lines.push({label: `power-law MLE: s = ${fmt(pl.s)} (xmin ${pl.xmin})`, color: '#d62728', at: powerLawRankCurve(pl)})
-  const zm = fit.zipf_mandelbrot
-  if (zm) {
-    let z = 0
-    for (let k = 1; k <= fit.unique_words; k++) z += (k + zm.b) ** -zm.s
-    lines.push({label: `Zipf–Mandelbrot: s = ${fmt(zm.s)}, b = ${fmt(zm.b, 2)}`, color: '#2ca02c', at: (r) => (fit.total_words * (r + zm.b) ** -zm.s) / z})
-  }
-  return lines
-}
-
 function figuresTable(fit: FitReport, heaps: HeapsFit | null): string {
   const pl = fit.power_law
   const rows: [string, string][] = [
@@ -96,11 +81,8 @@ function figuresTable(fit: FitReport, heaps: HeapsFit | null): string {
   return `<table>${rows.map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${escapeHtml(v)}</td></tr>`).join('')}</table>`
 }
 
-export function plotPage(title: string, subtitle: string, fit: FitReport, heaps: HeapsFit | null, rows: readonly {word: string; count: number}[]): string {
-  const svg = rankFrequencySvg(
-    rows.map((r, i) => ({rank: i + 1, count: r.count, word: r.word})),
-    fittedLines(fit),
-  )
+/** The per-anime (or corpus) page: its four figures, its numbers and its most frequent words. */
+export function plotPage(title: string, subtitle: string, fit: FitReport, heaps: HeapsFit | null, f: WordListFigures): string {
   const top = fit.top_words
     .slice(0, 20)
     .map((w) => `<tr><td>${w.rank}</td><td class="t">${escapeHtml(w.word)}</td><td class="t">${escapeHtml(w.pos)}</td><td>${w.count}</td></tr>`)
@@ -108,7 +90,13 @@ export function plotPage(title: string, subtitle: string, fit: FitReport, heaps:
   return page(
     `${title}: Zipf plot`,
     `<h1>${escapeHtml(title)}</h1><p class="muted">${escapeHtml(subtitle)}</p>
-<div class="fig"><div>${svg}</div><div>${figuresTable(fit, heaps)}</div></div>
+<div class="figs">
+${figureBlock('Rank–frequency', f.rankFrequency, 'Every word by its rank and count (log–log; hover a point for the word). The lines are the fitted curves: the power law’s is the curve its CCDF implies for this many words above xmin.')}
+${figureBlock('CCDF', f.ccdf, 'Share of distinct words said at least x times, with the discrete power law fitted by maximum likelihood above xmin (Clauset, Shalizi & Newman 2009).')}
+${figureBlock('Coverage', f.coverage, 'Share of all words covered by the k most frequent ones, with and without particles; dotted lines at 90, 95 and 98%.')}
+${figureBlock("Heaps' law", f.heaps, 'Distinct words against words said, with the fitted V = K·N^β.', 'no vocabulary growth to draw')}
+</div>
+<h2>Numbers</h2>${figuresTable(fit, heaps)}
 <h2>Most frequent words</h2><table><tr><th>rank</th><th>word</th><th>POS</th><th>count</th></tr>${top}</table>`,
   )
 }
@@ -165,7 +153,8 @@ export async function analyzeAnime(
   writeFileAtomic(paths.zipfParams(malId), `${JSON.stringify(params, null, 2)}\n`)
   writeFileAtomic(paths.statistics(malId), `${JSON.stringify(statistics, null, 2)}\n`)
   const note = `${episodes.length} episode(s)${params.partial ? `, ${options.pending} still pending (partial)` : ''}; MyAnimeList id ${malId}`
-  writeFileAtomic(paths.zipfPlot(malId), plotPage(anime.title, note, fit, heaps, rows))
+  const figures = await wordListFigures(wordListInput(fit, rows, stream?.points ?? growth, heaps))
+  writeFileAtomic(paths.zipfPlot(malId), plotPage(anime.title, note, fit, heaps, figures))
   return {params, statistics, fit, heaps, totalTokens}
 }
 

@@ -20,7 +20,7 @@ export interface FitReport {
   top_words: {word: string; pos: string; count: number; rank: number; frequency: number}[]
 }
 
-const PARTICLE = '助詞'
+export const PARTICLE = '助詞'
 
 /** Every fit of one frequency list (rows most frequent first). */
 export function fitFrequencies(rows: readonly WordCount[], options: FitOptions): FitReport {

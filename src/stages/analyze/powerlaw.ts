@@ -249,3 +249,21 @@ export function powerLawRankCurve(fit: Pick<PowerLawFit, 'alpha' | 'xmin' | 'n_t
     return Math.floor(Math.sqrt(lo * hi) + 1e-9)
   }
 }
+
+/**
+ * The corners of that curve at up to `n` log-spaced counts k from xmin to `maxCount`: the rank
+ * n_tail · ζ(α, k) / ζ(α, xmin) at which the fitted tail's words reach count k. One Hurwitz zeta per
+ * point where the curve by rank needs a search per point (what a figure of every anime can afford).
+ */
+export function powerLawRankPoints(fit: Pick<PowerLawFit, 'alpha' | 'xmin' | 'n_tail'>, maxCount: number, n = 60): {rank: number; count: number}[] {
+  const z0 = hurwitzZeta(fit.alpha, fit.xmin)
+  const top = Math.max(fit.xmin, maxCount)
+  const counts = new Set<number>()
+  for (let i = 0; i < n; i++) counts.add(Math.round(fit.xmin * (top / fit.xmin) ** (i / Math.max(1, n - 1))))
+  const out: {rank: number; count: number}[] = []
+  for (const count of [...counts].sort((a, b) => a - b)) {
+    const rank = count === fit.xmin ? fit.n_tail : (fit.n_tail * hurwitzZeta(fit.alpha, count)) / z0
+    if (Number.isFinite(rank) && rank >= 1) out.push({rank, count})
+  }
+  return out
+}

@@ -13,6 +13,8 @@ import {heartbeatMs, runPool} from '../../runner/pool.js'
 import {poolExitCode, recoverExpired} from '../../runner/stage.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
 import {ANALYSIS_VERSION, analysisRow, analyzeAnime, inputSignature} from './anime.js'
+import {FigureThread} from './figures/figure-thread.js'
+import {useRenderer} from './figures/figure.js'
 import type {FitOptions} from './fit.js'
 
 export interface AnalyzeOptions {
@@ -103,6 +105,11 @@ async function refreshAggregate(ctx: AppContext, queue: Queue, fit: FitOptions, 
   }
 }
 
+async function stopFigures(thread: FigureThread): Promise<void> {
+  useRenderer(undefined)
+  await thread.close()
+}
+
 /** `animezipf analyze`: per-anime fits for anime whose episodes are tokenized, then the corpus-wide outputs. */
 export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise<ServiceResult> {
   const {output, paths} = ctx
@@ -132,6 +139,9 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
   }
   const ready = (await queue.analysis.candidates(options.partial, options.malId)).length
 
+  // Vega draws in a thread of its own while this thread fits the next anime (two anime in flight)
+  const figureThread = new FigureThread()
+  useRenderer(figureThread)
   const summary =
     ready === 0
       ? undefined
@@ -140,8 +150,8 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
           stage,
           unit: 'anime',
           whole: !options.partial,
-          // one anime at a time: an analysis already uses the whole machine's memory bandwidth
-          workers: 1,
+          // two anime at a time: one is fitted in this thread while the other's figures are drawn
+          workers: 2,
           limit: options.limit,
           malId: options.malId,
           leaseMs: ctx.leaseMs,
@@ -188,6 +198,9 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
               throw new PermanentJobError(errorMessage(error))
             }
           },
+        }).catch(async (error: unknown) => {
+          await stopFigures(figureThread)
+          throw error
         })
 
   const outcomes: AnimeOutcome[] = [...(summary?.records ?? [])]
@@ -196,9 +209,13 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
     outcomes.push({mal_id: job?.mal_id ?? 0, title: job?.anime_title ?? f.label, status: 'failed', episodes: 0, error: f.error})
   }
   let aggregated: AggregateResult | undefined
-  if (!summary?.interrupted) {
-    aggregated = await refreshAggregate(ctx, queue, fitOptions, options.force)
-    if (aggregated) output.log(`aggregated ${aggregated.corpus.anime} anime: ${aggregated.groups.length} genre/studio groups`)
+  try {
+    if (!summary?.interrupted) {
+      aggregated = await refreshAggregate(ctx, queue, fitOptions, options.force)
+      if (aggregated) output.log(`aggregated ${aggregated.corpus.anime} anime: ${aggregated.groups.length} genre/studio groups`)
+    }
+  } finally {
+    await stopFigures(figureThread)
   }
 
   const failed = outcomes.filter((o) => o.status === 'failed')

@@ -1,7 +1,6 @@
-import {existsSync} from 'node:fs'
-import {fileURLToPath} from 'node:url'
-import {Worker} from 'node:worker_threads'
+import type {Worker} from 'node:worker_threads'
 
+import {startThread} from '../../util/thread.js'
 import type {Token} from './token.js'
 
 /** Where a tokenized line was said: its transcript segment and that segment's times. */
@@ -30,12 +29,6 @@ interface Pending {
   reject: (error: Error) => void
 }
 
-/** The compiled .js in dist; the .ts source when running under the tsx loader (tests, benchmarks). */
-function threadEntry(): URL {
-  const js = new URL('kuromoji-thread.js', import.meta.url)
-  return existsSync(fileURLToPath(js)) ? js : new URL('kuromoji-thread.ts', import.meta.url)
-}
-
 /** One kuromoji tokenizer in its own thread; the dictionary loads once per thread. */
 class TokenizerThread {
   private readonly worker: Worker
@@ -44,11 +37,7 @@ class TokenizerThread {
   readonly ready: Promise<void>
 
   constructor() {
-    const entry = threadEntry()
-    this.worker = entry.pathname.endsWith('.ts')
-      ? // source under tsx: register its loader inside the thread first (workers do not inherit it on Node 20)
-        new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry.href)}) })`, {eval: true})
-      : new Worker(entry)
+    this.worker = startThread(import.meta.url, 'kuromoji-thread')
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('message', (msg: {ready: boolean; error?: string}) => {
         if (msg.ready) resolve()
