@@ -16,7 +16,8 @@ export class FigureThread implements FigureRenderer {
 
   private get worker(): Worker {
     if (this.thread) return this.thread
-    const worker = (this.thread = startThread(import.meta.url, 'thread'))
+    // a heap of its own kept small: Vega's garbage is collected often instead of growing the process
+    const worker = (this.thread = startThread(import.meta.url, 'thread', {resourceLimits: {maxOldGenerationSizeMb: 384}}))
     worker.on('message', (m: {id: number; svg?: string; error?: string}) => {
       const p = this.pending.get(m.id)
       if (!p) return
