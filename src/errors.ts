@@ -25,6 +25,18 @@ export class UserError extends Error {
   }
 }
 
+/** A read-only command met a queue whose tables are older than this animezipf (0: none yet); a writing command creates or upgrades them. */
+export class SchemaBehindError extends UserError {
+  constructor(
+    readonly version: number,
+    message: string,
+    hint: string,
+  ) {
+    super(message, hint)
+    this.name = 'SchemaBehindError'
+  }
+}
+
 /** A job failure that retrying will not fix (bad input file, unknown anime): no backoff, straight to failed. */
 export class PermanentJobError extends Error {
   constructor(message: string) {

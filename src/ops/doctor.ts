@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import type {AppContext} from '../cli/context.js'
 import type {ServiceResult} from '../cli/result.js'
-import {EXIT, errorMessage} from '../errors.js'
+import {EXIT, SchemaBehindError, errorMessage} from '../errors.js'
 import {networkFilesystem, openQueue} from '../queue/index.js'
 import {filesystemSpace, formatBytes} from '../util/disk.js'
 import {findProgram} from '../util/process.js'
@@ -98,7 +98,13 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
         await q.close()
         add({name: 'queue', status: 'ok', detail: `${location.display} (${location.backend}): ${Object.values(jobs).reduce((a, b) => a + b, 0)} jobs`})
       } catch (error) {
-        add({name: 'queue', status: 'fail', detail: `${location.display}: ${errorMessage(error).split('\n')[0]}`, fix: location.backend === 'postgres' ? 'check that the server runs and the URL, user and password in [queue] url are right' : 'see the message; `animezipf queue copy` moves a queue elsewhere'})
+        if (error instanceof SchemaBehindError) {
+          // an empty database (or an older schema) is ready: the first writing command creates (or upgrades) the tables
+          const what = error.version === 0 ? 'empty: the first writing command creates the tables' : `schema version ${error.version}: the next writing command upgrades it`
+          add({name: 'queue', status: 'ok', detail: `${location.display} (${location.backend}) is reachable and ${what}`})
+        } else {
+          add({name: 'queue', status: 'fail', detail: `${location.display}: ${errorMessage(error).split('\n')[0]}`, fix: location.backend === 'postgres' ? 'check that the server runs and the URL, user and password in [queue] url are right' : 'see the message; `animezipf queue copy` moves a queue elsewhere'})
+        }
       }
     }
   }

@@ -25,6 +25,8 @@ export interface FakeAnime {
   producers?: number[]
   aired?: number
   recaps?: number[]
+  /** MyAnimeList's duration text; 'Unknown' as the real API says it for shows without one */
+  duration?: string
 }
 
 export const GENRES: Record<string, {id: number; name: string}[]> = {
@@ -136,7 +138,7 @@ export class FakeJikan {
       status: a.status ?? 'Finished Airing',
       airing: a.status === 'Currently Airing',
       aired: {from: '2020-04-01T00:00:00+00:00', to: null, prop: {}, string: 'Apr 2020 to ?'},
-      duration: a.type === 'Movie' ? '1 hr 52 min' : '24 min per ep',
+      duration: a.duration ?? (a.type === 'Movie' ? '1 hr 52 min' : '24 min per ep'),
       rating: 'PG-13 - Teens 13 or older',
       score: a.score,
       scored_by: a.score ? 1000 : null,

@@ -1,6 +1,6 @@
 import pg from 'pg'
 
-import {EXIT, UserError} from '../../errors.js'
+import {EXIT, SchemaBehindError, UserError} from '../../errors.js'
 import {maskUrl} from '../url.js'
 import {PG_MIGRATIONS} from './migrations.js'
 import {PG_TYPES, PostgresSql, inTransaction} from './sql.js'
@@ -78,7 +78,8 @@ export async function openPostgres(url: string, options: {readonly: boolean; poo
         throw new UserError(`the PostgreSQL queue at ${maskUrl(url)} has schema version ${version}, newer than this animezipf understands (${PG_SCHEMA_VERSION})`, 'upgrade animezipf on this host')
       }
       if (version < PG_SCHEMA_VERSION) {
-        throw new UserError(
+        throw new SchemaBehindError(
+          version,
           `the PostgreSQL queue at ${maskUrl(url)} ${version === 0 ? 'has no animezipf tables yet' : `has schema version ${version} and needs an upgrade`}, which a read-only command does not do`,
           'run a stage command once without --dry-run (e.g. `animezipf scrape` or `animezipf import`) to create or upgrade it',
         )
