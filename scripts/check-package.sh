@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Packaging check (CI): `npm pack` must give a package that installs into an empty folder and runs
-# `animezipf --help`, `animezipf demo` and `animezipf status` there (oclif manifest, kuromoji
-# dictionary, migrations and the demo sample included).
+# `animezipf --help`, `animezipf demo`, `animezipf doctor` and `animezipf status` there (oclif
+# manifest, kuromoji dictionary, migrations and the demo sample included), and `npm run setup:whisper`
+# must build whisper.cpp from the installed package, where doctor then finds it.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+trap '[ -n "${KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
 
 cd "$root"
 tarball=$(npm pack --pack-destination "$work" 2>/dev/null | tail -1)
@@ -31,4 +32,19 @@ npx --no-install animezipf status --data-dir "$work/app/demo-data" --json | node
     const r = JSON.parse(s)
     if (r.jobs.by_stage.complete < 1) { console.error("no complete jobs"); process.exit(1) }
   })' || { echo "package check: status failed"; exit 1; }
-echo "package check: ok ($tarball installs and runs --help, demo, status)"
+# doctor in the installed package: ready for the offline stages (no ani-cli, model or key needed there)
+npx --no-install animezipf doctor --stage analyze --data-dir "$work/app/demo-data" >"$work/doctor.log" 2>&1 \
+  || { cat "$work/doctor.log"; echo "package check: doctor --stage analyze failed"; exit 1; }
+grep -q 'ready for analyze' "$work/doctor.log" || { cat "$work/doctor.log"; echo "package check: doctor did not say ready"; exit 1; }
+
+# setup:whisper from the installed package, into a folder of its own; doctor then finds that binary
+export ANIMEZIPF_WHISPER_HOME="$work/whisper.cpp"
+(cd node_modules/animezipf && npm run setup:whisper) >"$work/whisper.log" 2>&1 \
+  || { tail -30 "$work/whisper.log"; echo "package check: npm run setup:whisper failed in the installed package"; exit 1; }
+# (doctor exits 1 here: no model was downloaded; what matters is its whisper line)
+npx --no-install animezipf doctor --stage transcribe --json --data-dir "$work/app/demo-data" >"$work/doctor.json" 2>/dev/null || true
+node -e '
+  const w = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).checks.find((c) => c.name === "whisper")
+  if (!w || w.status !== "ok" || !w.detail.startsWith(process.env.ANIMEZIPF_WHISPER_HOME)) { console.error("doctor: " + JSON.stringify(w)); process.exit(1) }' "$work/doctor.json" \
+  || { echo "package check: doctor does not find the whisper.cpp that setup:whisper built"; exit 1; }
+echo "package check: ok ($tarball installs and runs --help, demo, doctor, status, setup:whisper)"
