@@ -134,6 +134,14 @@ describe('analyze (CLI)', function () {
     expect(textOf(report)).to.contain(EVIL)
     const comparison = html(path.join(agg, 'comparison.html'))
     expect(textOf(comparison)).to.contain('Studio R')
+    // the title reaches the figures (forest labels, hover titles) as text, never as markup
+    for (const file of [path.join(agg, 'comparison.html'), path.join(data, 'analysis', 'reports', 'final_report.html')]) {
+      const text = readFileSync(file, 'utf8')
+      expect(text).to.not.contain('<script>')
+      expect(text).to.contain('&lt;script&gt;')
+    }
+    const hovers = elements(comparison, 'title').map(textOf)
+    expect(hovers.some((t) => t.startsWith(`${EVIL}: s = `)), hovers.join(' | ')).to.equal(true)
 
     // the learners' table: words to know per anime, easiest first, agreeing with the word counts
     const difficulty = JSON.parse(readFileSync(path.join(agg, 'difficulty.json'), 'utf8')) as {anime: {mal_id: number; words: number; words_to_know: Record<string, number>}[]}
