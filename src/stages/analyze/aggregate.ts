@@ -93,6 +93,10 @@ function animeRows(list: AnalyzedAnime[], paths: DataPaths, from: string, rarefi
 export async function aggregate(queue: Queue, paths: DataPaths, options: FitOptions): Promise<AggregateResult> {
   const analyzed = (await queue.analysis.analyzedAnime()).filter((a) => existsSync(paths.animeWordFreq(a.mal_id)))
   const membership = await queue.analysis.groupMembership()
+  // the figures key rows and curves by name: two anime of one title get their MyAnimeList id beside it
+  const titleCount = new Map<string, number>()
+  for (const a of analyzed) titleCount.set(a.title, (titleCount.get(a.title) ?? 0) + 1)
+  const figureName = (a: AnalyzedAnime) => (titleCount.get(a.title)! > 1 ? `${a.title} (MAL ${a.mal_id})` : a.title)
   const groupsOf = new Map<number, string[]>()
   for (const m of membership) groupsOf.set(m.anime_id, [...(groupsOf.get(m.anime_id) ?? []), `${m.kind}\u0000${m.name}`])
   const vocabulary = new Vocabulary()
@@ -136,7 +140,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   writeFileAtomic(paths.globalFit, `${JSON.stringify({corpus, ...globalFit, heaps: corpusHeaps, analyzed_at: new Date().toISOString()}, null, 2)}\n`)
   // every anime's frequency share by rank on one plot (before the word lists are let go)
   const normalizedSvg = await normalizedCurvesSvg(
-    analyzed.map((a) => ({title: a.title, counts: animeWords.get(a.anime_id)!.counts})),
+    analyzed.map((a) => ({title: figureName(a), counts: animeWords.get(a.anime_id)!.counts})),
     globalRows.map((r) => r.count),
   )
   const ranks = corpusRanks(global)
@@ -187,7 +191,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   const animeHeader = `<tr><th>anime</th><th>episodes</th><th>words</th><th>distinct</th><th>distinct at ${commonN} words</th><th>s [95% interval]</th></tr>`
   const reference = corpusReference(globalFit)
   const animeItems: ForestItem[] = analyzed.flatMap((a) =>
-    a.mle_s === null ? [] : [{label: a.title, s: a.mle_s, se: a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null, words: a.total_words ?? 0}],
+    a.mle_s === null ? [] : [{label: figureName(a), s: a.mle_s, se: a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null, words: a.total_words ?? 0}],
   )
   const groupItems = (kind: 'genre' | 'studio'): ForestItem[] => summaries.filter((g) => g.kind === kind && g.s !== null).map((g) => ({label: g.name, s: g.s!, se: g.s_se, words: g.total_words}))
   const forests = {
@@ -198,7 +202,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   const lengths = streams.filter((g): g is AnimeGrowth => g !== undefined).map((g) => g.total).sort((x, y) => x - y)
   const equalLength = lengths[Math.floor(lengths.length * 0.1)] ?? 0
   const growthSvg = await growthCurvesSvg(
-    analyzed.flatMap((a, i) => (streams[i] ? [{title: a.title, points: streams[i]!.points}] : [])),
+    analyzed.flatMap((a, i) => (streams[i] ? [{title: figureName(a), points: streams[i]!.points}] : [])),
     equalLength,
   )
   const forestCaption = (what: string) =>
@@ -239,7 +243,7 @@ ${figureBlock('Vocabulary growth at equal length', growthSvg, `Distinct words ag
 <tr><td>Heaps' law K, β (the anime's token streams end to end)</td><td>${corpusHeaps ? `${fmt(corpusHeaps.K, 2)}, ${fmt(corpusHeaps.beta)} (${corpusHeaps.points} points)` : '– (some anime have no token stream)'}</td></tr>
 </table><p><a href="${escapeHtml(path.relative(paths.reportsDir, globalPlot))}">global rank-frequency plot</a> · <a href="${escapeHtml(path.relative(paths.reportsDir, paths.comparisonHtml))}">comparison across anime, genres and studios</a></p>
 </div>
-${figureBlock('Rank–frequency, all anime', globalFigures.rankFrequency, 'Every word of the corpus by rank and count, with the three fitted curves.')}
+${figureBlock('Rank–frequency, all anime', globalFigures.rankFrequency, 'The words of the corpus by rank and count (every rank up to 120, log-spaced ones after, 500 at most), with the three fitted curves.')}
 </div>
 <div class="cols">
 ${figureBlock('CCDF, all anime', globalFigures.ccdf, 'Share of distinct words said at least x times, with the power law fitted above xmin.')}

@@ -91,7 +91,7 @@ export function plotPage(title: string, subtitle: string, fit: FitReport, heaps:
     `${title}: Zipf plot`,
     `<h1>${escapeHtml(title)}</h1><p class="muted">${escapeHtml(subtitle)}</p>
 <div class="figs">
-${figureBlock('Rank–frequency', f.rankFrequency, 'Every word by its rank and count (log–log; hover a point for the word). The lines are the fitted curves: the power law’s is the curve its CCDF implies for this many words above xmin.')}
+${figureBlock('Rank–frequency', f.rankFrequency, 'The words by rank and count (log–log; every rank up to 120, log-spaced ones after, 500 at most; hover a point for the word). The lines are the fitted curves: the power law’s is the curve its CCDF implies for this many words above xmin.')}
 ${figureBlock('CCDF', f.ccdf, 'Share of distinct words said at least x times, with the discrete power law fitted by maximum likelihood above xmin (Clauset, Shalizi & Newman 2009).')}
 ${figureBlock('Coverage', f.coverage, 'Share of all words covered by the k most frequent ones, with and without particles; dotted lines at 90, 95 and 98%.')}
 ${figureBlock("Heaps' law", f.heaps, 'Distinct words against words said, with the fitted V = K·N^β.', 'no vocabulary growth to draw')}

@@ -13,7 +13,7 @@ import {heartbeatMs, runPool} from '../../runner/pool.js'
 import {poolExitCode, recoverExpired} from '../../runner/stage.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
 import {ANALYSIS_VERSION, analysisRow, analyzeAnime, inputSignature} from './anime.js'
-import {FigureThread} from './figures/figure-thread.js'
+import {FigureThread, FigureThreadError} from './figures/figure-thread.js'
 import {useRenderer} from './figures/figure.js'
 import type {FitOptions} from './fit.js'
 
@@ -194,7 +194,8 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
                 },
               }
             } catch (error) {
-              // a fit that fails on these inputs fails again: no retry
+              // a figure thread that died is retried; a fit that fails on these inputs fails again
+              if (error instanceof FigureThreadError) throw error
               throw new PermanentJobError(errorMessage(error))
             }
           },

@@ -3,6 +3,11 @@ import type {Worker} from 'node:worker_threads'
 import {startThread} from '../../../util/thread.js'
 import type {FigureRenderer, Rows} from './figure.js'
 
+/** The thread that draws the figures died: not the input's fault, so the anime is retried. */
+export class FigureThreadError extends Error {
+  override name = 'FigureThreadError'
+}
+
 interface Pending {
   resolve: (svg: string) => void
   reject: (error: Error) => void
@@ -25,8 +30,13 @@ export class FigureThread implements FigureRenderer {
       if (m.error !== undefined) p.reject(new Error(`drawing a figure: ${m.error}`))
       else p.resolve(m.svg!)
     })
-    worker.on('error', (error) => this.failAll(error))
-    worker.on('exit', (code) => this.failAll(new Error(`the figure thread stopped (exit code ${code})`)))
+    // a thread that died (out of its heap, a crash) fails what it held; the next figure starts a new one
+    const died = (error: FigureThreadError) => {
+      if (this.thread === worker) this.thread = undefined
+      this.failAll(error)
+    }
+    worker.on('error', (error) => died(new FigureThreadError(`the figure thread failed: ${error.message}`)))
+    worker.on('exit', (code) => died(new FigureThreadError(`the figure thread stopped (exit code ${code})`)))
     return worker
   }
 
@@ -48,7 +58,8 @@ export class FigureThread implements FigureRenderer {
   }
 
   async close(): Promise<void> {
-    await this.thread?.terminate()
+    const thread = this.thread
     this.thread = undefined
+    await thread?.terminate()
   }
 }

@@ -54,7 +54,9 @@ export class Figure {
   private compile(): Promise<Compiled> {
     this.compiled ??= (async () => {
       const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')])
-      const {spec} = vegaLite.compile(this.spec)
+      // Vega lays text out by an estimate of its width (no fonts in Node); the padding takes up a
+      // browser font that runs wider, so axis labels never leave the figure
+      const {spec} = vegaLite.compile({padding: {left: 16, right: 12, top: 6, bottom: 6}, ...this.spec} as TopLevelSpec)
       return {vega, runtime: vega.parse(spec)}
     })()
     return this.compiled

@@ -14,8 +14,9 @@ interface Request {
 }
 
 parentPort!.on('message', (m: Request) => {
-  figureNamed(m.name)
-    .render(m.data, m.signals)
+  // an unknown name throws at once: answered like any failed drawing, the thread lives on
+  Promise.resolve()
+    .then(() => figureNamed(m.name).render(m.data, m.signals))
     .then(
       (svg) => parentPort!.postMessage({id: m.id, svg}),
       (error: unknown) => parentPort!.postMessage({id: m.id, error: error instanceof Error ? error.message : String(error)}),
