@@ -71,6 +71,19 @@ export class AnalysisStore {
     return rows.map((r) => r.mal_id)
   }
 
+  /** MyAnimeList ids of complete anime whose latest analysis was made by another analysis version (its signature lacks `prefix`). */
+  async outdated(prefix: string, malId?: number): Promise<number[]> {
+    const rows = await this.sql.all<{mal_id: number}>(
+      `SELECT DISTINCT a.mal_id FROM anime a
+       JOIN jobs j ON j.anime_id = a.id AND j.stage = 'complete'
+       JOIN analysis_results r ON r.id = (SELECT MAX(r2.id) FROM analysis_results r2 WHERE r2.anime_id = a.id)
+       WHERE (r.input_signature IS NULL OR r.input_signature NOT LIKE @pattern) AND (CAST(@m AS BIGINT) IS NULL OR a.mal_id = @m)
+       ORDER BY a.mal_id`,
+      {pattern: `${prefix}%`, m: malId ?? null},
+    )
+    return rows.map((r) => r.mal_id)
+  }
+
   async latest(animeId: number): Promise<AnalysisRow | undefined> {
     return this.sql.get<AnalysisRow>(`SELECT * FROM analysis_results WHERE anime_id = @animeId ORDER BY id DESC LIMIT 1`, {animeId})
   }

@@ -168,6 +168,18 @@ describe('analyze (CLI)', function () {
     expect(third.anime.map((a: {mal_id: number; status: string}) => [a.mal_id, a.status])).to.deep.equal([[malB, 'analyzed']])
   })
 
+  it('after an upgrade that changed the analysis, the anime analyzed before it are analyzed again, once', () => {
+    // what an older animezipf left: a signature without this version's prefix
+    const db = openDatabase(path.join(data, 'jobs.db'))
+    db.prepare(`UPDATE analysis_results SET input_signature = 'f00dfeedf00dfeedf00dfeedf00dfeed' WHERE anime_id = (SELECT id FROM anime WHERE mal_id = ?)`).run(malA)
+    db.close()
+    const dry = runCli(['analyze', '--dry-run', '--data-dir', data])
+    expect(dry.stdout).to.contain('1 anime analyzed by an older animezipf would be analyzed again')
+    const upgraded = JSON.parse(runCli(['analyze', '--data-dir', data, '--json']).stdout)
+    expect(upgraded.anime.map((a: {mal_id: number; status: string}) => [a.mal_id, a.status])).to.deep.equal([[malA, 'analyzed']])
+    expect(JSON.parse(runCli(['analyze', '--data-dir', data, '--json']).stdout).anime).to.deep.equal([])
+  })
+
   it('--partial analyzes an anime with episodes still pending and says so', () => {
     const work = tempDir()
     const d = path.join(work, 'data')

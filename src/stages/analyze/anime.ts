@@ -26,13 +26,16 @@ export interface AnimeAnalysis {
   totalTokens: number
 }
 
-/** What an analysis was computed from: it changes when any episode's tokens change. */
 /**
  * The version of what analyze computes: a change of fits or outputs bumps it, so that analyses
- * made by an older animezipf are recomputed by the next run.
+ * made by an older animezipf are recomputed by the next run (4: the Vega figures).
  */
-export const ANALYSIS_VERSION = 3
+export const ANALYSIS_VERSION = 4
 
+/** Every signature of this version starts so: an analysis whose signature does not is outdated. */
+export const SIGNATURE_PREFIX = `v${ANALYSIS_VERSION}:`
+
+/** What an analysis was computed from: it changes when any episode's tokens change. */
 export function inputSignature(paths: DataPaths, malId: number, episodes: readonly EpisodeInput[], options: FitOptions): string {
   const h = createHash('sha256')
   h.update(`v${ANALYSIS_VERSION}\n`)
@@ -42,7 +45,7 @@ export function inputSignature(paths: DataPaths, malId: number, episodes: readon
     const st = existsSync(csv) ? statSync(csv) : undefined
     h.update(`${e.episode}:${e.tokens_path}:${e.tokens_size_bytes}:${e.word_count}:${st?.size}:${st?.mtimeMs}\n`)
   }
-  return h.digest('hex').slice(0, 32)
+  return `${SIGNATURE_PREFIX}${h.digest('hex').slice(0, 32)}`
 }
 
 /** Stream the episodes' frequency CSVs in episode order; vocabulary growth is recorded as it goes. */

@@ -12,7 +12,7 @@ import {isDeadLocalOwner, newRunId} from '../../queue/workers.js'
 import {heartbeatMs, runPool} from '../../runner/pool.js'
 import {poolExitCode, recoverExpired} from '../../runner/stage.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
-import {ANALYSIS_VERSION, analysisRow, analyzeAnime, inputSignature} from './anime.js'
+import {ANALYSIS_VERSION, SIGNATURE_PREFIX, analysisRow, analyzeAnime, inputSignature} from './anime.js'
 import {FigureThread, FigureThreadError} from './figures/figure-thread.js'
 import {useRenderer} from './figures/figure.js'
 import type {FitOptions} from './fit.js'
@@ -123,6 +123,9 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
     if (options.force) {
       const complete = await queue.analysis.completeAnime(options.malId)
       if (complete.length > 0) text.push(`dry run: --force would first send the episodes of ${complete.length} complete anime back to 'tokenized'`)
+    } else {
+      const outdated = await queue.analysis.outdated(SIGNATURE_PREFIX, options.malId)
+      if (outdated.length > 0) text.push(`dry run: ${outdated.length} anime analyzed by an older animezipf would be analyzed again`)
     }
     if (options.limit !== undefined) candidates = candidates.slice(0, options.limit)
     const plan = candidates.map((c) => ({mal_id: c.mal_id, title: c.title, episodes: c.tokenized + c.complete, pending: c.pending}))
@@ -136,6 +139,11 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
   if (options.force) {
     const n = await queue.jobs.rewind(stage, ['complete'], options.malId)
     if (n > 0) output.log(`--force: ${n} complete job(s) will be analyzed again`)
+  } else {
+    // an upgrade that changed the fits or the figures: the anime analyzed before it are analyzed again
+    const outdated = await queue.analysis.outdated(SIGNATURE_PREFIX, options.malId)
+    for (const malId of outdated) await queue.jobs.rewind(stage, ['complete'], malId)
+    if (outdated.length > 0) output.log(`${outdated.length} anime analyzed by an older animezipf will be analyzed again`)
   }
   const ready = (await queue.analysis.candidates(options.partial, options.malId)).length
 
