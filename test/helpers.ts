@@ -86,6 +86,16 @@ export async function openAt(target: string, clock?: Clock, host?: string): Prom
   return openQueue({location, clock, host})
 }
 
+/** Run `fn` on the queue at a test's `target` (an SQLite file or a PostgreSQL URL), closed after. */
+export async function withQueue<T>(at: {target: string}, fn: (q: Queue) => Promise<T>): Promise<T> {
+  const q = await openAt(at.target)
+  try {
+    return await fn(q)
+  } finally {
+    await q.close()
+  }
+}
+
 /** An SQLite file (or PostgreSQL database) with `shows` anime of `episodes` jobs each in the given stage. */
 export async function seedDatabase(target: string, shows: number, episodes: number, stage: NewJob['stage'] = 'queued', clock?: Clock): Promise<void> {
   const queue = await openAt(target, clock)

@@ -11,7 +11,7 @@ import {fitFrequencies} from '../../src/stages/analyze/fit.js'
 import {wordListFigures, wordListInput} from '../../src/stages/analyze/figures/anime.js'
 import {type GrowthPoint, readGrowth} from '../../src/stages/analyze/growth.js'
 import {seededRandom} from '../../src/stages/analyze/optimize.js'
-import {fitHeaps} from '../../src/stages/analyze/rank-fits.js'
+import {fitHeaps, zipfMandelbrotSampler} from '../../src/stages/analyze/rank-fits.js'
 import type {WordCount} from '../../src/stages/tokenize/frequency.js'
 import type {BenchResult} from './measure.js'
 
@@ -20,14 +20,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 /** Synthetic tokenized anime: per-episode frequency CSVs drawn from a Zipf vocabulary, jobs in 'tokenized'. */
 export function buildCorpus(paths: DataPaths, anime: number, episodes: number, tokensPerEpisode: number): {rows: number; bytes: number} {
   const V = 60_000
-  const weights = Array.from({length: V}, (_, r) => (r + 2.7) ** -1.08)
-  const z = weights.reduce((a, w) => a + w, 0)
-  const cdf = new Float64Array(V)
-  let acc = 0
-  for (let i = 0; i < V; i++) cdf[i] = acc += weights[i]! / z
   const words = Array.from({length: V}, (_, i) => `語${i.toString(36)}`)
   const pos = ['名詞', '助詞', '動詞', '助動詞', '形容詞', '副詞']
-  const random = seededRandom(7)
+  const draw = zipfMandelbrotSampler(1.08, 1.7, V, seededRandom(7))
   const db = openDatabase(paths.jobsDb)
   let rows = 0
   let bytes = 0
@@ -40,15 +35,8 @@ export function buildCorpus(paths: DataPaths, anime: number, episodes: number, t
       for (let e = 1; e <= episodes; e++) {
         const counts = new Map<number, number>()
         for (let t = 0; t < tokensPerEpisode; t++) {
-          const u = random()
-          let lo = 0
-          let hi = V - 1
-          while (lo < hi) {
-            const mid = (lo + hi) >> 1
-            if (cdf[mid]! < u) lo = mid + 1
-            else hi = mid
-          }
-          counts.set(lo, (counts.get(lo) ?? 0) + 1)
+          const r = draw()
+          counts.set(r, (counts.get(r) ?? 0) + 1)
         }
         const sorted = [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])
         const csv = `word,count,pos,reading\n${sorted.map(([w, c]) => `${words[w]},${c},${pos[w % pos.length]},*`).join('\n')}\n`

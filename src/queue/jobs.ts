@@ -372,21 +372,28 @@ export class JobQueue {
   }
 
   /** Move jobs that already passed a stage back to its input (re-run after a change of rules). */
-  async rewind(stage: StageDef, fromStages: readonly JobStage[], malId?: number): Promise<number> {
-    if (fromStages.length === 0) return 0
+  /**
+   * Send the unleased jobs in `fromStages` back to the stage's input: all of them, one anime's
+   * (`malId`) or those of a list of anime (`malIds`); each gets an event saying why.
+   */
+  async rewind(stage: StageDef, fromStages: readonly JobStage[], malId?: number, options: {malIds?: readonly number[]; why?: string} = {}): Promise<number> {
+    if (fromStages.length === 0 || options.malIds?.length === 0) return 0
     const params: Record<string, unknown> = {input: stage.input, now: this.now(), malId: malId ?? null}
     fromStages.forEach((s, i) => (params[`s${i}`] = s))
+    options.malIds?.forEach((m, i) => (params[`m${i}`] = m))
+    const among = options.malIds ? ` AND mal_id IN (${options.malIds.map((_, i) => `@m${i}`).join(', ')})` : ''
     return this.sql.transaction(async (tx) => {
       const rows = await tx.all<{id: number}>(
         `UPDATE jobs SET stage = @input, expiries = 0, updated_at = @now WHERE stage IN (${fromStages.map((_, i) => `@s${i}`).join(', ')}) AND lease_owner IS NULL
-           AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId) RETURNING id`,
+           AND (CAST(@malId AS BIGINT) IS NULL OR mal_id = @malId)${among} RETURNING id`,
         params,
       )
       const q = new JobQueue(tx, this.clock)
-      for (const row of rows) await q.addEvent(row.id, stage.input, 'rewound', 'info', `for --force ${stage.name}`, null)
+      for (const row of rows) await q.addEvent(row.id, stage.input, 'rewound', 'info', options.why ?? `for --force ${stage.name}`, null)
       return rows.length
     })
   }
+
 
   /** Jobs that --force would send back (for --dry-run --force). */
   async countInStages(stages: readonly JobStage[], malId?: number): Promise<number> {

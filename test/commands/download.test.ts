@@ -10,7 +10,7 @@ import type {AnimeRecord} from '../../src/queue/rows.js'
 import type {Decision} from '../../src/queue/selections.js'
 import {SINGLE_RESULT_TEXT} from '../../src/stages/select/ani-cli.js'
 import {testMedia} from '../fakes/media.js'
-import {BIN, filesUnder, freshQueueTarget, openAt, processRunning, ROOT, runCliAsync, tempDir} from '../helpers.js'
+import {BIN, filesUnder, freshQueueTarget, openAt, processRunning, ROOT, runCliAsync, tempDir, withQueue} from '../helpers.js'
 import {BACKENDS} from '../pg.js'
 
 const FAKES = path.join(ROOT, 'test', 'fakes', 'bin')
@@ -130,14 +130,6 @@ const download = (e: Env, args: string[], extra: Record<string, string> = {}) =>
 const aniCalls = (e: Env): {args: string[]; player: string | null; hist: string | null}[] =>
   existsSync(e.calls) ? readFileSync(e.calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as {args: string[]; player: string | null; hist: string | null}) : []
 
-async function withQueue<T>(e: Env, fn: (q: Queue) => Promise<T>): Promise<T> {
-  const q = await openAt(e.target)
-  try {
-    return await fn(q)
-  } finally {
-    await q.close()
-  }
-}
 
 for (const backend of BACKENDS) {
   describe(`download (CLI) [${backend}]`, function () {

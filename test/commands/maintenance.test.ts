@@ -6,8 +6,7 @@ import {existsSync, mkdirSync, utimesSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 
-import type {Queue} from '../../src/queue/index.js'
-import {filesUnder, freshQueueTarget, openAt, ROOT, runCliAsync, tempDir} from '../helpers.js'
+import {filesUnder, freshQueueTarget, openAt, ROOT, runCliAsync, tempDir, withQueue} from '../helpers.js'
 import {BACKENDS} from '../pg.js'
 
 const HOST = 'test-host'
@@ -34,14 +33,6 @@ async function setUp(backend: 'sqlite' | 'postgres', episodes: number): Promise<
   return {work, data, target, env: {ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? target : `sqlite:${target}`, ANIMEZIPF_QUEUE_HOST_ID: HOST}}
 }
 
-async function withQueue<T>(e: Env, fn: (q: Queue) => Promise<T>): Promise<T> {
-  const q = await openAt(e.target)
-  try {
-    return await fn(q)
-  } finally {
-    await q.close()
-  }
-}
 
 /** Set a job's row directly (the states a crash or a failure leaves). */
 async function setJob(e: Env, id: number, fields: Record<string, string | number | null>): Promise<void> {

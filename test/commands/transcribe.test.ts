@@ -9,13 +9,12 @@ import type {AddressInfo} from 'node:net'
 import path from 'node:path'
 
 import type {Transcript} from '../../src/formats/transcript.js'
-import type {Queue} from '../../src/queue/index.js'
 import {extractAudio, wavSeconds} from '../../src/stages/transcribe/audio.js'
 import {builtWhisper, inspectWhisper, parseWhisperJson, whisperArgs} from '../../src/stages/transcribe/whisper.js'
 import {readTextFile} from '../../src/util/gzip-file.js'
 import {testMedia} from '../fakes/media.js'
 import {writeTinyModel} from '../fakes/tiny-model.js'
-import {BIN, filesUnder, freshQueueTarget, openAt, ROOT, runCliAsync, tempDir} from '../helpers.js'
+import {BIN, filesUnder, freshQueueTarget, openAt, ROOT, runCliAsync, tempDir, withQueue} from '../helpers.js'
 import {BACKENDS} from '../pg.js'
 
 const FAKE_WHISPER = path.join(ROOT, 'test', 'fakes', 'bin', 'whisper-fake')
@@ -81,14 +80,6 @@ async function setUp(backend: 'sqlite' | 'postgres', episodes: {malId: number; t
 
 const transcribe = (e: Env, args: string[], extra: Record<string, string> = {}) => runCliAsync(['transcribe', '--data-dir', e.data, ...args], {env: {...e.env, ...extra}, cwd: e.work})
 
-async function withQueue<T>(e: Env, fn: (q: Queue) => Promise<T>): Promise<T> {
-  const q = await openAt(e.target)
-  try {
-    return await fn(q)
-  } finally {
-    await q.close()
-  }
-}
 
 function readTranscript(e: Env, malId: number, episode: number): Transcript {
   return JSON.parse(readTextFile(path.join(e.data, 'transcripts', String(malId), `ep${String(episode).padStart(3, '0')}.json.gz`))) as Transcript

@@ -97,8 +97,8 @@ describe('the figure thread', function () {
       await thread.render('no such figure', {}, {}).catch((e: unknown) => (refused = e))
       expect(String(refused)).to.contain('no figure named no such figure')
       // the thread dies (out of memory, a crash): what it held fails, the next figure starts a new one
-      const worker = (thread as unknown as {thread: {terminate(): Promise<number>}}).thread
-      await worker.terminate()
+      const channel = (thread as unknown as {channel: {terminate(): Promise<number>}}).channel
+      await channel.terminate()
       const again = await forestSvg(items, null)
       expect(again).to.contain('<title>Show A: s = 1.100')
     } finally {

@@ -4,7 +4,7 @@ import path from 'node:path'
 
 import {seededRandom} from '../../src/stages/analyze/optimize.js'
 import {type CountTable, bootstrapPValue, compareLognormal, countTable, drawPowerLaw, fitDiscretePowerLaw, powerLawRankCurve, powerLawRankPoints} from '../../src/stages/analyze/powerlaw.js'
-import {coverage, fitHeaps, fitLeastSquares, fitZipfMandelbrot, rarefiedVocabulary} from '../../src/stages/analyze/rank-fits.js'
+import {coverage, fitHeaps, fitLeastSquares, fitZipfMandelbrot, rarefiedVocabulary, zipfMandelbrotSampler} from '../../src/stages/analyze/rank-fits.js'
 import {hurwitzZeta} from '../../src/stages/analyze/zeta.js'
 import {ROOT} from '../helpers.js'
 
@@ -15,23 +15,9 @@ function mobyDick(): CountTable {
 
 /** Counts of `tokens` words drawn from a Zipf–Mandelbrot law over `V` ranks, most frequent first (unseen words left out). */
 function drawZipfMandelbrot(s: number, b: number, V: number, tokens: number, seed: number): number[] {
-  const weights = Array.from({length: V}, (_, r) => (r + 1 + b) ** -s)
-  const z = weights.reduce((a, w) => a + w, 0)
-  const cdf: number[] = []
-  weights.reduce((a, w, i) => (cdf[i] = a + w / z), 0)
-  const random = seededRandom(seed)
+  const draw = zipfMandelbrotSampler(s, b, V, seededRandom(seed))
   const counts = new Array<number>(V).fill(0)
-  for (let i = 0; i < tokens; i++) {
-    const u = random()
-    let lo = 0
-    let hi = V - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (cdf[mid]! < u) lo = mid + 1
-      else hi = mid
-    }
-    counts[lo]!++
-  }
+  for (let i = 0; i < tokens; i++) counts[draw()]!++
   return counts.filter((c) => c > 0).sort((a, c) => c - a)
 }
 

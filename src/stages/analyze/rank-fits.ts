@@ -97,6 +97,30 @@ export function fitZipfMandelbrot(sortedCounts: readonly number[]): ZipfMandelbr
   }
 }
 
+/**
+ * Ranks (0-based) drawn from the Zipf–Mandelbrot law p(r) ∝ (r + 1 + b)^−s over `V` ranks, one per
+ * call, by inverting its CDF with `random` (synthetic corpora for the tests and the benchmarks).
+ */
+export function zipfMandelbrotSampler(s: number, b: number, V: number, random: () => number): () => number {
+  const offset = 1 + b
+  const cdf = new Float64Array(V)
+  let z = 0
+  for (let r = 0; r < V; r++) z += (r + offset) ** -s
+  let acc = 0
+  for (let r = 0; r < V; r++) cdf[r] = acc += (r + offset) ** -s / z
+  return () => {
+    const u = random()
+    let lo = 0
+    let hi = V - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (cdf[mid]! < u) lo = mid + 1
+      else hi = mid
+    }
+    return lo
+  }
+}
+
 export interface HeapsFit {
   K: number
   beta: number

@@ -12,7 +12,7 @@ import {isDeadLocalOwner, newRunId} from '../../queue/workers.js'
 import {heartbeatMs, runPool} from '../../runner/pool.js'
 import {poolExitCode, recoverExpired} from '../../runner/stage.js'
 import {type AggregateResult, aggregate} from './aggregate.js'
-import {ANALYSIS_VERSION, SIGNATURE_PREFIX, analysisRow, analyzeAnime, inputSignature} from './anime.js'
+import {SIGNATURE_PREFIX, analysisRow, analyzeAnime, inputSignature} from './anime.js'
 import {FigureThread, FigureThreadError} from './figures/figure-thread.js'
 import {useRenderer} from './figures/figure.js'
 import type {FitOptions} from './fit.js'
@@ -51,7 +51,7 @@ interface AnimeOutcome {
 /** What the corpus-wide outputs are computed from: every anime's latest analysis, the groups, the fit options. */
 async function aggregateSignature(queue: Queue, fit: FitOptions): Promise<string> {
   const h = createHash('sha256')
-  h.update(`v${ANALYSIS_VERSION}\n`)
+  h.update(SIGNATURE_PREFIX)
   h.update(JSON.stringify(fit))
   for (const a of await queue.analysis.analyzedAnime()) h.update(`${a.anime_id}:${a.analysis_id}:${a.input_signature}\n`)
   for (const m of await queue.analysis.groupMembership()) h.update(`${m.anime_id}:${m.kind}:${m.name}\n`)
@@ -142,7 +142,7 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
   } else {
     // an upgrade that changed the fits or the figures: the anime analyzed before it are analyzed again
     const outdated = await queue.analysis.outdated(SIGNATURE_PREFIX, options.malId)
-    for (const malId of outdated) await queue.jobs.rewind(stage, ['complete'], malId)
+    await queue.jobs.rewind(stage, ['complete'], undefined, {malIds: outdated, why: 'analyzed by an older animezipf'})
     if (outdated.length > 0) output.log(`${outdated.length} anime analyzed by an older animezipf will be analyzed again`)
   }
   const ready = (await queue.analysis.candidates(options.partial, options.malId)).length

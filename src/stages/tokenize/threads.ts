@@ -1,6 +1,4 @@
-import type {Worker} from 'node:worker_threads'
-
-import {startThread} from '../../util/thread.js'
+import {ThreadChannel, type ThreadReply, startThread} from '../../util/thread.js'
 import type {Token} from './token.js'
 
 /** Where a tokenized line was said: its transcript segment and that segment's times. */
@@ -24,54 +22,35 @@ export interface EpisodeReply {
   frequencyCsv: string
 }
 
-interface Pending {
-  resolve: (reply: {tokens?: Token[]} & Partial<EpisodeReply>) => void
-  reject: (error: Error) => void
-}
+type TokenizerReply = ThreadReply & {tokens?: Token[]} & Partial<EpisodeReply>
 
 /** One kuromoji tokenizer in its own thread; the dictionary loads once per thread. */
 class TokenizerThread {
-  private readonly worker: Worker
-  private readonly pending = new Map<number, Pending>()
-  private nextId = 0
+  private readonly channel: ThreadChannel<TokenizerReply>
   readonly ready: Promise<void>
 
   constructor() {
-    this.worker = startThread(import.meta.url, 'kuromoji-thread')
+    const worker = startThread(import.meta.url, 'kuromoji-thread')
+    this.channel = new ThreadChannel<TokenizerReply>(
+      worker,
+      (message) => new Error(`kuromoji: ${message}`),
+      (why) => new Error(`the tokenizer thread ${why}`),
+    )
     this.ready = new Promise((resolve, reject) => {
-      this.worker.once('message', (msg: {ready: boolean; error?: string}) => {
+      worker.once('message', (msg: {ready: boolean; error?: string}) => {
         if (msg.ready) resolve()
         else reject(new Error(`kuromoji dictionary did not load: ${msg.error}`))
       })
-      this.worker.once('error', reject)
-    })
-    this.ready
-      .then(() => {
-        this.worker.on('message', (msg: {id: number; error?: string} & Partial<EpisodeReply> & {tokens?: Token[]}) => {
-          const p = this.pending.get(msg.id)
-          if (!p) return
-          this.pending.delete(msg.id)
-          if (msg.error !== undefined) p.reject(new Error(`kuromoji: ${msg.error}`))
-          else p.resolve(msg)
-        })
-      })
-      .catch(() => {})
-    this.worker.on('error', (error) => {
-      for (const p of this.pending.values()) p.reject(error)
-      this.pending.clear()
+      worker.once('error', reject)
     })
   }
 
-  request(message: ThreadRequest extends infer R ? (R extends {id: number} ? Omit<R, 'id'> : never) : never): Promise<{tokens?: Token[]} & Partial<EpisodeReply>> {
-    return new Promise((resolve, reject) => {
-      const id = this.nextId++
-      this.pending.set(id, {resolve, reject})
-      this.worker.postMessage({...message, id})
-    })
+  request(message: ThreadRequest extends infer R ? (R extends {id: number} ? Omit<R, 'id'> : never) : never): Promise<TokenizerReply> {
+    return this.channel.request(message)
   }
 
   terminate(): Promise<number> {
-    return this.worker.terminate()
+    return this.channel.terminate()
   }
 }
 

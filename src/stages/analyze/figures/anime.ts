@@ -1,3 +1,4 @@
+import type {WordCount} from '../../../formats/frequency-csv.js'
 import {type FitReport, PARTICLE} from '../fit.js'
 import {powerLawRankPoints} from '../powerlaw.js'
 import {type GrowthPoint, thin} from '../growth.js'
@@ -9,11 +10,7 @@ import {Figure, type Rows} from './figure.js'
 
 /** The figures of one word list (an anime, or the corpus): what each needs is computed here, drawn by Vega. */
 
-export interface WordRow {
-  word: string
-  pos: string
-  count: number
-}
+type WordRow = Pick<WordCount, 'word' | 'pos' | 'count'>
 
 /** Legends show fixed series keys (fixed colours) named with their fitted parameters through a `labels` signal. */
 const LEGEND_LABEL = 'labels[datum.label] || datum.label'
