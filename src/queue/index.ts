@@ -40,7 +40,7 @@ export class Queue {
     readonly clock: Clock = systemClock,
     readonly host: string = hostname(),
   ) {
-    this.jobs = new JobQueue(sql, clock)
+    this.jobs = new JobQueue(sql, clock, host)
     this.anime = new AnimeStore(sql, clock)
     this.analysis = new AnalysisStore(sql)
     this.stats = new QueueStats(sql)

@@ -1,7 +1,10 @@
+import {hostname} from 'node:os'
+
 import {type Backoff, backoffDelay} from '../util/backoff.js'
 import {type Clock, sqlTime, systemClock} from './clock.js'
 import {type EventLevel, JOB_COLUMNS, type JobEvent, type JobFields, type JobRow, type NewJob} from './rows.js'
 import type {Sql} from './sql.js'
+import {isDeadLocalOwner} from './workers.js'
 import {type JobStage, type StageDef, inputOf, stagesBefore} from './stages.js'
 
 export type FailOutcome = 'retry' | 'failed' | 'lost'
@@ -28,7 +31,7 @@ export interface Recovery {
   recovered: number
   failed: number
   /** One line per job: what recovery did. */
-  details: {jobId: number; stage: string; to: string; owner: string; expiries: number}[]
+  details: {jobId: number; stage: string; to: string; owner: string; expiries: number; processGone: boolean}[]
 }
 
 // "(@x IS NULL OR …)" needs a typed parameter on PostgreSQL: CAST works on both
@@ -75,6 +78,8 @@ export class JobQueue {
   constructor(
     private readonly sql: Sql,
     readonly clock: Clock = systemClock,
+    /** This machine's name in lease owners: a lease of this host whose process is gone is no fault of its job. */
+    private readonly host: string = hostname(),
   ) {}
 
   private now(): string {
@@ -305,8 +310,10 @@ export class JobQueue {
   /**
    * Put jobs whose lease expired (their worker died) back to the stage they were claimed from.
    * A job whose lease expired max_retries + 1 times in one stage attempt is failed
-   * instead: it kills its workers. Expiries are counted per stage attempt: finishing a stage, a
-   * recorded failure (retry or not), --force and revival start the count again.
+   * instead: it hangs or kills its workers. Expiries are counted per stage attempt: finishing a
+   * stage, a recorded failure (retry or not), --force and revival start the count again. A lease
+   * of this host whose process is gone (kill -9, a reboot, Ctrl-C of cron's shell) is not counted:
+   * every job that process held died with it, whatever the job did, so it is no sign of poison.
    */
   async recoverExpired(): Promise<Recovery> {
     const now = this.now()
@@ -320,9 +327,12 @@ export class JobQueue {
       for (const row of rows) {
         const input = inputOf(row.stage)
         if (!input) continue
-        const expiries = row.expiries + 1
+        const processGone = isDeadLocalOwner(row.lease_owner, this.host)
+        const expiries = processGone ? row.expiries : row.expiries + 1
         const poison = expiries > row.max_retries
-        const message = `lease of ${row.lease_owner} expired (worker died or hung)`
+        const message = processGone
+          ? `lease of ${row.lease_owner} expired: its process is gone (not counted against the job)`
+          : `lease of ${row.lease_owner} expired (worker died or hung)`
         await tx.run(
           `UPDATE jobs SET stage = @stage, failed_stage = @failedStage, lease_owner = NULL, lease_expires_at = NULL, expiries = @expiries,
              error_message = CASE WHEN @poison = 1 THEN @message ELSE error_message END, updated_at = @now
@@ -339,7 +349,7 @@ export class JobQueue {
           },
         )
         await new JobQueue(tx, this.clock).addEvent(row.id, poison ? 'failed' : input, poison ? 'failed' : 'recovered', poison ? 'error' : 'warn', message, null)
-        out.details.push({jobId: row.id, stage: row.stage, to: poison ? 'failed' : input, owner: row.lease_owner, expiries})
+        out.details.push({jobId: row.id, stage: row.stage, to: poison ? 'failed' : input, owner: row.lease_owner, expiries, processGone})
         if (poison) out.failed++
         else out.recovered++
       }

@@ -43,7 +43,7 @@ function claimHost(ctx: AppContext, stage: StageDef): string | undefined {
 export async function recoverExpired(ctx: AppContext, queue: Queue): Promise<Recovery> {
   const r = await queue.jobs.recoverExpired()
   for (const d of r.details.slice(0, 20)) {
-    ctx.output.log(`recovery: job ${d.jobId} was ${d.stage} under ${d.owner} whose lease expired (${d.expiries} time(s) in this stage): ${d.to === 'failed' ? 'failed, it keeps killing its workers' : `back to ${d.to}`}`)
+    ctx.output.log(`recovery: job ${d.jobId} was ${d.stage} under ${d.owner} whose ${d.processGone ? 'process is gone (not counted against the job)' : `lease expired (${d.expiries} time(s) in this stage)`}: ${d.to === 'failed' ? 'failed, it keeps killing or hanging its workers' : `back to ${d.to}`}`)
   }
   if (r.details.length > 20) ctx.output.log(`recovery: ${r.details.length - 20} more`)
   return r

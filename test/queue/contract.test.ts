@@ -146,6 +146,33 @@ for (const backend of BACKENDS) {
       expect(failed[0]!.error_message).to.match(/lease of w3 expired/)
     })
 
+    it('does not count against a job the leases of a process of this host that is gone (kill -9 of the whole run)', async () => {
+      const queue = await open()
+      const q = queue.jobs
+      const gone = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
+      const deadRun = `${hostname()}:${Number(gone.stdout)}:0123abcd`
+      // the same run of three jobs is killed ten times: each time every lease expires with its process
+      for (let kill = 0; kill < 10; kill++) {
+        const claimed = await q.claim({stage, owner: `${deadRun}:w1`, count: 3, leaseMs: 10})
+        expect(claimed).to.have.length(3)
+        clock.advance(20)
+        const r = await q.recoverExpired()
+        expect(r.failed).to.equal(0)
+        expect(r.recovered).to.equal(3)
+        expect(r.details.every((d) => d.processGone && d.expiries === 0)).to.equal(true)
+      }
+      expect(await count(queue, `stage = 'failed'`)).to.equal(0)
+      expect(await count(queue, `expiries > 0`)).to.equal(0)
+      // a lease whose process still runs (a hang) or that another host holds still counts
+      const [hung] = await q.claim({stage, owner: `${hostname()}:${process.pid}:0123abcd:w1`, count: 1, leaseMs: 10})
+      clock.advance(20)
+      const r = await q.recoverExpired()
+      expect(r.details.find((d) => d.jobId === hung!.id)).to.include({processGone: false, expiries: 1})
+      const [remote] = await q.claim({stage, owner: `elsewhere:${Number(gone.stdout)}:0123abcd:w1`, count: 1, leaseMs: 10})
+      clock.advance(20)
+      expect((await q.recoverExpired()).details.find((d) => d.jobId === remote!.id)).to.include({processGone: false})
+    })
+
     it('counts lease expiries per stage attempt: one crash after many runs does not fail the job', async () => {
       const queue = await open()
       const q = queue.jobs
