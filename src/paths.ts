@@ -1,4 +1,5 @@
 import {createHash} from 'node:crypto'
+import {lstatSync, realpathSync} from 'node:fs'
 import path from 'node:path'
 
 import {attemptPrefix} from './util/attempts.js'
@@ -6,6 +7,45 @@ import {attemptPrefix} from './util/attempts.js'
 /** Zero-padded episode stem used in every per-episode file name (ep001). */
 export function episodeStem(episode: number): string {
   return `ep${String(episode).padStart(3, '0')}`
+}
+
+/** The containers a downloaded video may be stored as (download names it by what ffprobe found). */
+export const VIDEO_EXTENSIONS = ['mp4', 'm4v', 'mov', 'mkv', 'webm', 'ts', 'flv', 'avi', 'mpg', 'mpeg', 'wmv', 'ogv', '3gp', 'bin'] as const
+
+/** The per-episode files animezipf makes, by folder kind: the only names cleanup ever removes. */
+const OWN_NAMES = {
+  video: new RegExp(`^ep(\\d{3,})\\.(?:${VIDEO_EXTENSIONS.join('|')})$`),
+  audio: /^ep(\d{3,})\.wav$/,
+  transcript: /^ep(\d{3,})\.(?:json|txt)(?:\.gz)?$/,
+  tokens: /^ep(\d{3,})(?:_tokens\.json(?:\.gz)?|_freq\.csv)$/,
+} as const
+
+export type EpisodeFileKind = keyof typeof OWN_NAMES
+
+/**
+ * The episode of a file name animezipf makes in a folder of this kind (ep007.mp4 -> 7), or
+ * undefined for any other name (a user's notes.txt, ep099_mine.json, ep7.mp4).
+ */
+export function episodeOfOwnFile(kind: EpisodeFileKind, name: string): number | undefined {
+  const m = OWN_NAMES[kind].exec(name)
+  if (!m) return undefined
+  const episode = Number(m[1])
+  return episodeStem(episode) === `ep${m[1]}` ? episode : undefined
+}
+
+/**
+ * True when `file` is a regular file (not a link) whose folder, with every link resolved, lies
+ * inside `root` resolved: a folder linked elsewhere (videos/42/episodes -> ~/Videos) is not ours.
+ */
+export function ownedRegularFile(file: string, root: string): boolean {
+  try {
+    if (!lstatSync(file).isFile()) return false
+    const realRoot = realpathSync(root)
+    const rel = path.relative(realRoot, realpathSync(path.dirname(file)))
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel))
+  } catch {
+    return false
+  }
 }
 
 /** A name safe to use as a file name for a genre or studio ("Slice of Life" -> slice_of_life). */
@@ -81,6 +121,15 @@ export class DataPaths {
   /** The file a stored video path names on this host. */
   videoAbsolute(stored: string): string {
     return path.resolve(this.storage, stored)
+  }
+
+  /**
+   * The file a job's stored video path names, only when it is that episode's own video in its
+   * anime's folder (a row saying /home/x/holiday.mp4 or ../../song.wav names nothing of ours).
+   */
+  episodeVideo(stored: string, malId: number, episode: number): string | undefined {
+    const file = this.videoAbsolute(stored)
+    return path.dirname(file) === this.videoDir(malId) && episodeOfOwnFile('video', path.basename(file)) === episode ? file : undefined
   }
 
   get audioRoot(): string {

@@ -8,6 +8,7 @@ import {EXIT} from '../errors.js'
 import type {JobRow} from '../queue/rows.js'
 import type {JobStage} from '../queue/stages.js'
 import {recoverExpired} from '../runner/stage.js'
+import {type EpisodeFileKind, episodeOfOwnFile, ownedRegularFile} from '../paths.js'
 import {removeStaleAttempts, staleAttempts} from '../util/attempts.js'
 import {folderBytes, formatBytes} from '../util/disk.js'
 import {processGone} from '../util/pid.js'
@@ -88,6 +89,15 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
     if (!options.dryRun) await queue.maintenance.move(j.id, j.stage, to, {event: 'recovered', message: `cleanup: ${why}`, clear})
   }
   const videoOf = (j: JobRow) => (j.video_path ? paths.videoAbsolute(j.video_path) : undefined)
+  // what cleanup may delete: an episode's own file inside the resolved data folders, never a path a
+  // row names outside them nor a file reached through a folder linked elsewhere
+  const notes: string[] = []
+  const ownVideoOf = (j: JobRow): string | undefined => {
+    if (!j.video_path || j.mal_id === null) return undefined
+    const file = paths.episodeVideo(j.video_path, j.mal_id, j.episode)
+    if (!file) notes.push(`job ${j.id} names the video ${JSON.stringify(j.video_path)}, which is not its episode's file in ${paths.videoDir(j.mal_id)}: left alone`)
+    return file && ownedRegularFile(file, paths.videosRoot) ? file : undefined
+  }
   for (const j of await queue.maintenance.unleasedIn(['downloaded', 'transcribed', 'tokenized'])) {
     const video = videoOf(j)
     const hasVideo = !!video && (!local(j) || existsSync(video))
@@ -105,10 +115,10 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
   const cleanupCfg = config.disk_management.cleanup
   for (const j of await queue.maintenance.unleasedIn(PAST_TRANSCRIBED)) {
     if (!local(j) || j.mal_id === null) continue
-    const video = videoOf(j)
+    const video = cleanupCfg.delete_video_after_transcription ? ownVideoOf(j) : undefined
     const audio = paths.audioFile(j.mal_id, j.episode)
-    const videoHere = cleanupCfg.delete_video_after_transcription && !!video && existsSync(video)
-    const audioHere = cleanupCfg.delete_audio_after_transcription && existsSync(audio)
+    const videoHere = !!video
+    const audioHere = cleanupCfg.delete_audio_after_transcription && ownedRegularFile(audio, paths.audioRoot)
     if (!videoHere && !audioHere) continue
     // recorded first: the flag never says a file is there once it is gone
     if (!options.dryRun && !(await queue.maintenance.markMediaDeleted(j.id, j.stage, videoHere, audioHere, `cleanup deleted the ${[videoHere ? 'video' : '', audioHere ? 'audio' : ''].filter(Boolean).join(' and ')}`))) continue
@@ -156,10 +166,6 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
       byEpisode.set(`${j.mal_id}/${j.episode}`, j)
       known.add(j.mal_id)
     }
-    const episodeOf = (name: string): number | undefined => {
-      const m = /^ep(\d+)(?:[._]|$)/.exec(name)
-      return m ? Number(m[1]) : undefined
-    }
     const old = (file: string) => {
       try {
         return now - lstatSync(file).mtimeMs > GRACE_MS
@@ -167,43 +173,44 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
         return false
       }
     }
-    const orphan = async (file: string, mal: number, ep: number | undefined, why: string, stillOrphan: (j: Awaited<ReturnType<typeof queue.maintenance.episodeJob>>) => boolean) => {
-      if (!old(file)) return
-      const j = ep === undefined ? undefined : await queue.maintenance.episodeJob(mal, ep)
+    const orphan = async (file: string, root: string, mal: number, ep: number, why: string, stillOrphan: (j: Awaited<ReturnType<typeof queue.maintenance.episodeJob>>) => boolean) => {
+      if (!old(file) || !ownedRegularFile(file, root)) return
+      const j = await queue.maintenance.episodeJob(mal, ep)
       if (j?.leased || !stillOrphan(j)) return
       act({kind: 'orphan', what: `${file} (${why})`, bytes: size(file)}, () => rmSync(file, {force: true}))
     }
+    // the episode files animezipf made in one anime's folder (any other name is the user's)
+    const ownFiles = (kind: EpisodeFileKind, dir: string) =>
+      list(dir).flatMap((name) => {
+        const ep = episodeOfOwnFile(kind, name)
+        return ep === undefined ? [] : [{file: path.join(dir, name), ep}]
+      })
     // videos: only the one a downloaded (or transcribing, or failed) job names; never under a live lease
     for (const mal of list(paths.videosRoot).filter((n) => /^\d+$/.test(n) && known.has(Number(n)))) {
-      for (const name of list(paths.videoDir(Number(mal)))) {
-        const file = path.join(paths.videoDir(Number(mal)), name)
-        const ep = episodeOf(name)
-        const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
+      for (const {file, ep} of ownFiles('video', paths.videoDir(Number(mal)))) {
+        const j = byEpisode.get(`${mal}/${ep}`)
         if (j?.leased) continue
-        if (!j) await orphan(file, Number(mal), ep, 'no job for this episode', (x) => !x)
+        if (!j) await orphan(file, paths.videosRoot, Number(mal), ep, 'no job for this episode', (x) => !x)
         else if ((j.stage === 'downloaded' || j.stage === 'transcribing' || j.stage === 'failed') && j.video_path && paths.videoAbsolute(j.video_path) !== file) {
-          await orphan(file, Number(mal), ep, `job ${j.id} names another file`, (x) => !!x && x.stage === j.stage)
-        } else if (j.stage === 'queued') await orphan(file, Number(mal), ep, `job ${j.id} is queued: it will be downloaded again`, (x) => x?.stage === 'queued')
+          await orphan(file, paths.videosRoot, Number(mal), ep, `job ${j.id} names another file`, (x) => !!x && x.stage === j.stage)
+        } else if (j.stage === 'queued') await orphan(file, paths.videosRoot, Number(mal), ep, `job ${j.id} is queued: it will be downloaded again`, (x) => x?.stage === 'queued')
       }
     }
     for (const mal of list(paths.audioRoot).filter((n) => /^\d+$/.test(n) && known.has(Number(n)))) {
-      for (const name of list(path.join(paths.audioRoot, mal))) {
-        const file = path.join(paths.audioRoot, mal, name)
-        const ep = episodeOf(name)
-        const j = ep === undefined ? undefined : byEpisode.get(`${mal}/${ep}`)
-        if (j?.leased || name.endsWith('.tmp')) continue
-        if (!j) await orphan(file, Number(mal), ep, 'no job for this episode', (x) => !x)
-        else if (j.stage === 'queued' || j.stage === 'downloading') await orphan(file, Number(mal), ep, `job ${j.id} is ${j.stage}`, (x) => x?.stage === 'queued')
+      for (const {file, ep} of ownFiles('audio', path.join(paths.audioRoot, mal))) {
+        const j = byEpisode.get(`${mal}/${ep}`)
+        if (j?.leased) continue
+        if (!j) await orphan(file, paths.audioRoot, Number(mal), ep, 'no job for this episode', (x) => !x)
+        else if (j.stage === 'queued' || j.stage === 'downloading') await orphan(file, paths.audioRoot, Number(mal), ep, `job ${j.id} is ${j.stage}`, (x) => x?.stage === 'queued')
       }
     }
     // permanent outputs: only asked for, and only when no job exists for the episode at all
     let permanent = 0
-    for (const root of [paths.transcriptsRoot, paths.tokensRoot]) {
+    for (const [kind, root] of [['transcript', paths.transcriptsRoot], ['tokens', paths.tokensRoot]] as const) {
       for (const mal of list(root).filter((n) => /^\d+$/.test(n))) {
-        for (const name of list(path.join(root, mal))) {
-          const ep = episodeOf(name)
-          if (ep === undefined || name.endsWith('.tmp') || byEpisode.has(`${mal}/${ep}`)) continue
-          if (options.orphans) await orphan(path.join(root, mal, name), Number(mal), ep, 'no job for this episode', (x) => !x)
+        for (const {file, ep} of ownFiles(kind, path.join(root, mal))) {
+          if (byEpisode.has(`${mal}/${ep}`)) continue
+          if (options.orphans) await orphan(file, root, Number(mal), ep, 'no job for this episode', (x) => !x)
           else permanent++
         }
       }
@@ -224,11 +231,11 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
   )
   for (const m of moves.slice(0, 50)) text.push(`  job ${m.job}: ${m.from} -> ${m.to}: ${m.why}`)
   for (const a of actions.slice(0, 100)) text.push(`  ${a.kind.padEnd(9)} ${formatBytes(a.bytes).padStart(9)}  ${a.what}`)
-  for (const n of orphanNotes) text.push(`  ${n}`)
+  for (const n of [...notes, ...orphanNotes]) text.push(`  ${n}`)
   if (actions.length > 100) text.push(`  … ${actions.length - 100} more (--json lists them all)`)
   return {
     code: EXIT.OK,
-    result: {dry_run: options.dryRun, notes: orphanNotes, bytes_freed: options.dryRun ? 0 : total, bytes_by_kind: bytes, recovered, moves, actions, vacuumed: options.vacuum && !options.dryRun},
+    result: {dry_run: options.dryRun, notes: [...notes, ...orphanNotes], bytes_freed: options.dryRun ? 0 : total, bytes_by_kind: bytes, recovered, moves, actions, vacuumed: options.vacuum && !options.dryRun},
     text,
   }
 }

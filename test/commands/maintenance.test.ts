@@ -2,7 +2,7 @@
 import {expect} from 'chai'
 import {createHash} from 'node:crypto'
 import {spawn} from 'node:child_process'
-import {existsSync, mkdirSync, utimesSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 
@@ -202,6 +202,64 @@ for (const backend of BACKENDS) {
       })
       const again = await cli(e, ['cleanup'])
       expect(again.stdout).to.match(/cleanup: nothing to do/)
+    })
+
+    it('deletes only its own files inside the resolved data folders: never through a link, a row pointing outside, or a name it did not make', async () => {
+      const e = await setUp(backend, 6)
+      const d = e.data
+      const outside = path.join(e.work, 'home')
+      const aged = (file: string, days = 2) => {
+        const past = new Date(Date.now() - days * 86_400_000)
+        utimesSync(file, past, past)
+        return file
+      }
+      // the user's folders linked in as an anime's episodes and audio, holding names cleanup would make
+      const userVideos = path.join(outside, 'Videos')
+      const userMusic = path.join(outside, 'Music')
+      aged(write(path.join(userVideos, 'ep001.mp4'), 1000))
+      aged(write(path.join(userVideos, 'ep009.mp4'), 1000))
+      aged(write(path.join(userVideos, 'holiday.mp4'), 1000))
+      aged(write(path.join(userMusic, 'ep001.wav'), 1000))
+      aged(write(path.join(userMusic, 'song.wav'), 1000))
+      mkdirSync(path.join(d, 'videos', '42'), {recursive: true})
+      symlinkSync(userVideos, path.join(d, 'videos', '42', 'episodes'))
+      mkdirSync(path.join(d, 'audio'), {recursive: true})
+      symlinkSync(userMusic, path.join(d, 'audio', '42'))
+      // 1: transcribed, its video and audio seemingly there (through the links)
+      await setJob(e, 1, {stage: 'transcribed', video_path: 'videos/42/episodes/ep001.mp4', video_host: HOST, transcript_path: 'transcripts/42/ep001.json.gz'})
+      // 2 and 3: rows naming files outside the data folder, absolute and relative
+      const absolute = aged(write(path.join(outside, 'absolute.mp4'), 1000))
+      const relative = aged(write(path.join(outside, 'ep003.mp4'), 1000))
+      await setJob(e, 2, {stage: 'transcribed', video_path: absolute, video_host: HOST, transcript_path: 'transcripts/42/ep002.json.gz'})
+      await setJob(e, 3, {stage: 'complete', video_path: path.relative(d, relative), video_host: HOST, transcript_path: 'transcripts/42/ep003.json.gz'})
+      for (const ep of [1, 2, 3]) write(path.join(d, 'transcripts', '42', `ep00${ep}.json.gz`), 10)
+      // inside the data folder: names it did not make, two days old, of an episode no job has
+      const mine = [
+        aged(write(path.join(d, 'transcripts', '42', 'ep099_mine.json'), 10)),
+        aged(write(path.join(d, 'transcripts', '42', 'notes.txt'), 10)),
+        aged(write(path.join(d, 'tokens', '42', 'ep099_freq.csv.bak'), 10)),
+        aged(write(path.join(d, 'videos', '43', 'episodes', 'notes.txt'), 10)),
+      ]
+      // its own orphan beside them is still removed
+      const own = aged(write(path.join(d, 'transcripts', '42', 'ep099.json.gz'), 10))
+
+      const before = [...filesUnder(outside)]
+      const dry = await cli(e, ['cleanup', '--dry-run', '--orphans', '--json'])
+      expect(dry.code, dry.stderr).to.equal(0)
+      const planned = (JSON.parse(dry.stdout) as {actions: {what: string}[]}).actions.map((a) => a.what)
+      const r = await cli(e, ['cleanup', '--orphans', '--json'])
+      expect(r.code, r.stderr).to.equal(0)
+      const out = JSON.parse(r.stdout) as {actions: {what: string}[]; notes: string[]}
+      expect(out.actions.map((a) => a.what)).to.deep.equal([`${own} (no job for this episode)`])
+      expect(planned).to.deep.equal(out.actions.map((a) => a.what))
+      expect(out.notes.filter((n) => /is not its episode's file/.test(n))).to.have.length(2)
+      expect(filesUnder(outside)).to.deep.equal(before)
+      for (const f of mine) expect(existsSync(f), f).to.equal(true)
+      expect(existsSync(own)).to.equal(false)
+      // the rows do not claim a deletion that did not happen
+      await withQueue(e, async (q) => {
+        for (const id of [1, 2, 3]) expect((await q.jobs.getJob(id))!, `job ${id}`).to.include({video_deleted: 0})
+      })
     })
 
     it('touches no file when the queue is empty (a wrong --data-dir or [queue] url), and keeps the corpus without --orphans', async () => {

@@ -1,4 +1,5 @@
 import {lastMeaningfulLine, runTool} from '../../util/process.js'
+import {VIDEO_EXTENSIONS} from '../../paths.js'
 
 /** What ffprobe says of a downloaded file. */
 export interface MediaProbe {
@@ -21,7 +22,8 @@ export function containerExtension(format: string, fileExtension: string): strin
   if (names.includes('mpegts')) return 'ts'
   if (names.includes('flv')) return 'flv'
   if (names.includes('avi')) return 'avi'
-  return /^[a-z0-9]{2,4}$/.test(own) ? own : 'bin'
+  // only names cleanup knows for a video (paths.ts): anything else is stored as .bin
+  return (VIDEO_EXTENSIONS as readonly string[]).includes(own) ? own : 'bin'
 }
 
 export class ProbeError extends Error {

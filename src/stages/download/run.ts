@@ -6,7 +6,7 @@ import type {AppContext} from '../../cli/context.js'
 import type {ServiceResult} from '../../cli/result.js'
 import {EXIT, PermanentJobError, StopRunError, UserError} from '../../errors.js'
 import {requireAnime} from '../../queue/anime.js'
-import {episodeStem} from '../../paths.js'
+import {episodeOfOwnFile, episodeStem} from '../../paths.js'
 import type {SelectionRow} from '../../queue/selections.js'
 import {STAGES} from '../../queue/stages.js'
 import type {Gate} from '../../runner/pool.js'
@@ -57,7 +57,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
   const {config, paths, output} = ctx
   const quality = (options.quality ?? config.download.quality).trim()
   if (!quality) throw new UserError('--quality is empty', 'use worst, best or a resolution such as 480')
-  const ani = new AniCli({path: resolveAniCli(ctx), timeoutMs: config.ani_cli.search_timeout_seconds * 1000})
+  const ani = new AniCli({path: resolveAniCli(ctx), timeoutMs: config.ani_cli.search_timeout_seconds * 1000, workRoot: ctx.paths.workRoot})
   checkMenuHook()
   const ffprobe = findProgram(config.media.ffprobe)
   if (!ffprobe) throw new UserError(`ffprobe not found: ${config.media.ffprobe}`, 'install ffmpeg (apt install ffmpeg), or set [media] ffprobe; every download is checked with it')
@@ -298,7 +298,7 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         mkdirSync(path.dirname(target), {recursive: true})
         // a video of this episode under another extension (an earlier attempt) would be a second copy
         for (const other of readdirSync(path.dirname(target))) {
-          if (other.startsWith(`${episodeStem(job.episode)}.`) && other !== path.basename(target)) rmSync(path.join(path.dirname(target), other), {force: true})
+          if (episodeOfOwnFile('video', other) === job.episode && other !== path.basename(target)) rmSync(path.join(path.dirname(target), other), {force: true})
         }
         renameSync(got.file, target)
         size = got.size

@@ -19,6 +19,7 @@ import {extractAudio} from './audio.js'
 import {flagHallucinations} from './hallucination.js'
 import {checkModelName, downloadModel, modelFileFor} from './model.js'
 import {inspectWhisper, parseWhisperJson, readWhisperOutput, resolveWhisper, whisperArgs, whisperComplaint} from './whisper.js'
+import {ownedRegularFile} from '../../paths.js'
 
 export interface TranscribeOptions {
   workers?: number | undefined
@@ -198,16 +199,17 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
       // then the media, so the disk frees as soon as the transcript is safe
       let videoDeleted = 0
       let audioDeleted = 0
-      if (deleteVideo && video) {
-        freed += existsSync(video) ? statSync(video).size : 0
-        rmSync(video, {force: true})
-        videoDeleted = 1
+      // only the episode's own files in the data folders: never one a row names elsewhere, nor one
+      // reached through a folder linked outside (those are left, and their rows say so)
+      const remove = (file: string, root: string): number => {
+        if (ownedRegularFile(file, root)) {
+          freed += statSync(file).size
+          rmSync(file, {force: true})
+        }
+        return existsSync(file) ? 0 : 1
       }
-      if (deleteAudio) {
-        freed += existsSync(audio) ? statSync(audio).size : 0
-        rmSync(audio, {force: true})
-        audioDeleted = 1
-      }
+      if (deleteVideo && video) videoDeleted = paths.episodeVideo(job.video_path!, malId, job.episode) ? remove(video, paths.videosRoot) : 0
+      if (deleteAudio) audioDeleted = remove(audio, paths.audioRoot)
       const h = transcript.hallucinations
       return {
         fields: {
