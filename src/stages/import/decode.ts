@@ -1,3 +1,5 @@
+import {RefusedSubtitles} from './subtitles.js'
+
 /** Decode a subtitle file's bytes: BOM first, then strict UTF-8, then Shift-JIS, then EUC-JP. */
 export function decodeSubtitle(data: Buffer): {text: string; encoding: string} {
   if (data.length >= 2 && data[0] === 0xff && data[1] === 0xfe) return {text: new TextDecoder('utf-16le').decode(data.subarray(2)), encoding: 'utf-16le'}
@@ -26,7 +28,7 @@ export function decodeSubtitle(data: Buffer): {text: string; encoding: string} {
     }
   }
   if (readings.length > 0) return readings.sort((a, b) => plausibility(b.text) - plausibility(a.text))[0]!
-  throw new Error('unknown text encoding (not UTF-8, UTF-16, Shift-JIS or EUC-JP); convert it to UTF-8, e.g. with iconv')
+  throw new RefusedSubtitles('unknown text encoding (not UTF-8, UTF-16, Shift-JIS or EUC-JP); convert it to UTF-8, e.g. with iconv')
 }
 
 /** How Japanese a decoding reads: hiragana count for, half-width katakana (a mis-decoding's mark) against. */

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {AppContext} from '../../cli/context.js'
@@ -12,9 +12,8 @@ import type {Queue} from '../../queue/index.js'
 import type {AnimeRecord, AnimeRow, NewJob} from '../../queue/rows.js'
 import {writeTextFile} from '../../util/gzip-file.js'
 import {printable} from '../../util/process.js'
-import {decodeSubtitle, hasJapanese, japaneseShare} from './decode.js'
 import {episodeFromName, naturalCompare} from './episodes.js'
-import {type SubtitleFormat, detectFormat, mergeDuplicateCues, parseSubtitles} from './subtitles.js'
+import {type SubtitleFile, describeProblems, readSubtitleFile} from './file.js'
 
 export interface ImportOptions {
   paths: string[]
@@ -40,11 +39,8 @@ export function contentHash(cues: readonly {text: string}[]): string {
   return createHash('sha256').update(text).digest('hex')
 }
 
-interface Parsed {
+interface Parsed extends SubtitleFile {
   file: string
-  format: SubtitleFormat
-  encoding: string
-  cues: {start: number; end: number; text: string}[]
   detected: number | undefined
   episode?: number
 }
@@ -63,36 +59,6 @@ function expandPaths(inputs: string[]): string[] {
   }
   if (files.length === 0) throw new UserError('no subtitle files found', 'give .srt, .ass, .ssa, .vtt or .txt files, or a folder holding them')
   return files
-}
-
-export interface ImportLimits {
-  max_file_mb: number
-  max_cues: number
-  max_line_chars: number
-  min_japanese_percent: number
-}
-
-function parseFile(file: string, limits: ImportLimits): Parsed {
-  // a device, a pipe or a socket (a symlink to /dev/zero, a FIFO) would never end: regular files only
-  const st = statSync(file)
-  if (!st.isFile()) throw new Error('not a regular file (a device, a pipe or a socket)')
-  if (st.size > limits.max_file_mb * 1e6) throw new Error(`${(st.size / 1e6).toFixed(1)} MB, over [import] max_file_mb (${limits.max_file_mb})`)
-  const data = readFileSync(file)
-  if (data.length === 0) throw new Error('empty file')
-  const {text, encoding} = decodeSubtitle(data)
-  const format = detectFormat(file, text)
-  const ext = path.extname(file).toLowerCase()
-  if (ext !== '.txt' && format === 'text') throw new Error(`not ${ext.slice(1).toUpperCase()} subtitles (no cues found)`)
-  const cues = mergeDuplicateCues(parseSubtitles(format, text))
-  if (cues.length === 0) throw new Error(format === 'text' ? 'no text' : 'no subtitle cues with text')
-  if (cues.length > limits.max_cues) throw new Error(`${cues.length} cues, over [import] max_cues (${limits.max_cues})`)
-  const longest = cues.reduce((n, c) => Math.max(n, c.text.length), 0)
-  if (longest > limits.max_line_chars) throw new Error(`a cue of ${longest} characters, over [import] max_line_chars (${limits.max_line_chars})`)
-  const all = cues.map((c) => c.text).join('')
-  if (!hasJapanese(all)) throw new Error('no Japanese text (kana or kanji) in it')
-  const share = japaneseShare(all)
-  if (share * 100 < limits.min_japanese_percent) throw new Error(`only ${Math.round(share * 100)}% of its letters are Japanese, under [import] min_japanese_percent (${limits.min_japanese_percent})`)
-  return {file, format, encoding, cues, detected: episodeFromName(file)}
 }
 
 /** Number the episodes: by the numbers in the names, or in order from --episode-from. */
@@ -176,7 +142,10 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   const bad: {file: string; error: string}[] = []
   for (const file of files) {
     try {
-      parsed.push(parseFile(file, ctx.config.import))
+      const read = readSubtitleFile(file, ctx.config.import)
+      // cues with impossible times are left out, each said with its line (the first few, then how many more)
+      if (read.problems.length > 0) output.warn(`${printable(file)}: ${read.problems.length} cue(s) left out: ${printable(describeProblems(read.problems, 3))}`)
+      parsed.push({...read, file, detected: episodeFromName(file)})
     } catch (error) {
       bad.push({file, error: errorMessage(error)})
       output.warn(`skipped ${printable(file)}: ${errorMessage(error)}`)
