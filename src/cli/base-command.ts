@@ -1,6 +1,7 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {EXIT, UserError} from '../errors.js'
+import {printable, terminalJson} from '../util/text.js'
 import {type AppContext, createContext} from './context.js'
 import type {ServiceResult} from './result.js'
 
@@ -87,10 +88,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
       hint = verbose ? undefined : 'run again with --verbose for the stack trace'
       code = EXIT.JOBS_FAILED
     }
-    process.stderr.write(`animezipf: ${message}${hint ? ` (${hint})` : ''}\n`)
+    // one line, and a title or a file name quoted in it cannot steer the terminal
+    process.stderr.write(`animezipf: ${printable(`${message}${hint ? ` (${hint})` : ''}`, 'line')}\n`)
     // a script reading --json gets the error as JSON too
-    if (this.argv.includes('--json')) process.stdout.write(`${JSON.stringify({error: {code, message, hint: hint ?? null}})}\n`)
-    if (verbose && err.stack) process.stderr.write(`${err.stack}\n`)
+    if (this.argv.includes('--json')) process.stdout.write(`${terminalJson(JSON.stringify({error: {code, message, hint: hint ?? null}}))}\n`)
+    if (verbose && err.stack) process.stderr.write(`${printable(err.stack, 'lines')}\n`)
     process.exitCode = code
     return undefined
   }

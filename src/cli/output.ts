@@ -1,5 +1,7 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 
+import {printable, terminalJson} from '../util/text.js'
+
 export interface OutputOptions {
   json: boolean
   verbose: boolean
@@ -9,9 +11,14 @@ export interface OutputOptions {
   stderr?: NodeJS.WriteStream | NodeJS.WritableStream
 }
 
+/** The colour and style codes chalk writes (and nothing else a terminal would obey). */
+const SGR = /(\u001B\[[0-9;]*m)/
+
 /**
  * Where a command's words go. Results go to stdout (one JSON object with --json, nothing else
  * there); progress and log lines go to stderr. No ANSI codes unless stdout is a TTY and NO_COLOR is unset.
+ * Whatever is written passes through `printable`: a title, a file name or a tool's message holding
+ * ESC, a carriage return or a bidi override is shown escaped, never obeyed (only our own colours pass).
  */
 export class Output {
   readonly json: boolean
@@ -34,9 +41,18 @@ export class Output {
     this.interactive = tty && !options.json && !noColor && process.env.CI === undefined
   }
 
+  /** Text as it may reach the terminal: its own newlines and tabs, our colours, every other control escaped. */
+  private safe(text: string): string {
+    if (this.color.level === 0) return printable(text, 'lines')
+    return text
+      .split(SGR)
+      .map((part, i) => (i % 2 === 1 ? part : printable(part, 'lines')))
+      .join('')
+  }
+
   /** A timestamped log line (stderr): what cron mails and what a log file keeps. */
   log(message: string): void {
-    this.err.write(`${new Date().toISOString().slice(0, 19)}Z ${message}\n`)
+    this.err.write(`${new Date().toISOString().slice(0, 19)}Z ${this.safe(message)}\n`)
   }
 
   debug(message: string): void {
@@ -44,21 +60,21 @@ export class Output {
   }
 
   warn(message: string): void {
-    this.err.write(`${this.color.yellow('warning:')} ${message}\n`)
+    this.err.write(`${this.color.yellow('warning:')} ${this.safe(message)}\n`)
   }
 
   /** Human-readable result text (stdout); suppressed under --json. */
   print(text: string): void {
-    if (!this.json) this.out.write(text.endsWith('\n') ? text : `${text}\n`)
+    if (!this.json) this.out.write(this.safe(text.endsWith('\n') ? text : `${text}\n`))
   }
 
   /** One result per line (a stream of views: status --watch --json). */
   resultLine(value: unknown): void {
-    if (this.json) this.out.write(`${JSON.stringify(value)}\n`)
+    if (this.json) this.out.write(`${terminalJson(JSON.stringify(value))}\n`)
   }
 
   /** The machine-readable result (stdout), only under --json. */
   result(value: unknown): void {
-    if (this.json) this.out.write(`${JSON.stringify(value, null, 2)}\n`)
+    if (this.json) this.out.write(`${terminalJson(JSON.stringify(value, null, 2))}\n`)
   }
 }

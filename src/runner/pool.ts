@@ -7,6 +7,7 @@ import type {JobFields, JobRow} from '../queue/rows.js'
 import type {StageDef} from '../queue/stages.js'
 import {newRunId} from '../queue/workers.js'
 import type {Backoff} from '../util/backoff.js'
+import {printable} from '../util/text.js'
 import {Shutdown} from './shutdown.js'
 import {type Unit, type UnitSource, animeUnits, jobUnits} from './units.js'
 
@@ -308,10 +309,10 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
             await workerLoop(
               i + 1,
               (t) => {
-                task.title = t
+                task.title = printable(t, 'line')
               },
               (line) => {
-                task.output = line
+                task.output = printable(line, 'line')
               },
             )
           },

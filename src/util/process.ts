@@ -1,5 +1,7 @@
+import {type ChildProcess, spawn} from 'node:child_process'
 import {accessSync, constants, statSync} from 'node:fs'
 import path from 'node:path'
+import {fileURLToPath} from 'node:url'
 import {stripVTControlCharacters} from 'node:util'
 import {execa} from 'execa'
 
@@ -13,7 +15,15 @@ export interface ToolRun {
 }
 
 export interface RunToolOptions {
+  /**
+   * Where the tool's environment is taken from (default: ours): only the names in TOOL_ENVIRONMENT
+   * (and `inherit`) pass, so no key or password of ours reaches a tool.
+   */
   env?: Record<string, string | undefined>
+  /** More names the tool needs from `env` (ani-cli: its ANI_CLI_* settings, proxies). */
+  inherit?: RegExp
+  /** Variables set for the tool, as given. */
+  set?: Record<string, string>
   timeoutMs: number
   cwd?: string
   input?: string
@@ -22,6 +32,53 @@ export interface RunToolOptions {
   onStderr?: (chunk: string) => void
   /** The program started: its pid, which is also its process group's id. */
   onStart?: (pid: number) => void
+}
+
+/**
+ * What any tool may be given of our environment: where programs and home are, the locale, the
+ * temporary folder, the terminal, the XDG folders, library paths and the GPU and thread settings
+ * whisper.cpp and ffmpeg read. Nothing else: not ANTHROPIC_API_KEY, not a database URL or password.
+ */
+const TOOL_ENVIRONMENT = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z_]+|TZ|TMPDIR|TMP|TEMP|TERM|COLORTERM|NO_COLOR|XDG_[A-Z_]+|LD_LIBRARY_PATH|DYLD_LIBRARY_PATH|(CUDA|NVIDIA|HIP|ROCR|ROCM|HSA|GPU|GGML|OMP|OPENBLAS|GOTO|MKL|VK|MESA)_[A-Z0-9_]+|SYSTEMROOT|WINDIR|PATHEXT)$/
+/** Never passed on, whatever asks for it. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASSW|CREDENTIAL|COOKIE|AUTH/i
+
+/** The environment a tool gets: the allowed names of `from`, then what is set for it. */
+export function toolEnvironment(from: Record<string, string | undefined> = process.env, inherit?: RegExp, set: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(from)) {
+    if (value === undefined || SECRET_NAME.test(name) || /^(ANTHROPIC|ANIMEZIPF)_/.test(name)) continue
+    if (TOOL_ENVIRONMENT.test(name) || inherit?.test(name)) env[name] = value
+  }
+  return {...env, ...set}
+}
+
+/**
+ * bin/animezipf-reaper.cjs: started once, with a pipe from us, it kills the groups of our tools still
+ * running when the pipe closes, that is when this process ends in any way, kill -9 included.
+ */
+export const REAPER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'animezipf-reaper.cjs')
+let reaper: ChildProcess | null | undefined
+
+/** Tell the reaper that a tool's group started (+) or ended (-); it is started with the first tool. */
+function tellReaper(line: string): void {
+  if (reaper === undefined) {
+    try {
+      reaper = spawn(process.execPath, [REAPER], {stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: toolEnvironment()})
+      reaper.on('error', () => {
+        reaper = null
+      })
+      reaper.stdin?.on('error', () => {
+        reaper = null
+      })
+      // neither the reaper nor its pipe keeps this process running
+      reaper.unref()
+      ;(reaper.stdin as unknown as {unref?: () => void} | null)?.unref?.()
+    } catch {
+      reaper = null
+    }
+  }
+  if (reaper?.stdin?.writable) reaper.stdin.write(`${line}\n`)
 }
 
 /** Process groups of tools still running: killed if this process exits first (a second Ctrl-C). */
@@ -44,7 +101,7 @@ function killLiveGroups(): void {
  */
 export async function runTool(file: string, args: readonly string[], options: RunToolOptions): Promise<ToolRun> {
   const child = execa(file, args, {
-    env: options.env,
+    env: toolEnvironment(options.env, options.inherit, options.set),
     extendEnv: false,
     cwd: options.cwd,
     input: options.input,
@@ -59,6 +116,7 @@ export async function runTool(file: string, args: readonly string[], options: Ru
   }
   if (child.pid !== undefined) {
     liveGroups.add(child.pid)
+    tellReaper(`+${child.pid}`)
     options.onStart?.(child.pid)
   }
   if (options.onStderr) child.stderr?.on('data', (d: Buffer) => options.onStderr!(d.toString('utf8')))
@@ -93,7 +151,10 @@ export async function runTool(file: string, args: readonly string[], options: Ru
     options.signal?.removeEventListener('abort', stop)
     // whatever the program left running in its group goes too
     killGroup('SIGKILL')
-    if (child.pid !== undefined) liveGroups.delete(child.pid)
+    if (child.pid !== undefined) {
+      liveGroups.delete(child.pid)
+      tellReaper(`-${child.pid}`)
+    }
   }
 }
 
@@ -127,7 +188,5 @@ export function findProgram(program: string, pathVar: string | undefined = proce
   return undefined
 }
 
-/** A name from outside (a file name, a title) safe to print: quoted and escaped when it holds control characters (newlines, ESC). */
-export function printable(text: string): string {
-  return /[\u0000-\u001F\u007F-\u009F]/.test(text) ? JSON.stringify(text) : text
-}
+/** A name from outside (a file name, a title) safe to print: one function, in util/text.ts. */
+export {printable} from './text.js'

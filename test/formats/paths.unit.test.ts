@@ -19,7 +19,7 @@ describe('paths: group files and printable names', () => {
 
   it('quotes names with newlines or escape codes before they reach a terminal', () => {
     expect(printable('ep01.srt')).to.equal('ep01.srt')
-    expect(printable('ep01\u001B[2J.srt')).to.equal('"ep01\\u001b[2J.srt"')
+    expect(printable('ep01\u001B[2J.srt')).to.equal('"ep01\\x1b[2J.srt"')
     expect(printable('two\nlines.srt')).to.equal('"two\\nlines.srt"')
   })
 })

@@ -59,7 +59,7 @@ describe('download: finding the selected show again', function () {
   function cli(searches: Record<string, unknown>, countsInMenu = false): AniCli {
     const file = path.join(tempDir(), 'searches.json')
     writeFileSync(file, JSON.stringify({searches, countsInMenu}))
-    return new AniCli({path: fake, timeoutMs: 20_000, env: {...process.env, FAKE_ANI_CLI_DATA: file}})
+    return new AniCli({path: fake, timeoutMs: 20_000, workRoot: path.join(tempDir(), 'tmp'), env: {...process.env, ANI_CLI_FAKE_DATA: file}})
   }
 
   const selection = (over: Partial<SelectionRow>): SelectionRow => ({

@@ -1,4 +1,5 @@
 import type {AnimeRecord} from '../../queue/rows.js'
+import {cleanJson} from '../../util/text.js'
 import {JikanClient, JikanError} from './jikan-client.js'
 
 export type CategoryKind = 'genre' | 'explicit_genre' | 'theme' | 'demographic' | 'studio'
@@ -140,10 +141,19 @@ const GENRE_FILTERS: Record<Exclude<CategoryKind, 'studio'>, string> = {
 export class JikanApi {
   constructor(readonly client: JikanClient) {}
 
+  /**
+   * A response with every string cleaned where it comes in (util/text.ts cleanText): a NUL in a
+   * title would fail every write to PostgreSQL and every read of it, an ESC or a newline would reach
+   * terminals and ani-cli. Titles, genres, studios: one line each, control characters gone.
+   */
+  private async get(path: string, query: Record<string, string | number> = {}): Promise<Record<string, unknown>> {
+    return cleanJson(await this.client.get(path, query))
+  }
+
   async genreCategories(kind: Exclude<CategoryKind, 'studio'>): Promise<Category[]> {
     const path = '/genres/anime'
     const query = {filter: GENRE_FILTERS[kind]}
-    const body = await this.client.get(path, query)
+    const body = await this.get(path, query)
     const url = this.client.url(path, query)
     if (!Array.isArray(body.data)) fail(url, '"data" is not a list')
     return body.data.map((g) => {
@@ -158,7 +168,7 @@ export class JikanApi {
     const out: Category[] = []
     for (let page = 1; out.length < k; page++) {
       const query = {order_by: 'count', sort: 'desc', page}
-      const body = await this.client.get('/producers', query)
+      const body = await this.get('/producers', query)
       const url = this.client.url('/producers', query)
       if (!Array.isArray(body.data)) fail(url, '"data" is not a list')
       for (const p of body.data) {
@@ -176,7 +186,7 @@ export class JikanApi {
 
   /** One page of an anime search. */
   async searchPage(query: Record<string, string | number>): Promise<{items: AnimeItem[]; hasNext: boolean}> {
-    const body = await this.client.get('/anime', query)
+    const body = await this.get('/anime', query)
     const url = this.client.url('/anime', query)
     if (!Array.isArray(body.data)) fail(url, '"data" is not a list')
     const pagination = body.pagination as {has_next_page?: unknown} | undefined
@@ -186,7 +196,7 @@ export class JikanApi {
 
   async anime(malId: number): Promise<AnimeItem> {
     const path = `/anime/${malId}`
-    const body = await this.client.get(path)
+    const body = await this.get(path)
     return validateAnime(body.data, this.client.url(path))
   }
 
@@ -196,7 +206,7 @@ export class JikanApi {
     const recaps = new Set<number>()
     for (let page = 1; ; page++) {
       const path = `/anime/${malId}/episodes`
-      const body = await this.client.get(path, {page})
+      const body = await this.get(path, {page})
       const url = this.client.url(path, {page})
       if (!Array.isArray(body.data)) fail(url, '"data" is not a list')
       for (const e of body.data) {

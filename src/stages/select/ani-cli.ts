@@ -1,11 +1,12 @@
 import {accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import type {AppContext} from '../../cli/context.js'
 import {UserError} from '../../errors.js'
+import {attemptPrefix, recordGroup, removeStaleAttempts} from '../../util/attempts.js'
 import {type ToolRun, findProgram, lastMeaningfulLine, runTool, stripTerminalCodes} from '../../util/process.js'
+import {cleanText} from '../../util/text.js'
 
 /** Our menu program (bin/animezipf-menu-hook): records what ani-cli offers, chooses nothing. */
 export const MENU_HOOK = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'animezipf-menu-hook')
@@ -39,16 +40,30 @@ export interface AniCliOptions {
   /** `[ani_cli] path`: a file or a name on PATH. */
   path: string
   timeoutMs: number
+  /** The data folder's tmp/ (paths.workRoot): each run's menu-hook folder is made there, named by our pid. */
+  workRoot: string
+  /** Where ani-cli's environment is taken from (default: ours, filtered). */
   env?: NodeJS.ProcessEnv
 }
+
+/**
+ * What ani-cli and the programs it starts (curl, yt-dlp, ffmpeg, the menu) need of our environment
+ * beyond what every tool gets: its own settings, proxies and certificates, a display for rofi.
+ */
+const ANI_CLI_ENVIRONMENT = /^(ANI_CLI_[A-Z_]+|https?_proxy|HTTPS?_PROXY|all_proxy|ALL_PROXY|no_proxy|NO_PROXY|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|DISPLAY|WAYLAND_DISPLAY)$/
+
+/** Menu-hook folders made by this process (their names differ by this count). */
+let runs = 0
+/** Work roots whose dead processes' folders this process has already removed. */
+const swept = new Set<string>()
 
 /** Parse the menu log the hook appended to: one record per menu ani-cli opened. */
 export function parseMenuLog(text: string): MenuCall[] {
   const calls: MenuCall[] = []
   let current: MenuCall | undefined
   for (const line of text.split('\n')) {
-    if (line.startsWith('PROMPT ')) calls.push((current = {prompt: stripTerminalCodes(line.slice(7)).trim(), choices: []}))
-    else if (line.startsWith('CHOICE ') && current) current.choices.push(stripTerminalCodes(line.slice(7)))
+    if (line.startsWith('PROMPT ')) calls.push((current = {prompt: cleanText(stripTerminalCodes(line.slice(7))).trim(), choices: []}))
+    else if (line.startsWith('CHOICE ') && current) current.choices.push(cleanText(stripTerminalCodes(line.slice(7))))
     else if (line === 'END') current = undefined
   }
   return calls
@@ -77,7 +92,14 @@ export class AniCli {
   constructor(private readonly options: AniCliOptions) {}
 
   private async run(args: string[], signal?: AbortSignal, download?: {dir: string; timeoutMs: number; onStart?: (pid: number) => void}): Promise<{run: ToolRun; menus: MenuCall[]}> {
-    const work = mkdtempSync(path.join(tmpdir(), 'animezipf-ani-'))
+    // under the data folder's tmp/, named by our pid and host like an attempt's scratch folder: when
+    // we are killed, the next run (or cleanup) removes it and ends the ani-cli group recorded in it
+    mkdirSync(this.options.workRoot, {recursive: true})
+    if (!swept.has(this.options.workRoot)) {
+      swept.add(this.options.workRoot)
+      removeStaleAttempts(this.options.workRoot)
+    }
+    const work = mkdtempSync(path.join(this.options.workRoot, attemptPrefix('ani', ++runs)))
     try {
       const hookDir = path.join(work, 'bin')
       const menu = path.join(hookDir, 'animezipf-menu')
@@ -85,9 +107,8 @@ export class AniCli {
       for (const name of ['animezipf-menu', 'dmenu', 'rofi']) copyHook(path.join(hookDir, name))
       const log = path.join(work, 'menu.log')
       // ani-cli and what it starts get nothing of ours they do not need (the API key least of all)
-      const base = Object.fromEntries(Object.entries(this.options.env ?? process.env).filter(([k]) => !/^(ANTHROPIC_|ANIMEZIPF_)/.test(k)))
-      const env = {
-        ...base,
+      const base = this.options.env ?? process.env
+      const set = {
         PATH: `${hookDir}${path.delimiter}${base.PATH ?? ''}`,
         ANI_CLI_MENU: menu,
         ANI_CLI_PLAYER: download ? 'download' : 'debug',
@@ -97,7 +118,11 @@ export class AniCli {
         ...(download ? {ANI_CLI_DOWNLOAD_DIR: download.dir} : {}),
       }
       const timeoutMs = download?.timeoutMs ?? this.options.timeoutMs
-      const run = await runTool(this.options.path, args, {env, timeoutMs, signal, onStart: download?.onStart})
+      const onStart = (pgid: number) => {
+        recordGroup(work, pgid)
+        download?.onStart?.(pgid)
+      }
+      const run = await runTool(this.options.path, args, {env: base, inherit: ANI_CLI_ENVIRONMENT, set, timeoutMs, signal, onStart})
       if (run.notFound) throw new AniCliError(`ani-cli not found or not executable: ${this.options.path}`, false)
       if (run.timedOut) {
         const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
@@ -117,7 +142,7 @@ export class AniCli {
 
   /** The candidates the installed ani-cli lists for a query, in its order. */
   async search(query: string, signal?: AbortSignal): Promise<SearchResult> {
-    const {run, menus} = await this.run([query], signal)
+    const {run, menus} = await this.run([queryArgument(query)], signal)
     const first = menus[0]
     if (first && /anime/i.test(first.prompt)) {
       const titles = parseAnimeMenu(first.choices)
@@ -142,7 +167,7 @@ export class AniCli {
 
   /** How many episodes ani-cli offers for the idx-th result; null when it offers none or the index is gone. */
   async episodeCount(query: string, idx: number, signal?: AbortSignal): Promise<number | null> {
-    const {run, menus} = await this.run(['-S', String(idx), query], signal)
+    const {run, menus} = await this.run(['-S', String(idx), queryArgument(query)], signal)
     const menu = menus.find((m) => /episode/i.test(m.prompt))
     if (menu) return menu.choices.filter((c) => c.trim() !== '').length
     const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
@@ -155,7 +180,18 @@ export class AniCli {
 
 /** The arguments of one episode's download: always an array, the query as one argument whatever it holds. */
 export function downloadArgs(query: string, idx: number, episode: number, quality: string): string[] {
-  return ['-d', '-q', quality, '-S', String(idx), '-e', String(episode), query]
+  return ['-d', '-q', quality, '-S', String(idx), '-e', String(episode), queryArgument(query)]
+}
+
+/**
+ * The search text as ani-cli's argument. ani-cli (4.x and 5.x) reads its arguments in one
+ * `case "$1"` loop with no `--`: an argument equal to one of its options ("-d", "--help", "-e") is
+ * taken as that option, and every other argument is a word of the query (joined with spaces, one
+ * leading space dropped). A title starting with '-' is given with a space in front: then it equals
+ * no option, and the site's search ignores the space.
+ */
+export function queryArgument(query: string): string {
+  return query.startsWith('-') ? ` ${query}` : query
 }
 
 /** The environment a download gets on top of the caller's (for --dry-run: what would be set). */

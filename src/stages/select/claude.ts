@@ -3,6 +3,7 @@ import type Anthropic from '@anthropic-ai/sdk'
 import type {AnimeRow} from '../../queue/rows.js'
 import type {Candidate, Confidence, EpisodeMatch} from '../../queue/selections.js'
 import {parseList} from '../../queue/anime.js'
+import {cleanJson} from '../../util/text.js'
 import {decodeEntities} from './match.js'
 
 export const TOOL_NAME = 'record_selection'
@@ -125,6 +126,7 @@ export class SelectionModel {
     const call = {inputTokens, outputTokens, costUsd: this.cost(inputTokens, outputTokens)}
     const block = response.content?.find((b) => b.type === 'tool_use' && b.name === TOOL_NAME)
     if (!block || block.type !== 'tool_use') return {...call, problem: `the reply used no ${TOOL_NAME} tool (stop reason ${response.stop_reason})`}
-    return {...call, ...validateAnswer(block.input, candidates)}
+    // the model's words are text from outside: cleaned before they are stored or shown
+    return {...call, ...validateAnswer(cleanJson(block.input), candidates)}
   }
 }

@@ -82,7 +82,7 @@ function describe(d: Decision): string {
 /** `animezipf select`: one decision per anime, stored for download. */
 export async function select(ctx: AppContext, options: SelectOptions): Promise<ServiceResult> {
   const {config, output} = ctx
-  const ani = new AniCli({path: resolveAniCli(ctx), timeoutMs: config.ani_cli.search_timeout_seconds * 1000})
+  const ani = new AniCli({path: resolveAniCli(ctx), timeoutMs: config.ani_cli.search_timeout_seconds * 1000, workRoot: ctx.paths.workRoot})
   checkMenuHook()
   const probe = config.select.max_candidates_probed
   const workers = options.workers ?? config.select.workers
