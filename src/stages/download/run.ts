@@ -135,6 +135,8 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
   const queue = await ctx.queue()
   ensureWritableDir(paths.downloadsInProgress, '[data] storage_dir')
   for (const name of removeStaleAttempts(paths.downloadsInProgress)) output.log(`removed the download folder of a process that died: ${name}`)
+  // and ani-cli's menu-hook folders (under tmp/) of runs killed before they could remove them
+  for (const name of removeStaleAttempts(paths.workRoot)) output.log(`removed the scratch folder of a process that died: ${name}`)
 
   await queue.pauses.closeDead(ctx.host)
 
