@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {existsSync, readdirSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, rmSync, statSync} from 'node:fs'
 import path from 'node:path'
 
 import type {AppContext} from '../../cli/context.js'
@@ -13,6 +13,7 @@ import type {AnimeRecord, AnimeRow, NewJob} from '../../queue/rows.js'
 import {writeTextFile} from '../../util/gzip-file.js'
 import {printable} from '../../util/process.js'
 import {episodeFromName, naturalCompare} from './episodes.js'
+import {EPISODE_RANGE, YEAR_RANGE} from './ranges.js'
 import {type SubtitleFile, describeProblems, readSubtitleFile} from './file.js'
 
 export interface ImportOptions {
@@ -59,6 +60,12 @@ function expandPaths(inputs: string[]): string[] {
   }
   if (files.length === 0) throw new UserError('no subtitle files found', 'give .srt, .ass, .ssa, .vtt or .txt files, or a folder holding them')
   return files
+}
+
+/** A number flag in its range (what the command's flags check, for callers that are not the command). */
+function checkRange(flag: string, value: number | undefined, range: {min: number; max: number}, what: string): void {
+  if (value === undefined) return
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) throw new UserError(`${flag} ${value} is out of range`, `give ${what}, from ${range.min} to ${range.max}`)
 }
 
 /** Number the episodes: by the numbers in the names, or in order from --episode-from. */
@@ -137,6 +144,8 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   const {output, paths, config} = ctx
   if (options.malId === undefined && !options.title?.trim()) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
   if (options.title && options.title.length > 300) throw new UserError(`--title is ${options.title.length} characters long`, 'give the anime\'s title (at most 300 characters)')
+  checkRange('--episode-from', options.episodeFrom, EPISODE_RANGE, 'the first file\'s episode number')
+  checkRange('--year', options.year, YEAR_RANGE, 'the year the anime aired')
   const files = expandPaths(options.paths)
   const parsed: Parsed[] = []
   const bad: {file: string; error: string}[] = []
@@ -200,52 +209,25 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   // a re-import that names genres or studios the anime lacks: they are added (and said), even with no new file
   const addedGroups = row ? [...options.genres.filter((g) => !parseList(row.genres).includes(g)).map((g) => `genre ${g}`), ...options.studios.filter((g) => !parseList(row.studios).includes(g)).map((g) => `studio ${g}`)] : []
   if (!options.dryRun && row && addedGroups.length > 0 && fresh.length === 0) {
-    await queue.anime.upsert(record)
-    for (const g of options.genres) await queue.anime.addCategory(row.id, 'genre', g, null, null)
-    for (const st of options.studios) await queue.anime.addCategory(row.id, 'studio', st, null, null)
+    await queue.transaction(async (q) => {
+      await q.anime.upsert(record)
+      for (const g of options.genres) await q.anime.addCategory(row.id, 'genre', g, null, null)
+      for (const st of options.studios) await q.anime.addCategory(row.id, 'studio', st, null, null)
+    })
     writeAnimeMetadata(paths.metadataFile(record.mal_id), record)
   }
 
   if (!options.dryRun && fresh.length > 0) {
-    if (!row && options.malId === undefined) {
-      // a new title: its local id is allocated and its row inserted in one step no other import can interleave
-      const local = await queue.anime.findOrCreateLocal(record)
-      record = {...record, mal_id: local.row.mal_id}
+    // the anime row, its groups and its jobs in one transaction: an import that fails half-way
+    // (a full disk, a value the database refuses) leaves no anime without episodes, and takes back
+    // the transcripts it wrote
+    const written: string[] = []
+    try {
+      record = await queue.transaction((q) => writeImport(ctx, q, {record, isNew: !row && options.malId === undefined, parsed, fresh, hashes, written}))
+    } catch (error) {
+      for (const file of written) rmSync(file, {force: true})
+      throw error
     }
-    const animeId = await queue.anime.upsert(record)
-    for (const g of record.genres ?? []) await queue.anime.addCategory(animeId, 'genre', g, null, null)
-    for (const s of record.studios ?? []) await queue.anime.addCategory(animeId, 'studio', s, null, null)
-    const maxEpisode = parsed.reduce((m, p) => Math.max(m, p.episode!), record.episodes_total ?? 0)
-    if (!record.episodes_total) await queue.anime.fillEpisodesTotal(animeId, maxEpisode)
-    writeAnimeMetadata(paths.metadataFile(record.mal_id), {...record, episodes_total: record.episodes_total ?? maxEpisode})
-    const compress = config.output.compress
-    const jobs: NewJob[] = []
-    // files first (atomically), rows after: a row never points at a file that is not there
-    for (const p of fresh) {
-      const transcript: Transcript = {
-        anime_id: record.mal_id,
-        episode: p.episode!,
-        duration_seconds: p.format === 'text' ? null : Math.round(p.cues.reduce((m, c) => Math.max(m, c.end), 0)),
-        language: 'ja',
-        model: 'subtitles',
-        source: {kind: p.format === 'text' ? 'text' : 'subtitles', file: path.basename(p.file), format: p.format, encoding: p.encoding},
-        segments: p.cues.map((c, i) => ({id: i, start: c.start, end: c.end, text: c.text, confidence: null})),
-        transcribed_at: new Date().toISOString(),
-      }
-      const jsonFile = paths.transcriptJson(record.mal_id, p.episode!, compress)
-      const bytes = writeTextFile(jsonFile, JSON.stringify(transcript)) + writeTextFile(paths.transcriptTxt(record.mal_id, p.episode!, compress), transcriptText(transcript))
-      jobs.push({
-        animeId,
-        malId: record.mal_id,
-        animeTitle: record.title,
-        animeTitleEnglish: record.title_english ?? null,
-        episode: p.episode!,
-        stage: 'transcribed',
-        year: record.year ?? null,
-        fields: {transcript_path: paths.relative(jsonFile), transcript_size_bytes: bytes, duration_seconds: transcript.duration_seconds, content_hash: hashes.get(p)!},
-      })
-    }
-    await queue.jobs.enqueue(jobs, config.queue.max_retries)
   }
 
   const result = {
@@ -267,4 +249,56 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   if (fresh.length > 0 && !options.dryRun) text.push('next: `animezipf tokenize`')
   const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
   return {code, result, text}
+}
+
+/** Write an import's rows and files (inside the caller's transaction); returns the anime's record with its id. */
+async function writeImport(
+  ctx: AppContext,
+  queue: Queue,
+  w: {record: AnimeRecord; isNew: boolean; parsed: Parsed[]; fresh: Parsed[]; hashes: Map<Parsed, string>; written: string[]},
+): Promise<AnimeRecord> {
+  const {paths, config} = ctx
+  let {record} = w
+  if (w.isNew) {
+    // a new title: its local id is allocated and its row inserted in one step no other import can interleave
+    const local = await queue.anime.findOrCreateLocal(record)
+    record = {...record, mal_id: local.row.mal_id}
+  }
+  const animeId = await queue.anime.upsert(record)
+  for (const g of record.genres ?? []) await queue.anime.addCategory(animeId, 'genre', g, null, null)
+  for (const s of record.studios ?? []) await queue.anime.addCategory(animeId, 'studio', s, null, null)
+  const maxEpisode = w.parsed.reduce((m, p) => Math.max(m, p.episode!), record.episodes_total ?? 0)
+  if (!record.episodes_total) await queue.anime.fillEpisodesTotal(animeId, maxEpisode)
+  writeAnimeMetadata(paths.metadataFile(record.mal_id), {...record, episodes_total: record.episodes_total ?? maxEpisode})
+  const compress = config.output.compress
+  const jobs: NewJob[] = []
+  // files first (atomically), rows after: a row never points at a file that is not there
+  for (const p of w.fresh) {
+    const transcript: Transcript = {
+      anime_id: record.mal_id,
+      episode: p.episode!,
+      duration_seconds: p.format === 'text' ? null : Math.round(p.cues.reduce((m, c) => Math.max(m, c.end), 0)),
+      language: 'ja',
+      model: 'subtitles',
+      source: {kind: p.format === 'text' ? 'text' : 'subtitles', file: path.basename(p.file), format: p.format, encoding: p.encoding},
+      segments: p.cues.map((c, i) => ({id: i, start: c.start, end: c.end, text: c.text, confidence: null})),
+      transcribed_at: new Date().toISOString(),
+    }
+    const jsonFile = paths.transcriptJson(record.mal_id, p.episode!, compress)
+    const txtFile = paths.transcriptTxt(record.mal_id, p.episode!, compress)
+    w.written.push(jsonFile, txtFile)
+    const bytes = writeTextFile(jsonFile, JSON.stringify(transcript)) + writeTextFile(txtFile, transcriptText(transcript))
+    jobs.push({
+      animeId,
+      malId: record.mal_id,
+      animeTitle: record.title,
+      animeTitleEnglish: record.title_english ?? null,
+      episode: p.episode!,
+      stage: 'transcribed',
+      year: record.year ?? null,
+      fields: {transcript_path: paths.relative(jsonFile), transcript_size_bytes: bytes, duration_seconds: transcript.duration_seconds, content_hash: w.hashes.get(p)!},
+    })
+  }
+  await queue.jobs.enqueue(jobs, config.queue.max_retries)
+  return record
 }
