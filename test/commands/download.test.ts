@@ -156,7 +156,7 @@ for (const backend of BACKENDS) {
       ])
       for (const c of downloads) {
         expect(c.player).to.equal('download')
-        expect(c.hist, 'history in a temporary folder').to.match(/animezipf-ani-/)
+        expect(c.hist, "history in a folder of the data folder's tmp/, named by the run's pid").to.match(/[/]tmp[/]ani\d+-\d+@/)
       }
       // one index check (a search without -d) per anime and run
       expect(aniCalls(e).filter((c) => !c.args.includes('-d'))).to.have.length(3)
