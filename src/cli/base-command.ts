@@ -103,10 +103,23 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 }
 
+/**
+ * Upper bounds of the number flags: past them a number overflows what the databases hold (a LIMIT
+ * of 10^20), what a timer holds, or runs without end. Each is refused in one line as it is parsed.
+ */
+export const FLAG_MAX = {
+  /** jobs or anime in one run */
+  count: 1_000_000_000,
+  /** a MyAnimeList id or a job id: an integer both engines and JavaScript hold exactly */
+  id: Number.MAX_SAFE_INTEGER,
+  /** workers or threads at once */
+  workers: 256,
+} as const
+
 /** The flags every stage command adds to its own: spread them into `static flags`. */
 export const stageFlags = {
-  workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, max: 256, helpGroup: 'STAGE'}),
-  limit: Flags.integer({description: 'process at most this many jobs in this run', min: 1, helpGroup: 'STAGE'}),
-  'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1, helpGroup: 'STAGE'}),
+  workers: Flags.integer({char: 'w', description: 'jobs run at once', min: 1, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
+  limit: Flags.integer({description: 'process at most this many jobs in this run', min: 1, max: FLAG_MAX.count, helpGroup: 'STAGE'}),
+  'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1, max: FLAG_MAX.id, helpGroup: 'STAGE'}),
   'dry-run': Flags.boolean({description: 'show exactly what would be claimed and done; change nothing', default: false, helpGroup: 'STAGE'}),
 }

@@ -101,6 +101,8 @@ function checkFolder(dir: string, setting: string): void {
 
 export function createContext(flags: GlobalFlags, overrides: Record<string, unknown> = {}): AppContext {
   const allOverrides: Record<string, unknown> = {...overrides}
+  // an empty --data-dir (an unset shell variable) would otherwise mean the default folder
+  if (flags['data-dir'] !== undefined && flags['data-dir'].trim() === '') throw new UserError('--data-dir is empty', 'give the data folder, or leave --data-dir out to use [data] root_dir')
   if (flags['data-dir']) allOverrides['data.root_dir'] = path.resolve(flags['data-dir'])
   const loaded = loadConfig({explicitPath: flags.config, overrides: allOverrides})
   const {config} = loaded

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, stageFlags} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
 
 export default class Analyze extends BaseCommand<typeof Analyze> {
   static override summary = "Fit Zipf's law per anime, genre, studio and overall; write CSV/JSON, HTML plots and a report"
@@ -16,9 +16,9 @@ per-genre and per-studio fits, comparison.html and reports/final_report.html. An
     'anime-id': stageFlags['anime-id'],
     'dry-run': stageFlags['dry-run'],
     partial: Flags.boolean({description: 'also analyze anime with episodes still pending (marked partial)', default: false}),
-    bootstrap: Flags.integer({description: 'bootstrap replicates for the power-law goodness-of-fit p-value (0: skip)', default: 0, min: 0}),
-    seed: Flags.integer({description: 'seed of the bootstrap (runs are reproducible)', default: 1}),
-    'min-count': Flags.integer({description: 'leave words seen fewer times out of the fits', default: 1, min: 1}),
+    bootstrap: Flags.integer({description: 'bootstrap replicates for the power-law goodness-of-fit p-value (0: skip; at most 10000)', default: 0, min: 0, max: 10_000}),
+    seed: Flags.integer({description: 'seed of the bootstrap (runs are reproducible; 0 to 4294967295)', default: 1, min: 0, max: 0xffff_ffff}),
+    'min-count': Flags.integer({description: 'leave words seen fewer times out of the fits', default: 1, min: 1, max: FLAG_MAX.count}),
     force: Flags.boolean({description: 'recompute every anime, changed or not', default: false}),
   }
 

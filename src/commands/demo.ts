@@ -1,7 +1,7 @@
 import path from 'node:path'
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
 
 export default class Demo extends BaseCommand<typeof Demo> {
   static override summary = 'Run the offline pipeline on the bundled sample: import, tokenize, analyze, status'
@@ -12,7 +12,7 @@ A second run in the same folder has nothing new to do.`
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --data-dir /tmp/zipf-demo --json']
 
   static override flags = {
-    workers: Flags.integer({char: 'w', description: 'tokenizer threads', default: 2, min: 1}),
+    workers: Flags.integer({char: 'w', description: 'tokenizer threads', default: 2, min: 1, max: FLAG_MAX.workers}),
   }
 
   public async run(): Promise<void> {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, stageFlags} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
 
 export default class Download extends BaseCommand<typeof Download> {
   static override summary = 'Download the episodes of selected anime with ani-cli, checking every file and pausing when the disk fills up'
@@ -21,7 +21,7 @@ hard_limit_gb, or a filesystem would keep less than min_free_gb) and resume at r
 
   static override flags = {
     ...stageFlags,
-    workers: Flags.integer({char: 'w', description: 'episodes downloaded at once (default [disk_management] max_concurrent_downloads)', min: 1, max: 256, helpGroup: 'STAGE'}),
+    workers: Flags.integer({char: 'w', description: 'episodes downloaded at once (default [disk_management] max_concurrent_downloads)', min: 1, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
     'no-wait': Flags.boolean({description: 'exit 75 instead of waiting when the disk is over its thresholds (for cron)', default: false}),
     quality: Flags.string({description: 'ani-cli -q: worst, best or a resolution such as 480 (default [download] quality)'}),
   }

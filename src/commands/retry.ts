@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
 
 export default class Retry extends BaseCommand<typeof Retry> {
   static override summary = 'Send failed jobs back to the stage that failed (or earlier, when what it needs is gone)'
@@ -18,7 +18,7 @@ again the anime whose selection failed or found no candidates. Every revival is 
 
   static override flags = {
     stage: Flags.string({description: 'only jobs that failed in this stage', options: ['select', 'download', 'transcribe', 'tokenize', 'analyze']}),
-    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1}),
+    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1, max: FLAG_MAX.id}),
     error: Flags.string({description: 'only jobs whose error contains this text (any case)'}),
     force: Flags.boolean({description: 'also jobs that used up their retries', default: false}),
     'reset-count': Flags.boolean({description: 'give revived jobs a fresh retry budget', default: false}),

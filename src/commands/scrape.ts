@@ -16,7 +16,7 @@ data/cache/mal_cache/, so a second run (or one after Ctrl-C) makes no request fo
   ]
 
   static override flags = {
-    limit: Flags.integer({description: 'top N anime per category (overrides [scrape] top_n)', min: 1}),
+    limit: Flags.integer({description: 'top N anime per category (overrides [scrape] top_n)', min: 1, max: 100_000}),
     category: Flags.string({description: 'only this category, KIND:NAME (genre, theme, demographic, studio); repeatable', multiple: true, default: []}),
     'anime-id': stageFlags['anime-id'],
     refresh: Flags.boolean({description: 'ignore cached responses (and refresh the cache)', default: false}),

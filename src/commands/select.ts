@@ -1,7 +1,10 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, stageFlags} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
 import {UserError} from '../errors.js'
+
+/** A budget past this is a typo (or meant as no budget at all). */
+const MAX_COST_USD = 1_000_000
 
 export default class Select extends BaseCommand<typeof Select> {
   static override summary = 'Pick, for every anime, the show ani-cli finds that is the one MyAnimeList describes (Claude only where it is ambiguous)'
@@ -19,14 +22,14 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
   ]
 
   static override flags = {
-    workers: Flags.integer({char: 'w', description: 'anime selected at once (default [select] workers)', min: 1, max: 256, helpGroup: 'STAGE'}),
-    limit: Flags.integer({description: 'select at most this many anime in this run', min: 1, helpGroup: 'STAGE'}),
+    workers: Flags.integer({char: 'w', description: 'anime selected at once (default [select] workers)', min: 1, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
+    limit: Flags.integer({description: 'select at most this many anime in this run', min: 1, max: FLAG_MAX.count, helpGroup: 'STAGE'}),
     'anime-id': stageFlags['anime-id'],
     'dry-run': Flags.boolean({description: 'list the candidates and whether a call would be made; no API call, nothing written', default: false, helpGroup: 'STAGE'}),
     force: Flags.boolean({description: 'select again anime already selected (manual choices are kept)', default: false}),
     'max-cost': Flags.string({description: 'stop before a call that could take this run past this many US dollars'}),
     review: Flags.boolean({description: 'list low/medium-confidence selections, episode mismatches and anime without candidates; changes nothing', default: false, exclusive: ['set', 'dry-run', 'force']}),
-    set: Flags.integer({description: 'record a manual choice: --set MAL_ID INDEX', multiple: true, min: 0, exclusive: ['review', 'dry-run', 'force', 'max-cost']}),
+    set: Flags.integer({description: 'record a manual choice: --set MAL_ID INDEX', multiple: true, min: 0, max: FLAG_MAX.id, exclusive: ['review', 'dry-run', 'force', 'max-cost']}),
   }
 
   public async run(): Promise<void> {
@@ -44,6 +47,7 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
     const raw = this.flags['max-cost']
     const maxCost = raw === undefined ? undefined : /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN
     if (maxCost !== undefined && !Number.isFinite(maxCost)) throw new UserError(`--max-cost ${JSON.stringify(this.flags['max-cost'])} is not an amount of dollars`, 'e.g. --max-cost 0.50')
+    if (maxCost !== undefined && maxCost > MAX_COST_USD) throw new UserError(`--max-cost ${maxCost} is more than $${MAX_COST_USD}`, 'leave --max-cost out for no budget, or give a real one such as 5')
     const {createSelectionModel} = await import('../stages/select/model.js')
     this.finish(
       await run.select(ctx, {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
 import {showStatus, watchStatus} from '../status/show.js'
 
 export default class Status extends BaseCommand<typeof Status> {
@@ -14,10 +14,10 @@ export default class Status extends BaseCommand<typeof Status> {
   ]
 
   static override flags = {
-    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1}),
-    job: Flags.integer({description: 'one job with its whole event history'}),
-    top: Flags.integer({description: 'how many anime to list', default: 10, min: 1}),
-    watch: Flags.integer({description: 'redraw every N seconds until Ctrl-C', min: 1}),
+    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1, max: FLAG_MAX.id}),
+    job: Flags.integer({description: 'one job with its whole event history', min: 1, max: FLAG_MAX.id}),
+    top: Flags.integer({description: 'how many anime to list', default: 10, min: 1, max: 100_000}),
+    watch: Flags.integer({description: 'redraw every N seconds until Ctrl-C (at most a day)', min: 1, max: 86_400}),
   }
 
   public async run(): Promise<void> {

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {BaseCommand, stageFlags} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
 
 export default class Tokenize extends BaseCommand<typeof Tokenize> {
   static override summary = 'Tokenize transcripts with kuromoji (IPADIC) into tokens and per-episode word frequencies'
@@ -16,7 +16,7 @@ tokens/<mal_id>/epNNN_tokens.json(.gz) and epNNN_freq.csv. Jobs move to 'tokeniz
 
   static override flags = {
     ...stageFlags,
-    workers: Flags.integer({char: 'w', description: 'jobs run at once (0: one per core, like [processing] max_concurrent_tokenizations = 0)', min: 0, max: 256, helpGroup: 'STAGE'}),
+    workers: Flags.integer({char: 'w', description: 'jobs run at once (0: one per core, like [processing] max_concurrent_tokenizations = 0)', min: 0, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
     force: Flags.boolean({description: 're-tokenize episodes already tokenized (after a change of cleaning rules)', default: false}),
   }
 

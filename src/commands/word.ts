@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
-import {BaseCommand} from '../cli/base-command.js'
+import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
 
 export default class Word extends BaseCommand<typeof Word> {
   static override summary = 'Look a word up: its rank and count overall and per anime, genre and studio, and lines where it is said'
@@ -12,8 +12,8 @@ episode and the time). A surface form (食べた) finds its base form (食べる
   }
 
   static override flags = {
-    lines: Flags.integer({description: 'show up to this many lines where it is said', default: 10, min: 0}),
-    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1}),
+    lines: Flags.integer({description: 'show up to this many lines where it is said', default: 10, min: 0, max: 100_000}),
+    'anime-id': Flags.integer({description: 'only this anime (MyAnimeList id)', min: 1, max: FLAG_MAX.id}),
   }
 
   public async run(): Promise<void> {

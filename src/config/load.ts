@@ -1,11 +1,13 @@
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {hostname} from 'node:os'
 import path from 'node:path'
 import TOML from '@iarna/toml'
 
 import {UserError} from '../errors.js'
+import {PLAIN_MODEL_NAME} from '../stages/transcribe/model.js'
 import {editDistance} from '../util/text.js'
 import {CHOICES, Config, DEFAULTS, FLOAT_KEYS, PATH_KEYS, POSITIVE_KEYS, PROGRAM_KEYS} from './defaults.js'
+import {readConfigText} from './read.js'
 
 export interface LoadedConfig {
   config: Config
@@ -44,9 +46,41 @@ function describe(def: unknown, key: string): string {
   return choices ? `one of ${choices.map((c) => `"${c}"`).join(', ')}` : 'a string'
 }
 
-/** Upper bounds: a value past them overflows a timer or a date (a lease of 10^13 s) or is surely a typo. */
+/**
+ * Upper bounds: a value past them overflows a timer or a date (a lease of 10^13 s), is not a
+ * percentage or a probability, or is surely a typo. Every number in DEFAULTS has one.
+ */
 const DAY = 86_400
 export const MAX_VALUES: Record<string, number> = {
+  'disk_management.hard_limit_gb': 1_000_000,
+  'disk_management.pause_threshold_gb': 1_000_000,
+  'disk_management.resume_threshold_gb': 1_000_000,
+  'disk_management.min_free_gb': 1_000_000,
+  'scrape.requests_per_second': 1000,
+  'scrape.requests_per_minute': 60_000,
+  'scrape.max_retries': 100,
+  // milliseconds: a timer holds at most 2^31 - 1 ms (24.8 days)
+  'scrape.backoff_base_ms': DAY * 1000,
+  'scrape.backoff_max_ms': DAY * 1000,
+  'scrape.top_n': 100_000,
+  'scrape.top_studios': 100_000,
+  'download.min_bytes': 100_000_000_000,
+  'download.duration_tolerance_percent': 100,
+  'download.typical_episode_mb': 1_000_000,
+  'transcribe.threads': 1024,
+  'transcribe.max_repeats': 1000,
+  'transcribe.low_confidence': 1,
+  'transcribe.max_hallucinated_percent': 100,
+  'select.max_candidates_probed': 100,
+  'select.max_tokens': 128_000,
+  'select.api_max_retries': 100,
+  'select.input_usd_per_mtok': 1000,
+  'select.output_usd_per_mtok': 1000,
+  'select.no_results_confirmations': 100,
+  'import.max_file_mb': 1024,
+  'import.max_cues': 10_000_000,
+  'import.max_line_chars': 1_000_000,
+  'import.min_japanese_percent': 100,
   'queue.lease_seconds': DAY,
   'queue.shutdown_grace_seconds': DAY,
   'queue.busy_timeout_seconds': 3600,
@@ -100,6 +134,10 @@ function mergeFile(target: Section, defaults: Section, table: Section, prefix: s
     }
     // TOML integers parse as numbers already; @iarna/toml may return bigint-free numbers
     const plain = typeof value === 'bigint' ? Number(value) : value
+    // an empty folder or program would silently mean the config file's folder or nothing at all
+    if (REQUIRED_STRINGS.has(key) && typeof plain === 'string' && plain.trim() === '') {
+      throw new UserError(`${file}: "${key}" is empty`, `remove the line to use the default ${JSON.stringify(def)}, or give a value`)
+    }
     if (!checkValue(def, plain, key)) {
       throw new UserError(
         `${file}: "${key}" must be ${describe(def, key)}, got ${JSON.stringify(plain)}`,
@@ -195,6 +233,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const cwd = options.cwd ?? process.cwd()
   const config = structuredClone(DEFAULTS) as Config
   let file: string | undefined
+  if (options.explicitPath === '') throw new UserError('--config is empty', 'give the path of a config.toml, or leave --config out to use ./config.toml or the defaults')
   const explicit = options.explicitPath ?? env.ANIMEZIPF_CONFIG
   if (explicit) {
     file = path.resolve(cwd, explicit)
@@ -207,10 +246,10 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const baseDir = file ? path.dirname(file) : cwd
 
   if (file) {
+    const text = readConfigText(file)
     let parsed: Section
     try {
-      // editors on Windows start UTF-8 files with a byte-order mark: not part of the TOML
-      parsed = TOML.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, '')) as Section
+      parsed = TOML.parse(text) as Section
     } catch (error) {
       const e = error as {line?: number; col?: number; message?: string}
       const where = e.line === undefined ? '' : ` at line ${e.line + 1}, column ${(e.col ?? 0) + 1}`
@@ -229,21 +268,35 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     if (value) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
   }
   if (!config.data.storage_dir) config.data.storage_dir = config.data.root_dir
+  const origin = (key: string) => (env[envNameFor(key)] === undefined ? (file ?? 'configuration') : `environment variable ${envNameFor(key)}`)
   // a relative sqlite: URL is a path like the others
   const sqliteUrl = /^sqlite:(\/\/)?(.*)$/i.exec(config.queue.url.trim())
+  if (sqliteUrl && !sqliteUrl[2]!.trim()) throw new UserError(`${origin('queue.url')}: "queue.url" ${JSON.stringify(config.queue.url)} names no file`, 'e.g. sqlite:/srv/animezipf/jobs.db, or leave it empty for jobs.db in the data folder')
   if (sqliteUrl && sqliteUrl[2]) config.queue.url = `sqlite:${path.resolve(baseDir, sqliteUrl[2])}`
   // a program given as a path (not a name looked up on PATH) is a path like the others too
   for (const key of PROGRAM_KEYS) {
     const value = getByKey(config as unknown as Section, key) as string
     if (value.includes('/')) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
   }
+  for (const key of ['scrape.base_url', 'transcribe.model_url']) checkHttpUrl(getByKey(config as unknown as Section, key) as string, key, origin(key))
+  if (!PLAIN_MODEL_NAME.test(config.transcribe.model)) throw new UserError(`${origin('transcribe.model')}: "transcribe.model" ${JSON.stringify(config.transcribe.model)} is not a plain name`, 'a model is named by letters, digits, ".", "_" and "-" (e.g. large-v3-turbo): its file is data/models/ggml-<model>.bin')
   if (!WHISPER_LANGUAGE_CODE.test(config.transcribe.language)) throw new UserError(`${file ?? 'configuration'}: "transcribe.language" ${JSON.stringify(config.transcribe.language)} is not a language code whisper knows`, 'use "ja" (or another two-letter code such as "en", or "auto")')
-  if (config.transcribe.low_confidence > 1) throw new UserError(`${file ?? 'configuration'}: "transcribe.low_confidence" must be between 0 and 1, got ${config.transcribe.low_confidence}`, 'it is a token probability')
-  if (config.transcribe.max_hallucinated_percent > 100) throw new UserError(`${file ?? 'configuration'}: "transcribe.max_hallucinated_percent" must be at most 100`, 'a percentage of the transcript')
   if (!config.download.quality.trim()) throw new UserError(`${file ?? 'configuration'}: "download.quality" is empty`, 'use "worst", "best" or a resolution such as "480"')
   if (!config.queue.host_id.trim()) config.queue.host_id = hostname()
   validateRelations(config, file ?? 'configuration')
   return {config, file, baseDir}
+}
+
+/** A URL fetched from: http or https with a host; anything else can never work, so it is no reason to try later. */
+function checkHttpUrl(value: string, key: string, origin: string): void {
+  let ok = false
+  try {
+    const u = new URL(value.replaceAll('{model}', 'model'))
+    ok = (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== ''
+  } catch {
+    ok = false
+  }
+  if (!ok) throw new UserError(`${origin}: "${key}" ${JSON.stringify(value)} is not an http:// or https:// URL`, `e.g. the default ${JSON.stringify(getByKey(DEFAULTS as unknown as Section, key))}`)
 }
 
 function validateRelations(config: Config, file: string): void {

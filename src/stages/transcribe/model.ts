@@ -13,8 +13,12 @@ export function checkModelName(name: string): void {
   }
 }
 
+/** A model's name as its file is named (data/models/ggml-<name>.bin): no slash, so never a file outside models/. */
+export const PLAIN_MODEL_NAME = /^[A-Za-z0-9._-]+$/
+
 /** The model file, which must exist and start like a ggml file. */
 export function modelFileFor(paths: DataPaths, name: string): string {
+  if (!PLAIN_MODEL_NAME.test(name)) throw new UserError(`whisper model ${JSON.stringify(name)} is not a plain name`, 'a model is named by letters, digits, ".", "_" and "-" (e.g. large-v3-turbo): its file is data/models/ggml-<model>.bin')
   const file = paths.modelFile(name)
   if (!existsSync(file)) {
     throw new UserError(
