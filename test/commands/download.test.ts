@@ -388,9 +388,11 @@ describe('download failures (CLI)', function () {
   })
 
   it('on a second Ctrl-C exits at once, giving the job back and marking its workers stopped', async () => {
+    // the download would take an hour and the grace period is a day: only the second Ctrl-C can end
+    // the run before this test's timeout (the hang guard; no wall time is asserted)
     const slow: Show = {record: {mal_id: 56, title: 'Slower', episodes_total: 3}, episodes: 1, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}
-    const e = await setUp('sqlite', [slow], {searches: {Slower: [{title: 'Slower', episodes: 3}]}, downloads: {Slower: {ms: 60_000, pad: 200_000}}})
-    const child = spawn(process.execPath, [BIN, 'download', '--data-dir', e.data], {cwd: e.work, env: {...process.env, NO_COLOR: '1', ...e.env}})
+    const e = await setUp('sqlite', [slow], {searches: {Slower: [{title: 'Slower', episodes: 3}]}, downloads: {Slower: {ms: 3_600_000, pad: 200_000}}})
+    const child = spawn(process.execPath, [BIN, 'download', '--data-dir', e.data], {cwd: e.work, env: {...process.env, NO_COLOR: '1', ...e.env, ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '86400'}})
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
@@ -403,9 +405,7 @@ describe('download failures (CLI)', function () {
     child.kill('SIGINT')
     await new Promise((r) => setTimeout(r, 200))
     child.kill('SIGINT')
-    const t1 = Date.now()
     expect(await exited, stderr).to.equal(130)
-    expect(Date.now() - t1, 'at once, not after the grace period').to.be.lessThan(5000)
     await withQueue(e, async (q) => {
       expect((await q.jobs.getJob(1))!).to.include({stage: 'queued', lease_owner: null, retry_count: 0})
       const workers = await q.sql.all<{status: string}>(`SELECT status FROM workers`)
@@ -494,17 +494,17 @@ describe('download and the disk (CLI)', function () {
     const show: Show = {record: {mal_id: 8, title: 'Filler', episodes_total: 3}, episodes: 3, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}
     const e = await setUp('sqlite', [show], {searches: {Filler: [{title: 'Filler', episodes: 3}]}, downloads: {Filler: {pad: 600_000}}})
     // one episode takes the disk over the pause threshold; the run must not wait for space it will never use
-    const over = {ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.0005', ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.0004', ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0', ANIMEZIPF_DISK_MANAGEMENT_CACHE_DURATION_SECONDS: '0', ANIMEZIPF_DOWNLOAD_TYPICAL_EPISODE_MB: '1'}
+    // a run that waited for space would look again only after a day: past this test's timeout (the
+    // hang guard; no wall time is asserted)
+    const over = {ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.0005', ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.0004', ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0', ANIMEZIPF_DISK_MANAGEMENT_CACHE_DURATION_SECONDS: '0', ANIMEZIPF_DOWNLOAD_TYPICAL_EPISODE_MB: '1', ANIMEZIPF_DISK_MANAGEMENT_CHECK_INTERVAL_SECONDS: '86400'}
     const limited = await download(e, ['--limit', '1', '--workers', '1', '--json'], over)
     expect(limited.code, limited.stderr).to.equal(0)
     expect(JSON.parse(limited.stdout)).to.include({done: 1})
     // the rest: one is fetched, then the threshold holds the other back while nothing runs; with
     // the other two gone (failed elsewhere) nothing is left to wait for
     await withQueue(e, (q) => q.sql.run(`UPDATE jobs SET stage = 'failed', failed_stage = 'downloading' WHERE id IN (2, 3)`))
-    const t0 = Date.now()
     const empty = await download(e, ['--workers', '2'], over)
     expect(empty.code, empty.stderr).to.equal(0)
-    expect(Date.now() - t0).to.be.lessThan(20_000)
   })
 
   it('closes the pause a killed process left open, and kills what it left running in its folder', async () => {

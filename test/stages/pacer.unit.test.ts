@@ -32,6 +32,18 @@ describe('pacer', () => {
     expect(sent[3]! - sent[0]!).to.be.within(1000, 1002)
   })
 
+  it('two limits at once (2 per 600 ms, 4 per 2 s), as the Jikan client is set up in its tests: exact windows and span', async () => {
+    const clock = fakeClock()
+    const pacer = new Pacer([{count: 2, windowMs: 600}, {count: 4, windowMs: 2000}], clock.now, clock.wait)
+    const sent: number[] = []
+    await Promise.all(Array.from({length: 9}, () => pacer.take().then(() => sent.push(clock.now()))))
+    expect(sent).to.have.length(9)
+    expect(maxInWindow(sent, 600)).to.equal(2)
+    expect(maxInWindow(sent, 2000)).to.equal(4)
+    // the 5th and the 9th wait for the 2-second window: two windows and a millisecond each
+    expect(sent[8]! - sent[0]!).to.be.within(4000, 4004)
+  })
+
   it('serialises concurrent takers in the order they asked', async () => {
     const clock = fakeClock()
     const pacer = new Pacer([{count: 2, windowMs: 500}], clock.now, clock.wait)
