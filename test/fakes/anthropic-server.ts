@@ -1,13 +1,14 @@
 // A local stand-in of the Anthropic Messages API (POST /v1/messages), reached by the real SDK
 // through ANTHROPIC_BASE_URL. Replies are scripted per anime: the first line of the prompt that
-// names a scripted title picks the script; each request takes the script's next step.
+// names a scripted title picks the script; each request takes the script's next step. An error step
+// with `echoKey` repeats the API key it was sent in its message, as a proxy echoing request headers may.
 import {type IncomingMessage, type Server, type ServerResponse, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
 export type Step =
   | {tool: Record<string, unknown>}
   | {text: string}
-  | {status: 429 | 529 | 500 | 400 | 401; retryAfterMs?: number}
+  | {status: 429 | 529 | 500 | 400 | 401; retryAfterMs?: number; echoKey?: boolean}
 
 export interface RecordedRequest {
   headers: IncomingMessage['headers']
@@ -96,7 +97,8 @@ export class AnthropicStandIn {
     }
     if ('status' in step) {
       record.replied = step.status
-      send(step.status, {type: 'error', error: {type: ERROR_TYPES[step.status], message: `scripted ${step.status}`}}, step.retryAfterMs === undefined ? {} : {'retry-after-ms': String(step.retryAfterMs)})
+      const message = step.echoKey ? `upstream refused the request with headers x-api-key: ${String(key)}` : `scripted ${step.status}`
+      send(step.status, {type: 'error', error: {type: ERROR_TYPES[step.status], message}}, step.retryAfterMs === undefined ? {} : {'retry-after-ms': String(step.retryAfterMs)})
       return
     }
     // billed like the real API: a figure per request, roughly a token per four bytes of prompt
