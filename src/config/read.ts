@@ -1,4 +1,4 @@
-import {closeSync, fstatSync, openSync, readSync} from 'node:fs'
+import {closeSync, constants, fstatSync, openSync, readSync} from 'node:fs'
 
 import {UserError} from '../errors.js'
 
@@ -13,7 +13,8 @@ export const MAX_CONFIG_BYTES = 1_000_000
 export function readConfigText(file: string): string {
   let fd: number
   try {
-    fd = openSync(file, 'r')
+    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer (no effect on a regular file)
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
     throw new UserError(`cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check the --config path (or ANIMEZIPF_CONFIG) and its permissions')
   }

@@ -1,6 +1,7 @@
 // Mistakes in the configuration and the flags (issue #20, items 6, 9, 12, 13, 19): each is one line,
 // exit 2, checked when the config is loaded or the flags parsed, with nothing created or changed.
 import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
@@ -22,6 +23,7 @@ describe('mistakes in the configuration and the flags: one line, exit 2, nothing
     db = path.join(data, 'jobs.db')
     await seedDatabase(db, 2, 3, 'transcribed')
     scratch = tempDir()
+    execFileSync('mkfifo', [path.join(scratch, 'fifo.toml')])
     if (PG_URL) {
       pgQueue = await freshPgDatabase()
       await seedDatabase(pgQueue, 2, 3, 'transcribed')
@@ -37,6 +39,7 @@ describe('mistakes in the configuration and the flags: one line, exit 2, nothing
   const cases: MistakeCase[] = [
     // 6: files read with a size cap, count flags with an upper bound
     {name: '--config /dev/zero', args: () => ['status', '--data-dir', data, '--config', '/dev/zero'], message: /\/dev\/zero is not a regular file/},
+    {name: '--config of a FIFO (a plain read would wait for a writer forever)', args: () => ['status', '--data-dir', data, '--config', path.join(scratch, 'fifo.toml')], message: /fifo\.toml is not a regular file/},
     {name: '--config of a folder', args: () => ['status', '--data-dir', data, '--config', scratch], message: /is not a regular file/},
     {name: 'a config.toml over 1 MB', args: () => status(`# ${'x'.repeat(1_100_000)}\n[queue]\nmax_retries = 3\n`), message: /config-[0-9a-f]+\.toml is 1\.1 MB: a config file is at most 1 MB/},
     {name: 'analyze --bootstrap 100000000', args: () => ['analyze', '--data-dir', data, '--bootstrap', '100000000'], message: /Parsing --bootstrap: Expected an integer less than or equal to 10000 but received: 100000000/},

@@ -1,10 +1,12 @@
 import {expect} from 'chai'
+import {execFileSync} from 'node:child_process'
 import {readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import TOML from '@iarna/toml'
 
-import {DEFAULTS} from '../../src/config/defaults.js'
-import {unknownVariables, loadConfig} from '../../src/config/load.js'
+import {DEFAULTS, POSITIVE_KEYS} from '../../src/config/defaults.js'
+import {MAX_VALUES, envNameFor, unknownVariables, loadConfig} from '../../src/config/load.js'
+import {firstInvalidUtf8, readConfigText} from '../../src/config/read.js'
 import {UserError} from '../../src/errors.js'
 import {ROOT, runCli, tempDir} from '../helpers.js'
 
@@ -88,5 +90,72 @@ describe('config', () => {
     const r = runCli(['status', '--config', '/nonexistent/animezipf.toml'], {cwd: tempDir()})
     expect(r.code).to.equal(2)
     expect(r.stderr).to.match(/config file not found: \/nonexistent\/animezipf.toml/)
+  })
+
+  it('every number setting has an upper bound that its default keeps within', () => {
+    const numbers: [string, number][] = []
+    const walk = (section: Record<string, unknown>, prefix: string) => {
+      for (const [name, value] of Object.entries(section)) {
+        const key = prefix ? `${prefix}.${name}` : name
+        if (typeof value === 'number') numbers.push([key, value])
+        else if (typeof value === 'object' && value !== null && !Array.isArray(value)) walk(value as Record<string, unknown>, key)
+      }
+    }
+    walk(DEFAULTS, '')
+    expect(numbers.filter(([key]) => MAX_VALUES[key] === undefined).map(([key]) => key)).to.deep.equal([])
+    for (const [key, value] of numbers) {
+      expect(value, key).to.be.at.most(MAX_VALUES[key]!)
+      expect(value, key).to.be.at.least(POSITIVE_KEYS.has(key) ? 1 : 0)
+      // one past the bound is refused, from the file and from the environment alike
+      const [section, ...rest] = key.split('.')
+      const table = rest.length === 2 ? `[${section}.${rest[0]}]\n${rest[1]} = ${MAX_VALUES[key]! + 1}\n` : `[${section}]\n${rest[0]} = ${MAX_VALUES[key]! + 1}\n`
+      expect(() => loadConfig({cwd: writeConfig(table), env: {}}), key).to.throw(UserError, new RegExp(`"${key.replaceAll('.', '\\.')}" must be .*<= ${MAX_VALUES[key]}`))
+      expect(() => loadConfig({cwd: tempDir(), env: {[envNameFor(key)]: String(MAX_VALUES[key]! + 1)}}), key).to.throw(UserError, /must be/)
+    }
+    // percentages are percentages
+    expect(numbers.filter(([key]) => key.endsWith('_percent')).map(([key]) => MAX_VALUES[key])).to.deep.equal([100, 100, 100])
+  })
+
+  it('a path, program or name setting may not be empty; a URL must be http(s) with a host; a model is a plain name', () => {
+    for (const [section, name] of [['data', 'root_dir'], ['ani_cli', 'path'], ['media', 'ffmpeg'], ['media', 'ffprobe'], ['transcribe', 'model'], ['transcribe', 'language'], ['select', 'model']]) {
+      expect(() => loadConfig({cwd: writeConfig(`[${section}]\n${name} = " "\n`), env: {}}), name).to.throw(UserError, new RegExp(`"${section}\\.${name}" is empty`))
+    }
+    for (const url of ['file:///etc', 'ftp://example.com/v4', 'http://', 'https://:80/v4', 'api.jikan.moe/v4', '']) {
+      expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_SCRAPE_BASE_URL: url}}), url).to.throw(UserError, /ANIMEZIPF_SCRAPE_BASE_URL: "scrape\.base_url" .* is not an http:\/\/ or https:\/\/ URL/)
+    }
+    expect(loadConfig({cwd: tempDir(), env: {ANIMEZIPF_SCRAPE_BASE_URL: 'http://127.0.0.1:8080/v4'}}).config.scrape.base_url).to.equal('http://127.0.0.1:8080/v4')
+    expect(() => loadConfig({cwd: writeConfig('[transcribe]\nmodel_url = "/models/ggml-{model}.bin"\n'), env: {}})).to.throw(UserError, /"transcribe\.model_url" .* is not an http/)
+    for (const model of ['../x', '/abs/x', 'a/b', 'a\\b', 'x y']) {
+      expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_TRANSCRIBE_MODEL: model}}), model).to.throw(UserError, /is not a plain name/)
+    }
+    expect(loadConfig({cwd: tempDir(), env: {ANIMEZIPF_TRANSCRIBE_MODEL: 'my-model_2.1'}}).config.transcribe.model).to.equal('my-model_2.1')
+    expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_QUEUE_URL: 'sqlite:  '}})).to.throw(UserError, /"queue\.url" "sqlite:  " names no file/)
+    expect(() => loadConfig({cwd: tempDir(), env: {}, explicitPath: ''})).to.throw(UserError, /--config is empty/)
+  })
+
+  it('a config file is a regular file of at most 1 MB in UTF-8: the first bad byte is named', () => {
+    const dir = tempDir()
+    // a FIFO would block a plain read forever: it is refused before any read
+    const fifo = path.join(dir, 'fifo.toml')
+    execFileSync('mkfifo', [fifo])
+    expect(() => readConfigText(fifo)).to.throw(UserError, /fifo\.toml is not a regular file/)
+    expect(() => readConfigText('/dev/zero')).to.throw(UserError, /\/dev\/zero is not a regular file/)
+    const big = path.join(dir, 'big.toml')
+    writeFileSync(big, `#${'x'.repeat(1_000_000)}\n`)
+    expect(() => readConfigText(big)).to.throw(UserError, /big\.toml is 1\.0 MB: a config file is at most 1 MB/)
+    const exact = path.join(dir, 'exact.toml')
+    writeFileSync(exact, `#${'x'.repeat(999_998)}\n`)
+    expect(readConfigText(exact)).to.have.length(1_000_000)
+    const bad = path.join(dir, 'bad.toml')
+    writeFileSync(bad, Buffer.concat([Buffer.from('# 日本語\n[queue]\nmax_retries = 3 # '), Buffer.from([0xc0, 0x80]), Buffer.from('\n')]))
+    expect(() => readConfigText(bad)).to.throw(UserError, /bad\.toml: not valid UTF-8 at line 3 \(byte 38\)/)
+    const ok = (bytes: number[]) => firstInvalidUtf8(Uint8Array.from(bytes))
+    expect(ok([0x61, 0xc3, 0xa9, 0xe6, 0x97, 0xa5, 0xf0, 0x9f, 0x98, 0x80])).to.equal(-1)
+    expect(ok([0x61, 0xe6, 0x97])).to.equal(1) // cut short
+    expect(ok([0xe0, 0x80, 0xaf])).to.equal(0) // overlong
+    expect(ok([0xed, 0xa0, 0x80])).to.equal(0) // a UTF-16 surrogate
+    expect(ok([0xf4, 0x90, 0x80, 0x80])).to.equal(0) // past U+10FFFF
+    expect(ok([0x61, 0x80])).to.equal(1) // a continuation byte alone
+    expect(ok([0xef, 0xbf, 0xbd])).to.equal(-1) // U+FFFD itself is fine
   })
 })
