@@ -59,7 +59,7 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
     // configuration
     {name: 'a malformed config.toml', args: () => ['status', '--data-dir', data, '--config', conf('[queue\nmax_retries = 3\n')], message: /not valid TOML at line 1/},
     {name: 'an unknown key in config.toml', args: () => ['status', '--data-dir', data, '--config', conf('[queue]\nmax_retrys = 3\n')], message: /unknown key "queue\.max_retrys" in section \[queue\]/},
-    {name: 'a negative threshold', args: () => ['status', '--data-dir', data, '--config', conf('[disk_management]\npause_threshold_gb = -5\n')], message: /"disk_management\.pause_threshold_gb" must be a number >= 0, got -5/},
+    {name: 'a negative threshold', args: () => ['status', '--data-dir', data, '--config', conf('[disk_management]\npause_threshold_gb = -5\n')], message: /"disk_management\.pause_threshold_gb" must be a number >= 0 and <= 1000000, got -5/},
     {name: 'a resume threshold above the pause threshold', args: () => ['status', '--data-dir', data, '--config', conf('[disk_management]\nresume_threshold_gb = 290\n')], message: /resume_threshold_gb <= pause_threshold_gb <= hard_limit_gb/},
     {name: 'a lease of 10^13 seconds', args: () => ['status', '--data-dir', data], env: () => ({ANIMEZIPF_QUEUE_LEASE_SECONDS: '10000000000000'}), message: /ANIMEZIPF_QUEUE_LEASE_SECONDS must be a whole number >= 1 and <= 86400/},
     {name: 'a shutdown grace past what a timer holds', args: () => ['status', '--data-dir', data], env: () => ({ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '99999999999'}), message: /ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS must be a whole number >= 0 and <= 86400/},

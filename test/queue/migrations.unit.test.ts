@@ -4,6 +4,7 @@ import path from 'node:path'
 import Database from 'better-sqlite3'
 
 import {SCHEMA_VERSION} from '../../src/queue/sqlite/migrations.js'
+import {APPLICATION_ID} from '../../src/queue/sqlite/ownership.js'
 import {UserError} from '../../src/errors.js'
 import {openDatabase, runCli, tempDir} from '../helpers.js'
 
@@ -34,6 +35,8 @@ describe('schema migrations', () => {
     const file = path.join(dir, 'jobs.db')
     const raw = new Database(file)
     raw.exec(`CREATE TABLE future (x INTEGER)`)
+    // a queue of a later animezipf: our application id, a schema version past ours
+    raw.pragma(`application_id = ${APPLICATION_ID}`)
     raw.pragma(`user_version = ${SCHEMA_VERSION + 5}`)
     raw.close()
     const before = readFileSync(file)

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import {UserError} from '../../errors.js'
 import {ensureDir} from '../../util/atomic.js'
 import {MIGRATIONS, SCHEMA_VERSION} from './migrations.js'
+import {APPLICATION_ID, refuseForeignDatabase, refuseStrayWal} from './ownership.js'
 
 export type DB = Database.Database
 
@@ -37,6 +38,7 @@ function refuseNewer(db: DB, file: string): void {
  */
 function openSnapshot(file: string, timeout: number): DB {
   let image: Buffer
+  refuseStrayWal(file)
   if (existsSync(`${file}-wal`)) {
     const live = new Database(file, {readonly: true, fileMustExist: true, timeout})
     try {
@@ -96,6 +98,7 @@ function openReadOnly(file: string, timeout: number): DB {
     return mem
   }
   const db = openSnapshot(file, timeout)
+  refuseForeignDatabase(db, file)
   refuseNewer(db, file)
   // an older database is upgraded in memory for the read-only view: the file is not touched
   if (userVersion(db) < SCHEMA_VERSION) migrate(db)
@@ -111,6 +114,8 @@ function openReadWrite(file: string, timeout: number): DB {
     const code = (error as NodeJS.ErrnoException).code
     throw cannotWrite(code === 'EROFS' ? 'the filesystem is read-only' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message)
   }
+  // before SQLite opens it: a WAL of another database would be replayed over the queue
+  refuseStrayWal(file)
   let db: DB
   try {
     db = new Database(file, {timeout})
@@ -121,11 +126,13 @@ function openReadWrite(file: string, timeout: number): DB {
     throw new UserError(`cannot open the queue database ${file}: ${(error as Error).message}`, 'check --data-dir and the folder permissions')
   }
   try {
+    refuseForeignDatabase(db, file)
     refuseNewer(db, file)
     db.pragma('journal_mode = WAL')
     db.pragma('synchronous = NORMAL')
     db.pragma('foreign_keys = ON')
     migrate(db)
+    if (db.pragma('application_id', {simple: true}) !== APPLICATION_ID) db.pragma(`application_id = ${APPLICATION_ID}`)
   } catch (error) {
     if (db.open) db.close()
     const code = (error as {code?: string}).code
