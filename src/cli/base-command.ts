@@ -1,6 +1,7 @@
 import {Command, Flags, Interfaces} from '@oclif/core'
 
 import {EXIT, UserError} from '../errors.js'
+import {queueFaultError} from '../queue/faults.js'
 import {printable, terminalJson} from '../util/text.js'
 import {type AppContext, createContext} from './context.js'
 import type {ServiceResult} from './result.js'
@@ -61,10 +62,12 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     let message: string
     let hint: string | undefined
     let code: number
-    if (err instanceof UserError) {
-      message = err.message
-      hint = err.hint
-      code = err.exitCode
+    // the queue's database damaged or gone, met anywhere in the run: the user's to fix, or to wait out
+    const fault = err instanceof UserError ? err : queueFaultError(err, this.queueWhere())
+    if (fault) {
+      message = fault.message
+      hint = fault.hint
+      code = fault.exitCode
     } else if (err.code === 'SQLITE_BUSY' || err.code === 'SQLITE_LOCKED') {
       // another process held the queue's write lock for longer than [queue] busy_timeout_seconds
       message = 'the queue is busy: another animezipf process has held its write lock too long'
@@ -95,6 +98,15 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     if (verbose && err.stack) process.stderr.write(`${printable(err.stack, 'lines')}\n`)
     process.exitCode = code
     return undefined
+  }
+
+  /** The queue's file or masked URL, for an error that names it (undefined before the config is read). */
+  private queueWhere(): string | undefined {
+    try {
+      return this.appContext?.queueLocation.display
+    } catch {
+      return undefined
+    }
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {

@@ -2,6 +2,7 @@ import {Listr} from 'listr2'
 
 import type {Output} from '../cli/output.js'
 import {EXIT, PermanentJobError, StopRunError, errorMessage} from '../errors.js'
+import {QueueLostError, queueGone} from '../queue/faults.js'
 import type {Queue} from '../queue/index.js'
 import type {JobFields, JobRow} from '../queue/rows.js'
 import type {StageDef} from '../queue/stages.js'
@@ -156,6 +157,25 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
     await Promise.allSettled([...held].map(([unit, owner]) => source.release(unit, owner, 'interrupted: the process was stopped')))
     await Promise.allSettled([...workerIds].map((id) => queue.workers.beat(id, 'stopped', null)))
   })
+  // the queue's database went away (PostgreSQL stopped, restarted, connections ended): no worker
+  // claims more, each gives its job back where the connection allows, and the run ends with exit 75
+  let queueLost: unknown
+  const heldBack = {released: 0, leftLeased: 0}
+  const loseQueue = (error: unknown): void => {
+    queueLost ??= error
+    summary.halted ??= {message: `lost the connection to the queue's database`, hint: undefined, exitCode: EXIT.TRY_LATER}
+  }
+  const giveBack = async (unit: U, owner: string, error: unknown): Promise<void> => {
+    loseQueue(error)
+    try {
+      if ((await source.release(unit, owner, `not attempted: the queue's database went away (${errorMessage(error).split('\n')[0]})`)) > 0) {
+        summary.released++
+        heldBack.released++
+      }
+    } catch {
+      heldBack.leftLeased++
+    }
+  }
   const takeSlot = (): boolean => {
     if (!mayClaim()) return false
     summary.claimed++
@@ -216,9 +236,28 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
         report(`${label}: lease lost to another worker; result discarded`)
       }
     } catch (error) {
+      try {
+        await settle(error)
+      } catch (second) {
+        if (!queueGone(second)) throw second
+        await giveBack(unit, owner, second)
+        report(`${label}: the queue's database went away: ${errorMessage(second).split('\n')[0]}`)
+      }
+    } finally {
+      clearInterval(beat)
+      // a heartbeat in flight must not land after the worker's next status
+      await beating
+      shutdown.aborts.delete(abort)
+      held.delete(unit)
+    }
+
+    /** Record how the attempt ended: lost, halted, released at shutdown, deferred, retried or failed. */
+    async function settle(error: unknown): Promise<void> {
       if (lost) {
         summary.lost++
         report(`${label}: lease lost to another worker; abandoned`)
+      } else if (queueGone(error)) {
+        throw error
       } else if (error instanceof StopRunError) {
         summary.halted ??= {message: error.message, hint: error.hint, exitCode: error.exitCode}
         if ((await source.release(unit, owner, `not attempted: ${error.message}`)) > 0) summary.released++
@@ -254,18 +293,19 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
         report(`${label}: ${outcome === 'retry' ? 'will retry' : outcome === 'failed' ? 'FAILED' : 'lease lost'}: ${message}`)
         if (options.output.verbose && error instanceof Error && error.stack) output.log(error.stack)
       }
-    } finally {
-      clearInterval(beat)
-      // a heartbeat in flight must not land after the worker's next status
-      await beating
-      shutdown.aborts.delete(abort)
-      held.delete(unit)
     }
   }
 
   async function workerLoop(index: number, setTitle: (t: string) => void, report: (line: string) => void): Promise<void> {
     const owner = `${runId}:w${index}`
-    const workerId = await queue.workers.register(stage.workerType, owner)
+    let workerId: number
+    try {
+      workerId = await queue.workers.register(stage.workerType, owner)
+    } catch (error) {
+      if (!queueGone(error)) throw error
+      loseQueue(error)
+      return
+    }
     workerIds.add(workerId)
     let status: 'stopped' | 'error' = 'stopped'
     try {
@@ -293,10 +333,17 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
       }
       setTitle(`worker ${index}: done`)
     } catch (error) {
+      if (queueGone(error)) {
+        loseQueue(error)
+        return
+      }
       status = 'error'
       throw error
     } finally {
-      await queue.workers.beat(workerId, status, null)
+      await queue.workers.beat(workerId, status, null).catch((error: unknown) => {
+        if (!queueGone(error)) throw error
+        loseQueue(error)
+      })
     }
   }
 
@@ -340,5 +387,6 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
     shutdown.dispose()
     summary.elapsedMs = Date.now() - started
   }
+  if (queueLost !== undefined) throw new QueueLostError(queueLost, heldBack)
   return summary
 }

@@ -163,4 +163,31 @@ describe('a jobs.db that is not the queue: refused untouched, exit 2', function 
       after.close()
     })
   })
+
+  describe('a damaged queue (issue #20, item 11): the same one line from every command, reading or writing', () => {
+    const damages: [string, (bytes: Buffer) => Buffer][] = [
+      // every other page from the fourth on overwritten with a pattern: the schema reads, the rows do not
+      [
+        'bad pages',
+        (bytes) => {
+          const out = Buffer.from(bytes)
+          for (let at = 4096 * 3; at < out.length; at += 4096 * 2) out.fill(0xa5, at, Math.min(out.length, at + 512))
+          return out
+        },
+      ],
+      ['truncated in the middle of a page', (bytes) => bytes.subarray(0, Math.floor(bytes.length / 2) + 100)],
+    ]
+    for (const [name, damage] of damages) {
+      it(`${name}: status, a dry run, retry and tokenize each say it is damaged, exit 2, and write nothing`, async () => {
+        const dir = tempDir()
+        const data = path.join(dir, 'data')
+        const db = path.join(data, 'jobs.db')
+        await seedDatabase(db, 30, 20, 'transcribed')
+        writeFileSync(db, damage(readFileSync(db)))
+        for (const args of [['status'], ['tokenize', '--dry-run'], ['retry'], ['tokenize']]) {
+          await expectRefused([...args, '--data-dir', data], db, /the queue database .*jobs\.db is damaged \(database disk image is malformed\).*restore it from a backup/)
+        }
+      })
+    }
+  })
 })

@@ -1,6 +1,7 @@
 import pg from 'pg'
 
 import {sqlTime} from '../clock.js'
+import {asQueueError} from '../faults.js'
 import {type Params, type Sql, lockKey, toPositional} from '../sql.js'
 
 const {types} = pg
@@ -52,7 +53,7 @@ export class PostgresSql implements Sql {
   ) {}
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
-    return (await this.runner.query(args(sql, params))).rows as T[]
+    return (await guard(this.runner.query(args(sql, params)))).rows as T[]
   }
 
   async get<T>(sql: string, params?: Params): Promise<T | undefined> {
@@ -60,15 +61,15 @@ export class PostgresSql implements Sql {
   }
 
   async run(sql: string, params?: Params): Promise<number> {
-    return (await this.runner.query(args(sql, params))).rowCount ?? 0
+    return (await guard(this.runner.query(args(sql, params)))).rowCount ?? 0
   }
 
   async transaction<T>(fn: (tx: Sql) => Promise<T>, options: {lock?: string} = {}): Promise<T> {
     if (this.inTransaction) {
-      if (options.lock) await this.runner.query('SELECT pg_advisory_xact_lock($1)', [lockKey(options.lock)])
+      if (options.lock) await guard(this.runner.query('SELECT pg_advisory_xact_lock($1)', [lockKey(options.lock)]))
       return fn(this)
     }
-    return inTransaction(this.pool, (client) => fn(new PostgresSql(this.pool, client, true)), options.lock)
+    return guard(inTransaction(this.pool, (client) => fn(new PostgresSql(this.pool, client, true)), options.lock))
   }
 
   async close(): Promise<void> {
@@ -96,6 +97,15 @@ export class PostgresSql implements Sql {
       client.release(broken.error)
       await pool.end()
     })
+  }
+}
+
+/** A statement's promise, its error wrapped as the queue's when the connection went away. */
+async function guard<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (error) {
+    throw asQueueError(error)
   }
 }
 

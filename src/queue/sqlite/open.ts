@@ -5,6 +5,7 @@ import Database from 'better-sqlite3'
 import {UserError} from '../../errors.js'
 import {ensureDir} from '../../util/atomic.js'
 import {MIGRATIONS, SCHEMA_VERSION} from './migrations.js'
+import {queueFaultError} from '../faults.js'
 import {APPLICATION_ID, refuseForeignDatabase, refuseStrayWal} from './ownership.js'
 
 export type DB = Database.Database
@@ -81,9 +82,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): DB {
     return options.readonly ? openReadOnly(file, options.busyTimeoutMs ?? 10_000) : openReadWrite(file, options.busyTimeoutMs ?? 10_000)
   } catch (error) {
     const code = (error as {code?: string}).code
-    if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') {
-      throw new UserError(`${file} is not an SQLite database (or is damaged)`, 'move it away or point --data-dir at another folder')
-    }
+    const fault = queueFaultError(error, file)
+    if (fault) throw fault
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR') {
       throw new UserError(`cannot open the queue database ${file}: ${(error as Error).message}`, 'check --data-dir or [queue] url and the permissions of the folder')
     }
