@@ -39,7 +39,6 @@ function refuseNewer(db: DB, file: string): void {
  */
 function openSnapshot(file: string, timeout: number): DB {
   let image: Buffer
-  refuseStrayWal(file)
   if (existsSync(`${file}-wal`)) {
     const live = new Database(file, {readonly: true, fileMustExist: true, timeout})
     try {
@@ -97,11 +96,59 @@ function openReadOnly(file: string, timeout: number): DB {
     migrate(mem)
     return mem
   }
+  refuseStrayWal(file)
+  const live = openLive(file, timeout)
+  if (live) {
+    refuseForeignDatabase(live, file)
+    refuseNewer(live, file)
+    if (userVersion(live) === SCHEMA_VERSION) return pinSnapshot(live)
+    live.close()
+  }
+  // an older schema (upgraded in memory for the view, the file untouched), or a file this process
+  // cannot open in place (a read-only folder without the WAL's shared-memory file)
   const db = openSnapshot(file, timeout)
   refuseForeignDatabase(db, file)
   refuseNewer(db, file)
-  // an older database is upgraded in memory for the read-only view: the file is not touched
   if (userVersion(db) < SCHEMA_VERSION) migrate(db)
+  return db
+}
+
+/**
+ * A connection to the file itself for a read-only view, holding nothing in memory (a copy of a
+ * 500 MB queue took 1 GB) and creating no file that outlives it. With a WAL beside it (another
+ * process has the queue open), a read-only connection: it adds nothing. Without one, a connection
+ * that can write but is set query_only: SQLite makes the -wal and -shm files on open and, as for any
+ * last connection to close, removes them at close; the database file is not written. Undefined when
+ * the file cannot be opened so (a read-only folder): the caller reads a snapshot instead.
+ */
+function openLive(file: string, timeout: number): DB | undefined {
+  const wal = existsSync(`${file}-wal`)
+  const shared = wal && existsSync(`${file}-shm`)
+  // a log left without its shared memory (a crash, a copy): the last connection to close would
+  // checkpoint it into the file, so the view is a snapshot
+  if (wal && !shared) return undefined
+  let db: DB | undefined
+  try {
+    db = new Database(file, {readonly: shared, fileMustExist: true, timeout})
+    // SQLite opens a file it cannot write read-only without saying so: that one makes files it cannot remove
+    if (!shared && db.readonly) {
+      db.close()
+      return undefined
+    }
+    db.pragma('query_only = ON')
+    return db
+  } catch (error) {
+    if (db?.open) db.close()
+    const code = (error as {code?: string}).code ?? ''
+    if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return undefined
+    throw error
+  }
+}
+
+/** One read transaction for the view's life: every statement of the run sees the same snapshot. */
+function pinSnapshot(db: DB): DB {
+  db.exec('BEGIN')
+  db.prepare('SELECT COUNT(*) FROM sqlite_master').get()
   return db
 }
 
