@@ -158,6 +158,34 @@ describe('text from outside: cleaned where it comes in, escaped where it is prin
     noRawControls(badAnime, 'word for an unknown anime')
   })
 
+  for (const backend of backends) {
+    it(`[${backend}] import stores --title, --genre, --studio and the subtitle text without control characters or terminal escape sequences`, async () => {
+      const work = tempDir()
+      const data = path.join(work, 'data')
+      const target = backend === 'postgres' ? await freshPgDatabase() : path.join(data, 'jobs.db')
+      const srt = path.join(work, 'ep01.srt')
+      writeFileSync(srt, '1\n00:00:01,000 --> 00:00:02,000\nこんにちは、\u001b[31m世界\u001b[0m。\u0007元気ですか。\n\n2\n00:00:03,000 --> 00:00:04,000\n\u001b[0m\u0007\n\n3\n00:00:05,000 --> 00:00:06,000\nまた\u0000明日。\n')
+      const env = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: target} : {}
+      const r = await runCliAsync(['import', srt, '--title', 'Evil\u001b]0;x\u0007 Title\tTwo', '--genre', 'Dra\u0007ma', '--genre', '\u001b', '--studio', 'Stu\ndio', '--data-dir', data], {env})
+      expect(r.code, r.stderr).to.equal(0)
+      const q = await openAt(target)
+      try {
+        const anime = (await q.anime.byMalId(1_000_000_001))!
+        expect(anime.title).to.equal('Evil]0;x Title Two')
+        expect(JSON.parse(anime.genres as unknown as string)).to.deep.equal(['Drama'])
+        expect(JSON.parse(anime.studios as unknown as string)).to.deep.equal(['Stu dio'])
+        const job = (await q.jobs.episodesOf({animeId: anime.id}))
+        expect(job).to.deep.equal([1])
+      } finally {
+        await q.close()
+      }
+      const {readTextFile} = await import('../../src/util/gzip-file.js')
+      const transcript = JSON.parse(readTextFile(path.join(data, 'transcripts', String(1_000_000_001), 'ep001.json.gz'))) as {segments: {text: string}[]}
+      // the cue that held only escapes is gone; the others keep their words, not the escapes
+      expect(transcript.segments.map((s) => s.text)).to.deep.equal(['こんにちは、世界。元気ですか。', 'また明日。'])
+    })
+  }
+
   it('ani-cli: a title that is one of its options ("-d", "--help", "-e") is searched for, not taken as the option', async () => {
     const work = tempDir()
     const data = path.join(work, 'data')

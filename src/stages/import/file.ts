@@ -1,6 +1,7 @@
 import {readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
+import {cleanText} from '../../util/text.js'
 import {decodeSubtitle, hasJapanese, japaneseShare} from './decode.js'
 import {type Cue, type CueProblem, RefusedSubtitles, type SubtitleFormat, detectFormat, mergeDuplicateCues, parseSubtitles} from './subtitles.js'
 
@@ -21,6 +22,9 @@ export interface SubtitleFile {
 }
 
 /** A subtitle file on disk; a file the importer will not take throws RefusedSubtitles, saying why. */
+/** A terminal's CSI escape sequence (colour, cursor moves): dropped whole, not only its ESC. */
+const ANSI_SEQUENCE = /\u001B\[[0-?]*[ -/]*[@-~]/g
+
 export function readSubtitleFile(file: string, limits: ImportLimits): SubtitleFile {
   // a device, a pipe or a socket (a symlink to /dev/zero, a FIFO) would never end: regular files only
   const st = statSync(file)
@@ -33,7 +37,11 @@ export function readSubtitleFile(file: string, limits: ImportLimits): SubtitleFi
 export function readSubtitleBytes(name: string, data: Buffer, limits: ImportLimits): SubtitleFile {
   if (data.length === 0) throw new RefusedSubtitles('empty file')
   if (data.length > limits.max_file_mb * 1e6) throw new RefusedSubtitles(`${(data.length / 1e6).toFixed(1)} MB, over [import] max_file_mb (${limits.max_file_mb})`)
-  const {text, encoding} = decodeSubtitle(data)
+  const decoded = decodeSubtitle(data)
+  const {encoding} = decoded
+  // text from outside: terminal escape sequences and control characters out before any markup is
+  // read (tabs and newlines stay), so that none can hide a tag from the scanner
+  const text = cleanText(decoded.text.replaceAll(ANSI_SEQUENCE, ''), {multiline: true})
   const format = detectFormat(name, text)
   const ext = path.extname(name).toLowerCase()
   if (ext !== '.txt' && format === 'text') throw new RefusedSubtitles(`not ${ext.slice(1).toUpperCase()} subtitles (no cues found)`)

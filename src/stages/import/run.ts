@@ -11,6 +11,7 @@ import {LOCAL_ID_BASE, parseList} from '../../queue/anime.js'
 import type {Queue} from '../../queue/index.js'
 import type {AnimeRecord, AnimeRow, NewJob} from '../../queue/rows.js'
 import {writeTextFile} from '../../util/gzip-file.js'
+import {cleanText} from '../../util/text.js'
 import {printable} from '../../util/process.js'
 import {episodeFromName, naturalCompare} from './episodes.js'
 import {EPISODE_RANGE, YEAR_RANGE} from './ranges.js'
@@ -142,6 +143,14 @@ export type ImportResult = ServiceResult
 /** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
 export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ImportResult> {
   const {output, paths, config} = ctx
+  // names typed on a command line are text from outside: stored without control characters
+  options = {
+    ...options,
+    title: options.title === undefined ? undefined : cleanText(options.title).trim(),
+    titleJapanese: options.titleJapanese === undefined ? undefined : cleanText(options.titleJapanese).trim(),
+    genres: [...new Set(options.genres.map((g) => cleanText(g).trim()).filter((g) => g !== ''))],
+    studios: [...new Set(options.studios.map((s) => cleanText(s).trim()).filter((s) => s !== ''))],
+  }
   if (options.malId === undefined && !options.title?.trim()) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
   if (options.title && options.title.length > 300) throw new UserError(`--title is ${options.title.length} characters long`, 'give the anime\'s title (at most 300 characters)')
   checkRange('--episode-from', options.episodeFrom, EPISODE_RANGE, 'the first file\'s episode number')
