@@ -86,6 +86,7 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
     {name: 'select --set with one number', args: () => ['select', '--data-dir', data, '--set', '5114'], env: () => ({PATH: `${FAKES}:${process.env.PATH}`}), message: /--set takes two numbers/},
     {name: 'select --max-cost abc', args: () => ['select', '--data-dir', data, '--max-cost', 'abc'], env: () => ({PATH: `${FAKES}:${process.env.PATH}`}), message: /--max-cost "abc" is not an amount of dollars/},
     {name: 'queue copy to an unknown kind of URL', args: () => ['queue', 'copy', '--data-dir', data, '--to', 'ftp://x'], message: /is neither sqlite:PATH nor postgres/},
+    {name: 'queue copy to sqlite: with no file', args: () => ['queue', 'copy', '--data-dir', data, '--to', 'sqlite:'], message: /--to "sqlite:" names no file/},
   ]
 
   mistakeCases(cases, () => db)
