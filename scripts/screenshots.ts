@@ -21,7 +21,7 @@ const chromium = findChromium()
 if (!chromium) fail('Chromium not found: install it (Debian: apt-get install chromium) or set ANIMEZIPF_CHROMIUM to its path')
 
 const pages: [string, string][] = []
-for (const [dir, name] of [['reports', 'final_report.html'], ['aggregated', 'comparison.html'], ['aggregated', 'global_zipf_plot.html']]) {
+for (const [dir, name] of [['reports', 'final_report.html'], ['aggregated', 'comparison.html'], ['aggregated', 'global_zipf_plot.html']] as const) {
   const file = path.join(analysis, dir, name)
   if (existsSync(file)) pages.push([file, name.replace(/\.html$/, '.png')])
 }

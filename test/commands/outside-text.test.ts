@@ -165,7 +165,7 @@ describe('text from outside: cleaned where it comes in, escaped where it is prin
       const target = backend === 'postgres' ? await freshPgDatabase() : path.join(data, 'jobs.db')
       const srt = path.join(work, 'ep01.srt')
       writeFileSync(srt, '1\n00:00:01,000 --> 00:00:02,000\nこんにちは、\u001b[31m世界\u001b[0m。\u0007元気ですか。\n\n2\n00:00:03,000 --> 00:00:04,000\n\u001b[0m\u0007\n\n3\n00:00:05,000 --> 00:00:06,000\nまた\u0000明日。\n')
-      const env = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: target} : {}
+      const env: Record<string, string> = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: target} : {}
       const r = await runCliAsync(['import', srt, '--title', 'Evil\u001b]0;x\u0007 Title\tTwo', '--genre', 'Dra\u0007ma', '--genre', '\u001b', '--studio', 'Stu\ndio', '--data-dir', data], {env})
       expect(r.code, r.stderr).to.equal(0)
       const q = await openAt(target)
