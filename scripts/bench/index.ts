@@ -1,5 +1,6 @@
 // npm run bench: figures, not assertions. Each section prints its own table.
 import {benchQueue} from './queue.js'
+import {benchCleanup} from './cleanup.js'
 import {benchTokenize} from './tokenize.js'
 import {benchAnalyze} from './analyze.js'
 import {benchDownload} from './download.js'
@@ -9,6 +10,7 @@ import {printResults} from './measure.js'
 const only = process.argv.slice(2)
 const sections: [string, () => Promise<import('./measure.js').BenchResult[]>][] = [
   ['queue', benchQueue],
+  ['cleanup', benchCleanup],
   ['tokenize', benchTokenize],
   ['analyze', benchAnalyze],
   ['download', benchDownload],

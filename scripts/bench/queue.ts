@@ -64,7 +64,7 @@ async function claimRun(target: string, processes: number): Promise<number> {
 }
 
 /** A fresh database on the benchmark's PostgreSQL server (ANIMEZIPF_BENCH_PG_URL, else the tests' one). */
-async function freshPg(base: string, name: string): Promise<string> {
+export async function freshPg(base: string, name: string): Promise<string> {
   const admin = new pg.Client({connectionString: base})
   await admin.connect()
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)

@@ -5,6 +5,7 @@ import path from 'node:path'
 import type {AppContext} from '../cli/context.js'
 import type {ServiceResult} from '../cli/result.js'
 import {EXIT} from '../errors.js'
+import {BATCH as MEDIA_BATCH, type JobMove, type MediaDeletion} from '../queue/maintenance.js'
 import type {JobRow} from '../queue/rows.js'
 import type {JobStage} from '../queue/stages.js'
 import {recoverExpired} from '../runner/stage.js'
@@ -83,10 +84,11 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
   if (!options.dryRun) recovered = (await recoverExpired(ctx, queue)).recovered
   else recovered = (await queue.stats.runningJobs(ctx.clock.now(), 100_000)).filter((r) => r.expired).length
 
-  // 2. jobs whose input file is gone go back to the stage that makes it
-  const move = async (j: JobRow, to: JobStage, why: string, clear: ('video' | 'transcript' | 'tokens')[]) => {
+  // 2. jobs whose input file is gone go back to the stage that makes it (all at once, set-based)
+  const toMove: JobMove[] = []
+  const move = (j: JobRow, to: JobStage, why: string, clear: ('video' | 'transcript' | 'tokens')[]) => {
     moves.push({job: j.id, from: j.stage, to, why})
-    if (!options.dryRun) await queue.maintenance.move(j.id, j.stage, to, {event: 'recovered', message: `cleanup: ${why}`, clear})
+    toMove.push({id: j.id, from: j.stage, to, message: `cleanup: ${why}`, clear})
   }
   const videoOf = (j: JobRow) => (j.video_path ? paths.videoAbsolute(j.video_path) : undefined)
   // what cleanup may delete: an episode's own file inside the resolved data folders, never a path a
@@ -102,17 +104,20 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
     const video = videoOf(j)
     const hasVideo = !!video && (!local(j) || existsSync(video))
     if (j.stage === 'downloaded' && local(j) && !hasVideo && !existsSync(paths.audioFile(j.mal_id!, j.episode))) {
-      await move(j, 'queued', `its video ${j.video_path ?? '(none recorded)'} is gone: downloaded again`, ['video'])
+      move(j, 'queued', `its video ${j.video_path ?? '(none recorded)'} is gone: downloaded again`, ['video'])
     } else if (j.stage === 'transcribed' && !(j.transcript_path && existsSync(paths.absolute(j.transcript_path)))) {
-      if (hasVideo && j.video_deleted !== 1) await move(j, 'downloaded', `its transcript is gone and the video is there: transcribed again`, ['transcript'])
-      else await move(j, 'queued', `its transcript is gone and so is the video: downloaded again`, ['transcript', 'video'])
+      if (hasVideo && j.video_deleted !== 1) move(j, 'downloaded', `its transcript is gone and the video is there: transcribed again`, ['transcript'])
+      else move(j, 'queued', `its transcript is gone and so is the video: downloaded again`, ['transcript', 'video'])
     } else if (j.stage === 'tokenized' && !(j.tokens_path && existsSync(paths.absolute(j.tokens_path)))) {
-      await move(j, 'transcribed', `its tokens are gone: tokenized again`, ['tokens'])
+      move(j, 'transcribed', `its tokens are gone: tokenized again`, ['tokens'])
     }
   }
+  if (!options.dryRun && toMove.length > 0) await queue.maintenance.moveJobs(toMove, {event: 'recovered'})
 
-  // 3. media of episodes already transcribed (as [disk_management.cleanup] says)
+  // 3. media of episodes already transcribed (as [disk_management.cleanup] says), a batch at a
+  // time: each batch's rows marked in one transaction, then its files removed
   const cleanupCfg = config.disk_management.cleanup
+  const media: (MediaDeletion & {videoFile: string | undefined; audioFile: string})[] = []
   for (const j of await queue.maintenance.unleasedIn(PAST_TRANSCRIBED)) {
     if (!local(j) || j.mal_id === null) continue
     const video = cleanupCfg.delete_video_after_transcription ? ownVideoOf(j) : undefined
@@ -120,10 +125,18 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
     const videoHere = !!video
     const audioHere = cleanupCfg.delete_audio_after_transcription && ownedRegularFile(audio, paths.audioRoot)
     if (!videoHere && !audioHere) continue
+    const message = `cleanup deleted the ${[videoHere ? 'video' : '', audioHere ? 'audio' : ''].filter(Boolean).join(' and ')}`
+    media.push({id: j.id, stage: j.stage, video: videoHere, audio: audioHere, message, videoFile: video, audioFile: audio})
+  }
+  for (let i = 0; i < media.length; i += MEDIA_BATCH) {
+    const batch = media.slice(i, i + MEDIA_BATCH)
     // recorded first: the flag never says a file is there once it is gone
-    if (!options.dryRun && !(await queue.maintenance.markMediaDeleted(j.id, j.stage, videoHere, audioHere, `cleanup deleted the ${[videoHere ? 'video' : '', audioHere ? 'audio' : ''].filter(Boolean).join(' and ')}`))) continue
-    if (videoHere) act({kind: 'media', what: `video of job ${j.id} (${j.stage}): ${video}`, bytes: size(video!)}, () => rmSync(video!, {force: true}))
-    if (audioHere) act({kind: 'media', what: `audio of job ${j.id} (${j.stage}): ${audio}`, bytes: size(audio)}, () => rmSync(audio, {force: true}))
+    const marked = options.dryRun ? undefined : await queue.maintenance.markMediaDeleted(batch)
+    for (const m of batch) {
+      if (marked && !marked.has(m.id)) continue
+      if (m.video) act({kind: 'media', what: `video of job ${m.id} (${m.stage}): ${m.videoFile}`, bytes: size(m.videoFile!)}, () => rmSync(m.videoFile!, {force: true}))
+      if (m.audio) act({kind: 'media', what: `audio of job ${m.id} (${m.stage}): ${m.audioFile}`, bytes: size(m.audioFile)}, () => rmSync(m.audioFile, {force: true}))
+    }
   }
 
   // 4. temporary files of processes that are gone

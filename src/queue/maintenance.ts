@@ -1,13 +1,74 @@
 import {type Clock, sqlTime, systemClock} from './clock.js'
 import type {JobRow} from './rows.js'
-import type {Sql} from './sql.js'
+import type {Params, Sql} from './sql.js'
 import type {JobStage} from './stages.js'
 
 /** A failed job as retry sees it. */
 export type FailedJob = Pick<JobRow, 'id' | 'mal_id' | 'anime_title' | 'episode' | 'failed_stage' | 'error_message' | 'retry_count' | 'max_retries' | 'expiries' | 'video_path' | 'video_host' | 'video_deleted' | 'transcript_path' | 'tokens_path'>
 
+type FileKind = 'video' | 'transcript' | 'tokens'
+
+/** One job's move for `moveJobs`: from the stage it was seen in, clearing what names files that are gone. */
+export interface JobMove {
+  id: number
+  from: JobStage
+  to: JobStage
+  message: string
+  clear?: FileKind[] | undefined
+}
+
+/** One job whose media cleanup is about to delete, with the stage it was seen in (for its event). */
+export interface MediaDeletion {
+  id: number
+  stage: JobStage
+  video: boolean
+  audio: boolean
+  message: string
+}
+
+/**
+ * Jobs per transaction in the set-based updates: enough that round trips stop mattering, few
+ * enough that an INSERT of their events (three parameters a job: 1,500) stays far below either
+ * engine's limit (SQLite 32,766, PostgreSQL 65,535) and the write lock is held briefly.
+ */
+export const BATCH = 500
+
+function* batches<T>(items: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < items.length; i += BATCH) yield items.slice(i, i + BATCH)
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>()
+  for (const item of items) {
+    const k = key(item)
+    const g = groups.get(k)
+    if (g) g.push(item)
+    else groups.set(k, [item])
+  }
+  return [...groups.values()]
+}
+
+/** `@i0, @i1, …` for the ids of `rows`, their values added to `params` (the queue's way of passing a list). */
+function idList(rows: readonly {id: number}[], params: Params): string {
+  rows.forEach((r, i) => (params[`i${i}`] = r.id))
+  return rows.map((_, i) => `@i${i}`).join(', ')
+}
+
+/** One job_events row per job, in one INSERT (each job's own stage and message). */
+async function insertEvents(tx: Sql, rows: readonly {id: number; stage: JobStage; message: string}[], options: {event: string; now: string}): Promise<void> {
+  if (rows.length === 0) return
+  const params: Params = {event: options.event, now: options.now}
+  const values = rows.map((r, i) => {
+    params[`j${i}`] = r.id
+    params[`s${i}`] = r.stage
+    params[`m${i}`] = r.message
+    return `(@j${i}, @now, @s${i}, @event, 'info', @m${i}, NULL)`
+  })
+  await tx.run(`INSERT INTO job_events (job_id, at, stage, event, level, message, worker) VALUES ${values.join(', ')}`, params)
+}
+
 /** Columns cleared when a job goes back before the stage that made a file (the file is gone). */
-const CLEAR: Record<'video' | 'transcript' | 'tokens', string> = {
+const CLEAR: Record<FileKind, string> = {
   video: 'video_path = NULL, video_host = NULL, video_size_bytes = NULL, video_deleted = @no',
   transcript: 'transcript_path = NULL, transcript_size_bytes = NULL',
   tokens: 'tokens_path = NULL, tokens_size_bytes = NULL, token_count = NULL, word_count = NULL',
@@ -57,25 +118,42 @@ export class JobMaintenance {
    * Move an unleased job from one stage to another, clearing what names files that are gone.
    * False when the job was not in `from` any more (or somebody holds it).
    */
-  async move(id: number, from: JobStage, to: JobStage, options: {event: string; message: string; resetCount?: boolean; clear?: ('video' | 'transcript' | 'tokens')[]}): Promise<boolean> {
-    const clears = (options.clear ?? []).map((c) => `, ${CLEAR[c]}`).join('')
-    return this.sql.transaction(async (tx) => {
-      const n = await tx.run(
-        `UPDATE jobs SET stage = @to, failed_stage = NULL, run_after = NULL, expiries = 0, error_message = NULL, updated_at = @now,
-           retry_count = CASE WHEN @reset = 1 THEN 0 ELSE retry_count END${clears}
-         WHERE id = @id AND stage = @from AND lease_owner IS NULL`,
-        {id, from, to, now: this.now(), reset: options.resetCount ? 1 : 0, no: 0},
-      )
-      if (n !== 1) return false
-      await tx.run(`INSERT INTO job_events (job_id, at, stage, event, level, message, worker) VALUES (@id, @now, @to, @event, 'info', @message, NULL)`, {
-        id,
-        now: this.now(),
-        to,
-        event: options.event,
-        message: options.message,
+  async move(id: number, from: JobStage, to: JobStage, options: {event: string; message: string; resetCount?: boolean; clear?: FileKind[]}): Promise<boolean> {
+    const moved = await this.moveJobs([{id, from, to, message: options.message, clear: options.clear}], options)
+    return moved.has(id)
+  }
+
+  /**
+   * `move` for many jobs at once, set-based: per batch of ids one UPDATE for each (from, to, what
+   * is cleared) and one INSERT of their events, in one transaction. The ids that moved come back.
+   */
+  async moveJobs(moves: readonly JobMove[], options: {event: string; resetCount?: boolean}): Promise<Set<number>> {
+    const moved = new Set<number>()
+    for (const batch of batches(moves)) {
+      await this.sql.transaction(async (tx) => {
+        const now = this.now()
+        const done = new Set<number>()
+        for (const group of groupBy(batch, (m) => `${m.from}>${m.to}>${(m.clear ?? []).join(',')}`)) {
+          const {from, to, clear} = group[0]!
+          const clears = (clear ?? []).map((c) => `, ${CLEAR[c]}`).join('')
+          const params: Params = {from, to, now, reset: options.resetCount ? 1 : 0, no: 0}
+          const rows = await tx.all<{id: number}>(
+            `UPDATE jobs SET stage = @to, failed_stage = NULL, run_after = NULL, expiries = 0, error_message = NULL, updated_at = @now,
+               retry_count = CASE WHEN @reset = 1 THEN 0 ELSE retry_count END${clears}
+             WHERE id IN (${idList(group, params)}) AND stage = @from AND lease_owner IS NULL RETURNING id`,
+            params,
+          )
+          for (const r of rows) done.add(r.id)
+        }
+        await insertEvents(
+          tx,
+          batch.filter((m) => done.has(m.id)).map((m) => ({id: m.id, stage: m.to, message: m.message})),
+          {event: options.event, now},
+        )
+        for (const id of done) moved.add(id)
       })
-      return true
-    })
+    }
+    return moved
   }
 
   /** Unleased jobs in some stages, with what cleanup needs to check their files. */
@@ -94,20 +172,31 @@ export class JobMaintenance {
   }
 
   /**
-   * The media of a job are about to go (cleanup): recorded first, so the flag never says a file
-   * is there when it is not; fenced only on the job still being past transcription.
+   * The media of jobs are about to go (cleanup): recorded first, so the flag never says a file is
+   * there when it is not; fenced only on each job still being past transcription. Set-based: per
+   * batch of ids one UPDATE for each kind of deletion and one INSERT of the events (the stage each
+   * job was seen in), in one transaction. The ids that were marked come back.
    */
-  async markMediaDeleted(id: number, stage: JobStage, video: boolean, audio: boolean, message: string): Promise<boolean> {
-    return this.sql.transaction(async (tx) => {
-      const n = await tx.run(
-        `UPDATE jobs SET video_deleted = CASE WHEN @video = 1 THEN @yes ELSE video_deleted END, audio_deleted = CASE WHEN @audio = 1 THEN @yes ELSE audio_deleted END, updated_at = @now
-         WHERE id = @id AND stage IN ('transcribed', 'tokenizing', 'tokenized', 'analyzing', 'complete')`,
-        {id, video: video ? 1 : 0, audio: audio ? 1 : 0, yes: 1, now: this.now()},
-      )
-      if (n !== 1) return false
-      await tx.run(`INSERT INTO job_events (job_id, at, stage, event, level, message, worker) VALUES (@id, @now, @stage, 'cleanup', 'info', @message, NULL)`, {id, now: this.now(), stage, message})
-      return true
-    })
+  async markMediaDeleted(jobs: readonly MediaDeletion[]): Promise<Set<number>> {
+    const marked = new Set<number>()
+    for (const batch of batches(jobs)) {
+      await this.sql.transaction(async (tx) => {
+        const now = this.now()
+        const done = new Set<number>()
+        for (const group of groupBy(batch, (j) => `${j.video}/${j.audio}`)) {
+          const params: Params = {video: group[0]!.video ? 1 : 0, audio: group[0]!.audio ? 1 : 0, yes: 1, now}
+          const rows = await tx.all<{id: number}>(
+            `UPDATE jobs SET video_deleted = CASE WHEN @video = 1 THEN @yes ELSE video_deleted END, audio_deleted = CASE WHEN @audio = 1 THEN @yes ELSE audio_deleted END, updated_at = @now
+             WHERE id IN (${idList(group, params)}) AND stage IN ('transcribed', 'tokenizing', 'tokenized', 'analyzing', 'complete') RETURNING id`,
+            params,
+          )
+          for (const r of rows) done.add(r.id)
+        }
+        await insertEvents(tx, batch.filter((j) => done.has(j.id)), {event: 'cleanup', now})
+        for (const id of done) marked.add(id)
+      })
+    }
+    return marked
   }
 
   /** Anime whose selection failed (attempts in backoff) or found no candidates: what `retry --stage select` revives. */
