@@ -136,6 +136,9 @@ function openLive(file: string, timeout: number): DB | undefined {
       return undefined
     }
     db.pragma('query_only = ON')
+    // the first read opens the WAL's shared memory: where that cannot be made (a read-only
+    // filesystem), the view is a snapshot
+    db.prepare('SELECT COUNT(*) FROM sqlite_master').get()
     return db
   } catch (error) {
     if (db?.open) db.close()
