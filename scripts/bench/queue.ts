@@ -1,5 +1,5 @@
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -88,11 +88,20 @@ async function statusFigures(label: string, target: string, dataDir: string, res
   await queue.close()
   times.sort((a, b) => a - b)
   results.push({name: `status [${label}]: collect on 200,000 jobs (in process, median of 5)`, value: times[2]!, unit: 'ms'})
-  const env = {...process.env, ANIMEZIPF_QUEUE_URL: target.startsWith('postgres') ? target : ''}
+  const rssFile = path.join(dataDir, 'status-rss.txt')
+  const env = {...process.env, ANIMEZIPF_QUEUE_URL: target.startsWith('postgres') ? target : '', ANIMEZIPF_BENCH_RSS_FILE: rssFile}
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), 'status', '--json', '--data-dir', dataDir, '--config', path.join(root, 'config.toml')], {encoding: 'utf8', env})
+  const r = spawnSync(process.execPath, ['--require', path.join(here, 'peak-rss.cjs'), path.join(root, 'bin', 'run.js'), 'status', '--json', '--data-dir', dataDir, '--config', path.join(root, 'config.toml')], {encoding: 'utf8', env})
   if (r.status !== 0 || JSON.parse(r.stdout).jobs.total !== 200_000) throw new Error(`status failed: ${r.stderr}`)
   results.push({name: `status --json [${label}] on 200,000 jobs (whole command, cold start)`, value: Number(process.hrtime.bigint() - t0) / 1e6, unit: 'ms'})
+  const peakMb = Number(readFileSync(rssFile, 'utf8')) / 1024
+  results.push({name: `status --json [${label}] on 200,000 jobs: peak memory of the command`, value: peakMb, unit: 'MB'})
+  if (!target.startsWith('postgres')) {
+    // a read-only view once copied the whole file into memory (twice: the bytes, then SQLite's copy)
+    const fileMb = statSync(target).size / 1024 / 1024
+    results.push({name: `status --json [${label}]: the queue file it read`, value: fileMb, unit: 'MB'})
+    results.push({name: `status --json [${label}]: peak memory / queue file size (a copy in memory was > 2)`, value: peakMb / fileMb, unit: 'x'})
+  }
 }
 
 export async function benchQueue(): Promise<BenchResult[]> {
