@@ -12,8 +12,8 @@ function fail(message: string): never {
 }
 
 const {values} = parseArgs({options: {'data-dir': {type: 'string', default: 'data'}, out: {type: 'string', default: 'screenshots'}, width: {type: 'string', default: '1400'}}})
-const analysis = path.resolve(values['data-dir']!, 'analysis')
-const out = path.resolve(values.out!)
+const analysis = path.resolve(values['data-dir'], 'analysis')
+const out = path.resolve(values.out)
 const width = Number(values.width)
 if (!Number.isInteger(width) || width < 320) fail(`--width must be a whole number of pixels, at least 320 (got ${values.width})`)
 if (!existsSync(analysis)) fail(`no analysis in ${path.dirname(analysis)} (run \`animezipf analyze\` first, or pass --data-dir; \`animezipf demo\` writes demo-data)`)

@@ -36,7 +36,7 @@ export interface CliResult {
 export function runCli(args: string[], options: {cwd?: string; env?: Record<string, string | undefined>} = {}): CliResult {
   const env: Record<string, string | undefined> = {...process.env, NO_COLOR: '1', ...options.env}
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key]
-  const r = spawnSync(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 300_000})
+  const r = spawnSync(process.execPath, [BIN, ...args], {cwd: options.cwd ?? ROOT, env: env, encoding: 'utf8', timeout: 300_000})
   return {code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr}
 }
 
@@ -54,8 +54,8 @@ export function fixtureResult<T>(child: ReturnType<typeof spawnFixture>): Promis
   return new Promise((resolve, reject) => {
     let out = ''
     let err = ''
-    child.stdout!.on('data', (d) => (out += d))
-    child.stderr!.on('data', (d) => (err += d))
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (err += d))
     child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${child.spawnargs.at(-4) ?? 'fixture'} exited ${code}: ${err}`))))
   })
 }

@@ -78,7 +78,7 @@ async function timeCleanup(dataDir: string, url: string, seed: (q: Queue, paths:
   const ctx = context(dataDir, url)
   await seed(await ctx.queue(), ctx.paths)
   let result: Record<string, unknown> = {}
-  const s = await seconds(async () => (result = (await cleanup(ctx, {dryRun: false, vacuum: false})).result as Record<string, unknown>))
+  const s = await seconds(async () => (result = (await cleanup(ctx, {dryRun: false, vacuum: false})).result))
   check(result)
   await ctx.close()
   return s

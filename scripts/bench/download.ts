@@ -114,7 +114,7 @@ export async function benchDownload(): Promise<BenchResult[]> {
   let idleSamples = 0
   const idle: [number, number][] = []
   let idleSince: number | undefined
-  let transcribed = 0
+  let _transcribed = 0
   let busy = 0
   const t0 = Date.now()
   const sampler = setInterval(() => {
@@ -144,7 +144,7 @@ export async function benchDownload(): Promise<BenchResult[]> {
       busy++
       await new Promise((r) => setTimeout(r, lo + Math.random() * (hi - lo)))
       rmSync(file, {force: true})
-      transcribed++
+      _transcribed++
       busy--
     }
   }

@@ -199,7 +199,7 @@ export function unknownVariables(env: NodeJS.ProcessEnv = process.env): string[]
       else known.push(envNameFor(key))
     }
   }
-  walk(DEFAULTS as unknown as Section, '')
+  walk(DEFAULTS, '')
   const out: string[] = []
   for (const name of Object.keys(env)) {
     if (!name.startsWith(ENV_PREFIX) || OTHER_VARIABLES.test(name) || known.includes(name)) continue
@@ -231,7 +231,7 @@ export function envNameFor(key: string): string {
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env
   const cwd = options.cwd ?? process.cwd()
-  const config = structuredClone(DEFAULTS) as Config
+  const config: Config = structuredClone<Config>(DEFAULTS)
   let file: string | undefined
   if (options.explicitPath === '') throw new UserError('--config is empty', 'give the path of a config.toml, or leave --config out to use ./config.toml or the defaults')
   const explicit = options.explicitPath ?? env.ANIMEZIPF_CONFIG
@@ -249,23 +249,23 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     const text = readConfigText(file)
     let parsed: Section
     try {
-      parsed = TOML.parse(text) as Section
+      parsed = TOML.parse(text)
     } catch (error) {
       const e = error as {line?: number; col?: number; message?: string}
       const where = e.line === undefined ? '' : ` at line ${e.line + 1}, column ${(e.col ?? 0) + 1}`
       const first = String(e.message ?? error).split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '')
       throw new UserError(`${file}: not valid TOML${where}: ${first}`, 'fix the syntax (strings need quotes, tables are [section])')
     }
-    mergeFile(config as unknown as Section, DEFAULTS as unknown as Section, parsed, '', file)
+    mergeFile(config, DEFAULTS, parsed, '', file)
   }
-  applyEnv(config as unknown as Section, DEFAULTS as unknown as Section, env, '')
+  applyEnv(config, DEFAULTS, env, '')
   for (const [key, value] of Object.entries(options.overrides ?? {})) {
-    if (value !== undefined) setByKey(config as unknown as Section, key, value)
+    if (value !== undefined) setByKey(config, key, value)
   }
 
   for (const key of PATH_KEYS) {
-    const value = getByKey(config as unknown as Section, key) as string
-    if (value) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
+    const value = getByKey(config, key) as string
+    if (value) setByKey(config, key, path.resolve(baseDir, value))
   }
   if (!config.data.storage_dir) config.data.storage_dir = config.data.root_dir
   const origin = (key: string) => (env[envNameFor(key)] === undefined ? (file ?? 'configuration') : `environment variable ${envNameFor(key)}`)
@@ -275,10 +275,10 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (sqliteUrl && sqliteUrl[2]) config.queue.url = `sqlite:${path.resolve(baseDir, sqliteUrl[2])}`
   // a program given as a path (not a name looked up on PATH) is a path like the others too
   for (const key of PROGRAM_KEYS) {
-    const value = getByKey(config as unknown as Section, key) as string
-    if (value.includes('/')) setByKey(config as unknown as Section, key, path.resolve(baseDir, value))
+    const value = getByKey(config, key) as string
+    if (value.includes('/')) setByKey(config, key, path.resolve(baseDir, value))
   }
-  for (const key of ['scrape.base_url', 'transcribe.model_url']) checkHttpUrl(getByKey(config as unknown as Section, key) as string, key, origin(key))
+  for (const key of ['scrape.base_url', 'transcribe.model_url']) checkHttpUrl(getByKey(config, key) as string, key, origin(key))
   if (!PLAIN_MODEL_NAME.test(config.transcribe.model)) throw new UserError(`${origin('transcribe.model')}: "transcribe.model" ${JSON.stringify(config.transcribe.model)} is not a plain name`, 'a model is named by letters, digits, ".", "_" and "-" (e.g. large-v3-turbo): its file is data/models/ggml-<model>.bin')
   if (!WHISPER_LANGUAGE_CODE.test(config.transcribe.language)) throw new UserError(`${file ?? 'configuration'}: "transcribe.language" ${JSON.stringify(config.transcribe.language)} is not a language code whisper knows`, 'use "ja" (or another two-letter code such as "en", or "auto")')
   if (!config.download.quality.trim()) throw new UserError(`${file ?? 'configuration'}: "download.quality" is empty`, 'use "worst", "best" or a resolution such as "480"')
@@ -296,7 +296,7 @@ function checkHttpUrl(value: string, key: string, origin: string): void {
   } catch {
     ok = false
   }
-  if (!ok) throw new UserError(`${origin}: "${key}" ${JSON.stringify(value)} is not an http:// or https:// URL`, `e.g. the default ${JSON.stringify(getByKey(DEFAULTS as unknown as Section, key))}`)
+  if (!ok) throw new UserError(`${origin}: "${key}" ${JSON.stringify(value)} is not an http:// or https:// URL`, `e.g. the default ${JSON.stringify(getByKey(DEFAULTS, key))}`)
 }
 
 function validateRelations(config: Config, file: string): void {

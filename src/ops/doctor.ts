@@ -94,7 +94,7 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
     } else {
       try {
         const q = await openQueue({location, readonly: true, host: ctx.host})
-        const jobs = (await q.stats.jobsPerStage()) as Record<string, number>
+        const jobs = (await q.stats.jobsPerStage())
         await q.close()
         add({name: 'queue', status: 'ok', detail: `${location.display} (${location.backend}): ${Object.values(jobs).reduce((a, b) => a + b, 0)} jobs`})
       } catch (error) {

@@ -27,13 +27,13 @@ export interface Lease<U extends Unit = Unit> {
   /** Aborted when the run is shutting down past its grace period or the lease was lost. */
   signal: AbortSignal
   /** Report progress (0..1); it rides on the next heartbeat. */
-  progress(fraction: number): void
+  progress: (fraction: number) => void
   /** A line for the job's history (job_events) and the log. */
-  note(message: string): Promise<void>
+  note: (message: string) => Promise<void>
   /** Heartbeat now (the runner also does it on a timer); false when the lease was lost. */
-  extend(): Promise<boolean>
+  extend: () => Promise<boolean>
   /** The worker's live line (interactive output): "12.5 MB, 0:42". */
-  status(line: string): void
+  status: (line: string) => void
 }
 
 export interface UnitOutcome<R = unknown> {
@@ -222,7 +222,7 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
       status: (line) => setTitle(`worker ${index}: ${label}: ${line}`),
     }
     const aborted = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(abort.signal.reason), {once: true})
+      abort.signal.addEventListener('abort', () => reject(abort.signal.reason instanceof Error ? abort.signal.reason : new Error(String(abort.signal.reason))), {once: true})
     })
     aborted.catch(() => {})
     try {
@@ -379,7 +379,7 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
           ),
         ),
       )
-      const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (rejected) throw rejected.reason
     }
   } finally {

@@ -43,7 +43,7 @@ export function cleanText(text: string, options: {multiline?: boolean} = {}): st
 /** Every string in a parsed JSON value cleaned (one-line), keys included. */
 export function cleanJson<T>(value: T): T {
   if (typeof value === 'string') return cleanText(value) as T
-  if (Array.isArray(value)) return value.map((v) => cleanJson(v)) as T
+  if (Array.isArray(value)) return (value as unknown[]).map((v) => cleanJson(v)) as T
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [cleanText(k), cleanJson(v)])) as T
   return value
 }

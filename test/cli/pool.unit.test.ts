@@ -114,7 +114,7 @@ describe('worker pool', () => {
     await seedDatabase(file, 1, 12, 'transcribed')
     const child = spawnFixture('pool-runner.ts', [file, '3', '4000', '300'])
     let out = ''
-    child.stdout!.on('data', (d) => (out += d))
+    child.stdout.on('data', (d) => (out += d))
     // wait until the workers hold their jobs
     const probe = openDatabase(file)
     for (let i = 0; i < 100; i++) {

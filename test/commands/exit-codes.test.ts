@@ -96,8 +96,8 @@ describe('exit codes (CLI)', function () {
         const child = spawnFixture('internal-error.ts', [data, ...flags], {NO_COLOR: '1'})
         let stdout = ''
         let stderr = ''
-        child.stdout!.on('data', (d) => (stdout += d))
-        child.stderr!.on('data', (d) => (stderr += d))
+        child.stdout.on('data', (d) => (stdout += d))
+        child.stderr.on('data', (d) => (stderr += d))
         child.on('exit', (code) => resolve({code, stdout, stderr}))
       })
     const plain = await run([])

@@ -5,7 +5,7 @@ import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {STAGES} from '../../src/queue/stages.js'
-import {freshQueueTarget, openAt, runCliAsync, seedDatabase, tempDir, withQueue} from '../helpers.js'
+import {freshQueueTarget, runCliAsync, seedDatabase, tempDir, withQueue} from '../helpers.js'
 import {BACKENDS} from '../pg.js'
 
 for (const backend of BACKENDS) {

@@ -434,7 +434,7 @@ describe('transcribe with the real whisper.cpp (CLI)', function () {
       this.skip()
     }
     const e = await setUp('sqlite', [{malId: 10, title: 'Real model', episode: 1}])
-    copyFileSync(real!, path.join(e.data, 'models', 'ggml-real.bin'))
+    copyFileSync(real, path.join(e.data, 'models', 'ggml-real.bin'))
     const r = await transcribe(e, ['--model', 'real', '--json', '--keep-media'], {ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: whisper!, ANIMEZIPF_TRANSCRIBE_MAX_HALLUCINATED_PERCENT: '100'})
     // a 3-second tone: no speech, or a hallucination flagged as such
     expect([0, 1], r.stderr).to.include(r.code)

@@ -129,7 +129,7 @@ describe('config', () => {
       expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_TRANSCRIBE_MODEL: model}}), model).to.throw(UserError, /is not a plain name/)
     }
     expect(loadConfig({cwd: tempDir(), env: {ANIMEZIPF_TRANSCRIBE_MODEL: 'my-model_2.1'}}).config.transcribe.model).to.equal('my-model_2.1')
-    expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_QUEUE_URL: 'sqlite:  '}})).to.throw(UserError, /"queue\.url" "sqlite:  " names no file/)
+    expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_QUEUE_URL: 'sqlite:  '}})).to.throw(UserError, /"queue\.url" "sqlite: {2}" names no file/)
     expect(() => loadConfig({cwd: tempDir(), env: {}, explicitPath: ''})).to.throw(UserError, /--config is empty/)
   })
 

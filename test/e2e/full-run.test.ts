@@ -134,7 +134,7 @@ function reportCorpus(file: string): Record<string, number> {
     }
     for (const c of n.childNodes ?? []) walk(c)
   }
-  walk(parse(readFileSync(file, 'utf8')) as unknown as HtmlNode)
+  walk(parse(readFileSync(file, 'utf8')))
   return rows
 }
 
@@ -296,7 +296,7 @@ describe('the cron chain of the README: every stage again and again with --limit
     // every stage ended cleanly (exit 0) in some run, not only with "try later"
     for (const args of order) expect([...codes.get(args[0]!)!], args[0]).to.include(0)
     expect(statuses.length, 'status ran while the stages did').to.be.greaterThan(3)
-    expect(statuses.every((c) => c === 0), `status exit codes ${[...new Set(statuses)]}`).to.equal(true)
+    expect(statuses.every((c) => c === 0), `status exit codes ${[...new Set(statuses)].join(', ')}`).to.equal(true)
     await expectFinished({...r, env: {...r.env, ...env}})
   })
 })

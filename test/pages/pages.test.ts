@@ -26,7 +26,7 @@ describe('analysis pages in Chromium', function () {
     const demo = runCli(['demo', '--json'], {cwd})
     expect(demo.code, demo.stderr).to.equal(0)
     analysis = path.join(JSON.parse(demo.stdout).data_dir, 'analysis')
-    browser = await launchChromium(chromium!)
+    browser = await launchChromium(chromium)
   })
 
   after(async () => {

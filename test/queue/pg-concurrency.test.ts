@@ -50,7 +50,7 @@ if (BACKENDS.includes('postgres')) {
       // the zombie claims 300 jobs under a 300 ms lease and hangs until the others have done them
       const zombie = spawnFixture('pg-claimer.ts', [url, 'zombie', '1', 'zombie:300:300'])
       const zombieDone = collect(zombie)
-      await new Promise<void>((resolve) => zombie.stderr!.once('data', () => resolve()))
+      await new Promise<void>((resolve) => zombie.stderr.once('data', () => resolve()))
       const workers = await Promise.all(Array.from({length: 7}, (_, i) => collect(spawnFixture('pg-claimer.ts', [url, String(i), '2']))))
       const z = await zombieDone
       expect(z.claimed).to.have.length(300)

@@ -55,7 +55,7 @@ describe('figure data', () => {
     const {rows, labels} = fittedCurves(fit, 5000, 500)
     expect(Object.keys(labels)).to.deep.equal(['least squares', 'power-law MLE'])
     expect(labels['power-law MLE']).to.equal('power-law MLE: s = 1.000, α = 2.000 (xmin 3)')
-    for (const r of rows as Row[]) expect(r.count as number).to.be.within(0.5, 1500)
+    for (const r of rows as Row[]) expect(r.count).to.be.within(0.5, 1500)
     const ls = (rows as Row[]).filter((r) => r.fit === 'least squares')
     for (const r of ls) expect(r.count).to.be.closeTo(500 / (r.rank as number), 1e-9)
     // the power law's curve starts at the tail's last rank with xmin

@@ -7,7 +7,7 @@ import type {ModelAnswer} from '../../src/stages/select/claude.js'
 import {modelDecision, ruleDecision} from '../../src/stages/select/decide.js'
 
 function anime(title: string, episodes: number | null): AnimeRow {
-  return {id: 1, mal_id: 9253, title, episodes_total: episodes, title_english: null, title_japanese: null, title_synonyms: null, genres: null, explicit_genres: null, themes: null, demographics: null, studios: null, fetched_at: '2026-01-01 00:00:00', updated_at: '2026-01-01 00:00:00'} as AnimeRow
+  return {id: 1, mal_id: 9253, title, episodes_total: episodes, title_english: null, title_japanese: null, title_synonyms: null, genres: null, explicit_genres: null, themes: null, demographics: null, studios: null, fetched_at: '2026-01-01 00:00:00', updated_at: '2026-01-01 00:00:00'}
 }
 const candidate = (idx: number, text: string, episodes: number | null): Candidate => ({idx, text, episodes, single: false})
 

@@ -40,8 +40,8 @@ async function migrate(pool: pg.Pool, url: string): Promise<void> {
     pool,
     async (client) => {
       await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)`)
-      const {rows} = await client.query(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`)
-      const version = Number(rows[0].v)
+      const {rows} = await client.query<{v: number}>(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`)
+      const version = Number(rows[0]!.v)
       if (version > PG_SCHEMA_VERSION) {
         throw new UserError(
           `the PostgreSQL queue at ${maskUrl(url)} has schema version ${version}, newer than this animezipf understands (${PG_SCHEMA_VERSION}); it was left untouched`,
@@ -59,9 +59,9 @@ async function migrate(pool: pg.Pool, url: string): Promise<void> {
 }
 
 async function schemaVersion(pool: pg.Pool): Promise<number> {
-  const {rows} = await pool.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`)
-  if (!rows[0].present) return 0
-  return Number((await pool.query(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`)).rows[0].v)
+  const {rows} = await pool.query<{present: boolean}>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`)
+  if (!rows[0]!.present) return 0
+  return Number((await pool.query<{v: number}>(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`)).rows[0]!.v)
 }
 
 /**

@@ -7,6 +7,8 @@ import {type Params, type Sql, lockKey, toPositional} from '../sql.js'
 const {types} = pg
 
 /** Rows alike on both backends: counts and sums as numbers, booleans as 0/1, times as SQLite's UTC text. */
+// pg's builtins are a numeric enum compared with the plain OID pg hands over
+/* eslint-disable @typescript-eslint/no-unsafe-enum-comparison */
 function typeParser(oid: number, format?: string): (value: string) => unknown {
   switch (oid) {
     case types.builtins.INT8:
@@ -21,9 +23,10 @@ function typeParser(oid: number, format?: string): (value: string) => unknown {
     case types.builtins.DATE:
       return (v) => v
     default:
-      return types.getTypeParser(oid, format as 'text')
+      return types.getTypeParser(oid, format as 'text') as (value: string) => unknown
   }
 }
+/* eslint-enable @typescript-eslint/no-unsafe-enum-comparison */
 
 export const PG_TYPES = {getTypeParser: typeParser} as unknown as pg.CustomTypesConfig
 

@@ -131,7 +131,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   // Heaps' law for the corpus: the anime's token streams end to end (when every anime has one)
   const streams = analyzed.map((a) => readGrowth(paths.vocabularyGrowth(a.mal_id)))
   const complete = streams.length > 0 && streams.every((g) => g !== undefined)
-  const corpusPoints = complete ? corpusGrowth(streams as AnimeGrowth[]) : []
+  const corpusPoints = complete ? corpusGrowth(streams) : []
   const corpusHeapsFit = complete ? fitHeaps(corpusPoints) : undefined
   const corpusHeaps = corpusHeapsFit ? {...corpusHeapsFit, source: 'token stream' as const} : null
   writeFileAtomic(paths.allAnimeFreq, global.csv(globalRows))
@@ -202,7 +202,7 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   const lengths = streams.filter((g): g is AnimeGrowth => g !== undefined).map((g) => g.total).sort((x, y) => x - y)
   const equalLength = lengths[Math.floor(lengths.length * 0.1)] ?? 0
   const growthSvg = await growthCurvesSvg(
-    analyzed.flatMap((a, i) => (streams[i] ? [{title: figureName(a), points: streams[i]!.points}] : [])),
+    analyzed.flatMap((a, i) => (streams[i] ? [{title: figureName(a), points: streams[i].points}] : [])),
     equalLength,
   )
   const forestCaption = (what: string) =>

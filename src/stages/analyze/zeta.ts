@@ -1,9 +1,12 @@
 // Bernoulli numbers B2, B4, ..., B24 divided by (2j)!: the Euler–Maclaurin tail coefficients.
+// the literals are exact fractions; their quotients are the nearest doubles, as intended
+/* eslint-disable no-loss-of-precision */
 const B2J_OVER_FACT = [
   1 / 12, -1 / 720, 1 / 30_240, -1 / 1_209_600, 1 / 47_900_160, -691 / 1_307_674_368_000, 1 / 74_724_249_600,
   -3617 / 10_670_622_842_880_000, 43_867 / 5_109_094_217_170_944_000, -174_611 / 802_857_662_698_291_200_000,
   77_683 / 14_101_100_039_391_805_440_000, -236_364_091 / 1_693_824_136_731_743_669_452_800_000,
 ]
+/* eslint-enable no-loss-of-precision */
 
 /**
  * Hurwitz zeta ζ(s, q) = Σ_{n≥0} (n + q)^(−s), for s > 1 and q > 0: a direct sum of the first

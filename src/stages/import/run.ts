@@ -142,7 +142,7 @@ export type ImportResult = ServiceResult
 
 /** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
 export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ImportResult> {
-  const {output, paths, config} = ctx
+  const {output, paths} = ctx
   // names typed on a command line are text from outside: stored without control characters
   options = {
     ...options,

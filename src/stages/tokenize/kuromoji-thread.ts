@@ -68,7 +68,7 @@ kuromoji.builder({dicPath}).build((err, tokenizer) => {
         tokensFile: bytes,
         frequencyCsv: frequencyCsv(counted.rows),
       }
-      parentPort!.postMessage(reply, [bytes.buffer as ArrayBuffer])
+      parentPort!.postMessage(reply, [bytes.buffer])
     } catch (error) {
       parentPort!.postMessage({id: msg.id, error: (error as Error).message})
     }

@@ -25,7 +25,7 @@ function selfRepeating(text: string): boolean {
   const m = /^(.*?)((.{2,12}?)\3{5,})(.*)$/u.exec(k)
   if (!m) return false
   // a single character doubled up (はははは) is laughter, not a unit
-  return new Set(m[3]!).size > 1 && m[2]!.length >= 0.9 * k.length
+  return new Set(m[3]).size > 1 && m[2]!.length >= 0.9 * k.length
 }
 
 /**

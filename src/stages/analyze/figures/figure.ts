@@ -56,7 +56,7 @@ export class Figure {
       const [vega, vegaLite] = await Promise.all([import('vega'), import('vega-lite')])
       // Vega lays text out by an estimate of its width (no fonts in Node); the padding takes up a
       // browser font that runs wider, so axis labels never leave the figure
-      const {spec} = vegaLite.compile({padding: {left: 16, right: 12, top: 6, bottom: 6}, ...this.spec} as TopLevelSpec)
+      const {spec} = vegaLite.compile({padding: {left: 16, right: 12, top: 6, bottom: 6}, ...this.spec})
       return {vega, runtime: vega.parse(spec)}
     })()
     return this.compiled
