@@ -18,7 +18,15 @@ export function findChromium(): string | undefined {
 }
 
 /** Offline and quiet: without these Chromium keeps calling Google's hosts, which a closed network refuses. */
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
 
 export async function launchChromium(executablePath: string): Promise<Browser> {
   const {chromium} = await import('playwright-core')
@@ -65,7 +73,9 @@ export function checkFigures(page: Page): Promise<FigureCheck[]> {
 
 /** The hover texts of the marks of one figure of the open page. */
 export function hoverTexts(page: Page, figure: string): Promise<string[]> {
-  return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(`figure[data-figure="${figure}"] [role=graphics-symbol] > title`)})].map((t) => t.textContent || '')`) as Promise<string[]>
+  return page.evaluate(
+    `[...document.querySelectorAll(${JSON.stringify(`figure[data-figure="${figure}"] [role=graphics-symbol] > title`)})].map((t) => t.textContent || '')`,
+  ) as Promise<string[]>
 }
 
 /** Open a page file, collecting script errors, console errors and any request that leaves the file system. */

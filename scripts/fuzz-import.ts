@@ -72,7 +72,9 @@ for (const [label, limits] of [
     if (last / first > maxGrowth) problems.push(`superlinear: ${(last / first).toFixed(1)}× per KB from ${sizes[0]} to ${sizes.at(-1)} KB`)
     if (Math.max(...perKb) > maxMsPerKb) problems.push(`over ${maxMsPerKb} ms per KB`)
     if (problems.length > 0) failed++
-    console.log(`  ${shape.name.padEnd(28)} ${perKb.map((v) => v.toFixed(3).padStart(8)).join(' ')}  ${outcome.padEnd(12)} ${problems.length ? `FAIL: ${problems.join('; ')}` : 'ok'}`)
+    console.log(
+      `  ${shape.name.padEnd(28)} ${perKb.map((v) => v.toFixed(3).padStart(8)).join(' ')}  ${outcome.padEnd(12)} ${problems.length ? `FAIL: ${problems.join('; ')}` : 'ok'}`,
+    )
   }
 }
 console.log(failed ? `\n${failed} shape(s) failed` : '\nevery shape linear and within the bound')

@@ -11,17 +11,24 @@ function fail(message: string): never {
   process.exit(1)
 }
 
-const {values} = parseArgs({options: {'data-dir': {type: 'string', default: 'data'}, out: {type: 'string', default: 'screenshots'}, width: {type: 'string', default: '1400'}}})
+const {values} = parseArgs({
+  options: {'data-dir': {type: 'string', default: 'data'}, out: {type: 'string', default: 'screenshots'}, width: {type: 'string', default: '1400'}},
+})
 const analysis = path.resolve(values['data-dir'], 'analysis')
 const out = path.resolve(values.out)
 const width = Number(values.width)
 if (!Number.isInteger(width) || width < 320) fail(`--width must be a whole number of pixels, at least 320 (got ${values.width})`)
-if (!existsSync(analysis)) fail(`no analysis in ${path.dirname(analysis)} (run \`animezipf analyze\` first, or pass --data-dir; \`animezipf demo\` writes demo-data)`)
+if (!existsSync(analysis))
+  fail(`no analysis in ${path.dirname(analysis)} (run \`animezipf analyze\` first, or pass --data-dir; \`animezipf demo\` writes demo-data)`)
 const chromium = findChromium()
 if (!chromium) fail('Chromium not found: install it (Debian: apt-get install chromium) or set ANIMEZIPF_CHROMIUM to its path')
 
 const pages: [string, string][] = []
-for (const [dir, name] of [['reports', 'final_report.html'], ['aggregated', 'comparison.html'], ['aggregated', 'global_zipf_plot.html']] as const) {
+for (const [dir, name] of [
+  ['reports', 'final_report.html'],
+  ['aggregated', 'comparison.html'],
+  ['aggregated', 'global_zipf_plot.html'],
+] as const) {
   const file = path.join(analysis, dir, name)
   if (existsSync(file)) pages.push([file, name.replace(/\.html$/, '.png')])
 }

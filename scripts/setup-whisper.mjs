@@ -34,8 +34,10 @@ const cuda = process.env.ANIMEZIPF_WHISPER_CUDA !== '0' && onPath('nvcc')
 const build = path.join(home, 'whisper.cpp-build')
 const MARKER = '.animezipf-whisper-build'
 // ANIMEZIPF_WHISPER_HOME may name a folder of the user's: touch only what this script made there
-if (existsSync(build) && !existsSync(path.join(build, MARKER))) fail(`${build} exists and was not made by setup:whisper: refusing to replace it`, 'choose another ANIMEZIPF_WHISPER_HOME')
-if (existsSync(path.join(home, 'bin', 'main')) && !existsSync(path.join(home, 'build.json'))) fail(`${path.join(home, 'bin', 'main')} exists and was not built by setup:whisper: refusing to overwrite it`, 'choose another ANIMEZIPF_WHISPER_HOME')
+if (existsSync(build) && !existsSync(path.join(build, MARKER)))
+  fail(`${build} exists and was not made by setup:whisper: refusing to replace it`, 'choose another ANIMEZIPF_WHISPER_HOME')
+if (existsSync(path.join(home, 'bin', 'main')) && !existsSync(path.join(home, 'build.json')))
+  fail(`${path.join(home, 'bin', 'main')} exists and was not built by setup:whisper: refusing to overwrite it`, 'choose another ANIMEZIPF_WHISPER_HOME')
 const jobs = String(availableParallelism())
 const args = ['-C', build, `-j${jobs}`, 'main']
 const t0 = Date.now()
@@ -67,4 +69,6 @@ const tmp = `${target}.${process.pid}.tmp`
 copyFileSync(path.join(build, 'main'), tmp)
 renameSync(tmp, target)
 writeFileSync(path.join(home, 'build.json'), JSON.stringify({version, build: built, built_at: new Date().toISOString(), source}, null, 2) + '\n')
-console.log(`setup:whisper: built ${target} (whisper.cpp ${version}, ${built}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; animezipf transcribe uses it unless [transcribe] whisper_bin names another`)
+console.log(
+  `setup:whisper: built ${target} (whisper.cpp ${version}, ${built}) in ${((Date.now() - t0) / 1000).toFixed(0)} s; animezipf transcribe uses it unless [transcribe] whisper_bin names another`,
+)

@@ -56,7 +56,9 @@ export function fixtureResult<T>(child: ReturnType<typeof spawnFixture>): Promis
     let err = ''
     child.stdout.on('data', (d) => (out += d))
     child.stderr.on('data', (d) => (err += d))
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${child.spawnargs.at(-4) ?? 'fixture'} exited ${code}: ${err}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as T) : reject(new Error(`${child.spawnargs.at(-4) ?? 'fixture'} exited ${code}: ${err}`)),
+    )
   })
 }
 
@@ -113,7 +115,9 @@ export async function freshQueueTarget(backend: 'sqlite' | 'postgres'): Promise<
 
 /** SRT files for a made-up show: lines of the test dialogue in a seeded order (written for the tests). */
 export function writeShowSubtitles(dir: string, episodes: number, seed: number, linesPerEpisode = 120): string[] {
-  const lines = readFileSync(path.join(ROOT, 'test', 'fixtures', 'text', 'dialogue.txt'), 'utf8').trim().split('\n')
+  const lines = readFileSync(path.join(ROOT, 'test', 'fixtures', 'text', 'dialogue.txt'), 'utf8')
+    .trim()
+    .split('\n')
   let state = seed >>> 0
   const random = () => {
     state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0

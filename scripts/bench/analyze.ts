@@ -28,7 +28,9 @@ export function buildCorpus(paths: DataPaths, anime: number, episodes: number, t
   let bytes = 0
   db.transaction(() => {
     const insAnime = db.prepare(`INSERT INTO anime (mal_id, title, genres, studios) VALUES (?, ?, ?, ?) RETURNING id`)
-    const insJob = db.prepare(`INSERT INTO jobs (anime_id, mal_id, anime_title, episode, stage, tokens_path, word_count, token_count) VALUES (?, ?, ?, ?, 'tokenized', ?, ?, ?)`)
+    const insJob = db.prepare(
+      `INSERT INTO jobs (anime_id, mal_id, anime_title, episode, stage, tokens_path, word_count, token_count) VALUES (?, ?, ?, ?, 'tokenized', ?, ?, ?)`,
+    )
     for (let a = 0; a < anime; a++) {
       const malId = 100_000 + a
       const {id} = insAnime.get(malId, `Synthetic ${a}`, JSON.stringify([`Genre ${a % 20}`]), JSON.stringify([`Studio ${a % 60}`])) as {id: number}
@@ -61,7 +63,9 @@ async function figureCost(paths: DataPaths, analyzed: number): Promise<{ms: numb
       const rows: WordCount[] = []
       await readFrequencyCsv(paths.animeWordFreq(malId), (word, pos, reading, count) => void rows.push({word, pos, reading, count}))
       // the token stream's growth where tokens files exist, else the per-episode points analyze used
-      const growth = readGrowth(paths.vocabularyGrowth(malId))?.points ?? (JSON.parse(readFileSync(paths.statistics(malId), 'utf8')) as {vocabulary_growth: GrowthPoint[]}).vocabulary_growth
+      const growth =
+        readGrowth(paths.vocabularyGrowth(malId))?.points ??
+        (JSON.parse(readFileSync(paths.statistics(malId), 'utf8')) as {vocabulary_growth: GrowthPoint[]}).vocabulary_growth
       const fit = fitFrequencies(rows, {bootstrap: 0, seed: 1, minCount: 1})
       return {rows, growth, fit, heaps: fitHeaps(growth) ?? null}
     }),
@@ -103,7 +107,8 @@ export async function benchAnalyze(): Promise<BenchResult[]> {
     results.push({name: 'analyze: per anime (mean)', value: (wall * 1000) / Math.max(1, out.analyzed), unit: 'ms'})
     results.push({name: 'analyze: peak memory', value: peakMb, unit: 'MB'})
     const aggSeconds = (ts(aggLine) - ts(lastAnime)) / 1000
-    if (Number.isFinite(aggSeconds)) results.push({name: 'analyze: global aggregation share of wall time (±1 s log resolution)', value: (100 * aggSeconds) / wall, unit: '%'})
+    if (Number.isFinite(aggSeconds))
+      results.push({name: 'analyze: global aggregation share of wall time (±1 s log resolution)', value: (100 * aggSeconds) / wall, unit: '%'})
     // the figures alone, drawn again here for 100 of the analyzed anime: their share of the per-anime time
     const figures = await figureCost(paths, out.analyzed)
     results.push({name: 'figures: four per anime (rank-frequency, CCDF, coverage, Heaps), drawn alone', value: figures.ms, unit: 'ms'})

@@ -74,7 +74,12 @@ async function seconds(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** One whole `cleanup` (not a dry run) on a fresh queue seeded by `seed`; the seconds it took. */
-async function timeCleanup(dataDir: string, url: string, seed: (q: Queue, paths: DataPaths) => Promise<void>, check: (result: Record<string, unknown>) => void): Promise<number> {
+async function timeCleanup(
+  dataDir: string,
+  url: string,
+  seed: (q: Queue, paths: DataPaths) => Promise<void>,
+  check: (result: Record<string, unknown>) => void,
+): Promise<number> {
   const ctx = context(dataDir, url)
   await seed(await ctx.queue(), ctx.paths)
   let result: Record<string, unknown> = {}
@@ -123,21 +128,31 @@ export async function benchCleanup(): Promise<BenchResult[]> {
     ]
     for (const [backend, target] of backends) {
       // media of `jobs` complete episodes: all marked deleted and removed
-      const media = await timeCleanup(path.join(dir, `${backend}-media`), await target('animezipf_bench_cleanup_media'), async (q, paths) => {
-        await seedJobs(q, jobs, 'complete')
-        writeMedia(paths, jobs)
-      }, (r) => {
-        const freed = (r.actions as unknown[]).length
-        if (freed !== 2 * jobs) throw new Error(`cleanup removed ${freed} files, expected ${2 * jobs}`)
-      })
+      const media = await timeCleanup(
+        path.join(dir, `${backend}-media`),
+        await target('animezipf_bench_cleanup_media'),
+        async (q, paths) => {
+          await seedJobs(q, jobs, 'complete')
+          writeMedia(paths, jobs)
+        },
+        (r) => {
+          const freed = (r.actions as unknown[]).length
+          if (freed !== 2 * jobs) throw new Error(`cleanup removed ${freed} files, expected ${2 * jobs}`)
+        },
+      )
       results.push({name: `cleanup [${backend}]: media of ${jobs} jobs marked deleted and removed`, value: media, unit: 's'})
       results.push({name: `cleanup [${backend}]: media of ${jobs} jobs marked deleted and removed`, value: jobs / media, unit: 'jobs/s'})
 
       // `jobs` tokenized jobs whose tokens are gone: all sent back to transcribed
-      const moves = await timeCleanup(path.join(dir, `${backend}-moves`), await target('animezipf_bench_cleanup_moves'), (q) => seedJobs(q, jobs, 'tokenized'), (r) => {
-        const moved = (r.moves as unknown[]).length
-        if (moved !== jobs) throw new Error(`cleanup moved ${moved} jobs, expected ${jobs}`)
-      })
+      const moves = await timeCleanup(
+        path.join(dir, `${backend}-moves`),
+        await target('animezipf_bench_cleanup_moves'),
+        (q) => seedJobs(q, jobs, 'tokenized'),
+        (r) => {
+          const moved = (r.moves as unknown[]).length
+          if (moved !== jobs) throw new Error(`cleanup moved ${moved} jobs, expected ${jobs}`)
+        },
+      )
       results.push({name: `cleanup [${backend}]: ${jobs} jobs sent back (their tokens are gone)`, value: jobs / moves, unit: 'jobs/s'})
 
       // the marking step alone: one transaction per job (reference) against the queue's statements

@@ -82,7 +82,10 @@ export async function benchDownload(): Promise<BenchResult[]> {
   for (let s = 1; s <= SHOWS; s++) {
     const title = `Bench Show ${s}`
     const animeId = await queue.anime.upsert({mal_id: 50_000 + s, title, episodes_total: EPISODES})
-    await queue.jobs.enqueue(Array.from({length: EPISODES}, (_, i) => ({animeId, malId: 50_000 + s, animeTitle: title, episode: i + 1})), 3)
+    await queue.jobs.enqueue(
+      Array.from({length: EPISODES}, (_, i) => ({animeId, malId: 50_000 + s, animeTitle: title, episode: i + 1})),
+      3,
+    )
     await queue.selections.record({
       mal_id: 50_000 + s,
       anime_title: title,
@@ -167,7 +170,10 @@ export async function benchDownload(): Promise<BenchResult[]> {
     ANIMEZIPF_DISK_MANAGEMENT_CHECK_INTERVAL_SECONDS: '1',
   }
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'download', '--data-dir', data, '--workers', String(WORKERS)], {env, stdio: ['ignore', 'ignore', 'pipe']})
+    const child = spawn(process.execPath, [path.join(root, 'bin', 'run.js'), 'download', '--data-dir', data, '--workers', String(WORKERS)], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    })
     let err = ''
     child.stderr.on('data', (d) => (err = (err + String(d)).slice(-4000)))
     child.on('exit', (c) => {

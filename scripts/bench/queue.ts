@@ -91,7 +91,21 @@ async function statusFigures(label: string, target: string, dataDir: string, res
   const rssFile = path.join(dataDir, 'status-rss.txt')
   const env = {...process.env, ANIMEZIPF_QUEUE_URL: target.startsWith('postgres') ? target : '', ANIMEZIPF_BENCH_RSS_FILE: rssFile}
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(process.execPath, ['--require', path.join(here, 'peak-rss.cjs'), path.join(root, 'bin', 'run.js'), 'status', '--json', '--data-dir', dataDir, '--config', path.join(root, 'config.toml')], {encoding: 'utf8', env})
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--require',
+      path.join(here, 'peak-rss.cjs'),
+      path.join(root, 'bin', 'run.js'),
+      'status',
+      '--json',
+      '--data-dir',
+      dataDir,
+      '--config',
+      path.join(root, 'config.toml'),
+    ],
+    {encoding: 'utf8', env},
+  )
   if (r.status !== 0 || JSON.parse(r.stdout).jobs.total !== 200_000) throw new Error(`status failed: ${r.stderr}`)
   results.push({name: `status --json [${label}] on 200,000 jobs (whole command, cold start)`, value: Number(process.hrtime.bigint() - t0) / 1e6, unit: 'ms'})
   const peakMb = Number(readFileSync(rssFile, 'utf8')) / 1024

@@ -29,7 +29,10 @@ function timed(args: string[]): {ms: number; peakMb: number | null; stdout: stri
   const t0 = process.hrtime.bigint()
   const hasTime = existsSync('/usr/bin/time')
   const r = hasTime
-    ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(root, 'bin', 'run.js'), ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+    ? spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(root, 'bin', 'run.js'), ...args], {
+        encoding: 'utf8',
+        env: {...process.env, NO_COLOR: '1'},
+      })
     : spawnSync(process.execPath, [path.join(root, 'bin', 'run.js'), ...args], {encoding: 'utf8'})
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
   if (r.status !== 0) throw new Error(`animezipf ${args.join(' ')} failed: ${r.stderr}`)

@@ -86,7 +86,29 @@ export async function benchTranscribe(): Promise<BenchResult[]> {
     const wavs = Array.from({length: EPISODES}, (_, i) => {
       const wav = path.join(work, `ep${i + 1}.wav`)
       // a tone under pink noise: something to encode for the whole window, as an episode has
-      execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${200 + 50 * i}:duration=${SECONDS}`, '-f', 'lavfi', '-i', `anoisesrc=color=pink:amplitude=0.1:duration=${SECONDS}`, '-filter_complex', 'amix=inputs=2', '-ar', '16000', '-ac', '1', '-c:a', 'pcm_s16le', wav])
+      execFileSync('ffmpeg', [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=${200 + 50 * i}:duration=${SECONDS}`,
+        '-f',
+        'lavfi',
+        '-i',
+        `anoisesrc=color=pink:amplitude=0.1:duration=${SECONDS}`,
+        '-filter_complex',
+        'amix=inputs=2',
+        '-ar',
+        '16000',
+        '-ac',
+        '1',
+        '-c:a',
+        'pcm_s16le',
+        wav,
+      ])
       return wav
     })
     const tiny = writeTinyModel(path.join(work, 'ggml-test-tiny.bin'))

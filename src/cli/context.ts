@@ -50,7 +50,13 @@ export class AppContext {
     if (this.opened && this.openedReadonly && !readonly) throw new Error('the queue was opened read-only in this run')
     if (!this.opened) {
       this.openedReadonly = readonly
-      this.opened = openQueue({location: this.queueLocation, readonly, clock: this.clock, host: this.host, busyTimeoutMs: this.config.queue.busy_timeout_seconds * 1000}).then(async (q) => {
+      this.opened = openQueue({
+        location: this.queueLocation,
+        readonly,
+        clock: this.clock,
+        host: this.host,
+        busyTimeoutMs: this.config.queue.busy_timeout_seconds * 1000,
+      }).then(async (q) => {
         try {
           if (!readonly) moveLegacyMetadata(this.paths)
         } catch (error) {
@@ -93,7 +99,10 @@ function checkFolder(dir: string, setting: string): void {
       continue
     }
     if (!st.isDirectory()) {
-      throw new UserError(p === path.resolve(dir) ? `${setting} ${dir} is a file, not a folder` : `${setting} ${dir} is under ${p}, which is a file`, `point ${setting} at a folder (it is created when missing)`)
+      throw new UserError(
+        p === path.resolve(dir) ? `${setting} ${dir} is a file, not a folder` : `${setting} ${dir} is under ${p}, which is a file`,
+        `point ${setting} at a folder (it is created when missing)`,
+      )
     }
     return
   }
@@ -102,7 +111,8 @@ function checkFolder(dir: string, setting: string): void {
 export function createContext(flags: GlobalFlags, overrides: Record<string, unknown> = {}): AppContext {
   const allOverrides: Record<string, unknown> = {...overrides}
   // an empty --data-dir (an unset shell variable) would otherwise mean the default folder
-  if (flags['data-dir'] !== undefined && flags['data-dir'].trim() === '') throw new UserError('--data-dir is empty', 'give the data folder, or leave --data-dir out to use [data] root_dir')
+  if (flags['data-dir'] !== undefined && flags['data-dir'].trim() === '')
+    throw new UserError('--data-dir is empty', 'give the data folder, or leave --data-dir out to use [data] root_dir')
   if (flags['data-dir']) allOverrides['data.root_dir'] = path.resolve(flags['data-dir'])
   const loaded = loadConfig({explicitPath: flags.config, overrides: allOverrides})
   const {config} = loaded

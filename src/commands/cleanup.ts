@@ -15,8 +15,14 @@ every action with its size.`
 
   static override flags = {
     'dry-run': Flags.boolean({description: 'list every action with its size; change nothing', default: false}),
-    orphans: Flags.boolean({description: 'also remove transcripts and tokens files of episodes no job has (kept by default: they are the corpus)', default: false}),
-    vacuum: Flags.boolean({description: 'then give the database its free space back (SQLite: checkpoint + VACUUM; PostgreSQL: VACUUM ANALYZE)', default: false}),
+    orphans: Flags.boolean({
+      description: 'also remove transcripts and tokens files of episodes no job has (kept by default: they are the corpus)',
+      default: false,
+    }),
+    vacuum: Flags.boolean({
+      description: 'then give the database its free space back (SQLite: checkpoint + VACUUM; PostgreSQL: VACUUM ANALYZE)',
+      default: false,
+    }),
   }
 
   public async run(): Promise<void> {

@@ -21,7 +21,13 @@ hard_limit_gb, or a filesystem would keep less than min_free_gb) and resume at r
 
   static override flags = {
     ...stageFlags,
-    workers: Flags.integer({char: 'w', description: 'episodes downloaded at once (default [disk_management] max_concurrent_downloads)', min: 1, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
+    workers: Flags.integer({
+      char: 'w',
+      description: 'episodes downloaded at once (default [disk_management] max_concurrent_downloads)',
+      min: 1,
+      max: FLAG_MAX.workers,
+      helpGroup: 'STAGE',
+    }),
     'no-wait': Flags.boolean({description: 'exit 75 instead of waiting when the disk is over its thresholds (for cron)', default: false}),
     quality: Flags.string({description: 'ani-cli -q: worst, best or a resolution such as 480 (default [download] quality)'}),
   }

@@ -22,12 +22,18 @@ not Japanese subtitles are reported and skipped; the rest are imported. Importin
   static override flags = {
     'mal-id': Flags.integer({description: 'MyAnimeList id of the anime', exclusive: []}),
     title: Flags.string({description: 'title (used, with a local id, when there is no MyAnimeList id)'}),
-    'episode-from': Flags.integer({description: `number the files in order from this episode (${EPISODE_RANGE.min} to ${EPISODE_RANGE.max})`, ...EPISODE_RANGE}),
+    'episode-from': Flags.integer({
+      description: `number the files in order from this episode (${EPISODE_RANGE.min} to ${EPISODE_RANGE.max})`,
+      ...EPISODE_RANGE,
+    }),
     genre: Flags.string({description: 'a genre of the anime (repeatable)', multiple: true, default: []}),
     studio: Flags.string({description: 'a studio of the anime (repeatable)', multiple: true, default: []}),
     year: Flags.integer({description: `year the anime aired (${YEAR_RANGE.min} to ${YEAR_RANGE.max})`, ...YEAR_RANGE}),
     'dry-run': Flags.boolean({description: 'show what would be imported; change nothing', default: false}),
-    'allow-duplicate': Flags.boolean({description: 'import a file even when the same text was imported before (under another title or episode)', default: false}),
+    'allow-duplicate': Flags.boolean({
+      description: 'import a file even when the same text was imported before (under another title or episode)',
+      default: false,
+    }),
   }
 
   public async run(): Promise<void> {

@@ -25,18 +25,33 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
     workers: Flags.integer({char: 'w', description: 'anime selected at once (default [select] workers)', min: 1, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
     limit: Flags.integer({description: 'select at most this many anime in this run', min: 1, max: FLAG_MAX.count, helpGroup: 'STAGE'}),
     'anime-id': stageFlags['anime-id'],
-    'dry-run': Flags.boolean({description: 'list the candidates and whether a call would be made; no API call, nothing written', default: false, helpGroup: 'STAGE'}),
+    'dry-run': Flags.boolean({
+      description: 'list the candidates and whether a call would be made; no API call, nothing written',
+      default: false,
+      helpGroup: 'STAGE',
+    }),
     force: Flags.boolean({description: 'select again anime already selected (manual choices are kept)', default: false}),
     'max-cost': Flags.string({description: 'stop before a call that could take this run past this many US dollars'}),
-    review: Flags.boolean({description: 'list low/medium-confidence selections, episode mismatches and anime without candidates; changes nothing', default: false, exclusive: ['set', 'dry-run', 'force']}),
-    set: Flags.integer({description: 'record a manual choice: --set MAL_ID INDEX', multiple: true, min: 0, max: FLAG_MAX.id, exclusive: ['review', 'dry-run', 'force', 'max-cost']}),
+    review: Flags.boolean({
+      description: 'list low/medium-confidence selections, episode mismatches and anime without candidates; changes nothing',
+      default: false,
+      exclusive: ['set', 'dry-run', 'force'],
+    }),
+    set: Flags.integer({
+      description: 'record a manual choice: --set MAL_ID INDEX',
+      multiple: true,
+      min: 0,
+      max: FLAG_MAX.id,
+      exclusive: ['review', 'dry-run', 'force', 'max-cost'],
+    }),
   }
 
   public async run(): Promise<void> {
     const ctx = this.context()
     const run = await import('../stages/select/run.js')
     if (this.flags.set) {
-      if (this.flags.set.length !== 2) throw new UserError('--set takes two numbers: the MyAnimeList id and the candidate index', 'e.g. animezipf select --set 5114 2')
+      if (this.flags.set.length !== 2)
+        throw new UserError('--set takes two numbers: the MyAnimeList id and the candidate index', 'e.g. animezipf select --set 5114 2')
       this.finish(await run.setSelection(ctx, this.flags.set[0]!, this.flags.set[1]!))
       return
     }
@@ -46,8 +61,10 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
     }
     const raw = this.flags['max-cost']
     const maxCost = raw === undefined ? undefined : /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN
-    if (maxCost !== undefined && !Number.isFinite(maxCost)) throw new UserError(`--max-cost ${JSON.stringify(this.flags['max-cost'])} is not an amount of dollars`, 'e.g. --max-cost 0.50')
-    if (maxCost !== undefined && maxCost > MAX_COST_USD) throw new UserError(`--max-cost ${maxCost} is more than $${MAX_COST_USD}`, 'leave --max-cost out for no budget, or give a real one such as 5')
+    if (maxCost !== undefined && !Number.isFinite(maxCost))
+      throw new UserError(`--max-cost ${JSON.stringify(this.flags['max-cost'])} is not an amount of dollars`, 'e.g. --max-cost 0.50')
+    if (maxCost !== undefined && maxCost > MAX_COST_USD)
+      throw new UserError(`--max-cost ${maxCost} is more than $${MAX_COST_USD}`, 'leave --max-cost out for no budget, or give a real one such as 5')
     const {createSelectionModel} = await import('../stages/select/model.js')
     this.finish(
       await run.select(ctx, {

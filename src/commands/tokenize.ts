@@ -16,7 +16,13 @@ tokens/<mal_id>/epNNN_tokens.json(.gz) and epNNN_freq.csv. Jobs move to 'tokeniz
 
   static override flags = {
     ...stageFlags,
-    workers: Flags.integer({char: 'w', description: 'jobs run at once (0: one per core, like [processing] max_concurrent_tokenizations = 0)', min: 0, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
+    workers: Flags.integer({
+      char: 'w',
+      description: 'jobs run at once (0: one per core, like [processing] max_concurrent_tokenizations = 0)',
+      min: 0,
+      max: FLAG_MAX.workers,
+      helpGroup: 'STAGE',
+    }),
     force: Flags.boolean({description: 're-tokenize episodes already tokenized (after a change of cleaning rules)', default: false}),
   }
 

@@ -21,10 +21,19 @@ them); an episode that is mostly hallucination fails. Then the video and the aud
 
   static override flags = {
     ...stageFlags,
-    workers: Flags.integer({char: 'w', description: 'episodes transcribed at once (default [processing] max_concurrent_transcriptions)', min: 1, max: FLAG_MAX.workers, helpGroup: 'STAGE'}),
+    workers: Flags.integer({
+      char: 'w',
+      description: 'episodes transcribed at once (default [processing] max_concurrent_transcriptions)',
+      min: 1,
+      max: FLAG_MAX.workers,
+      helpGroup: 'STAGE',
+    }),
     threads: Flags.integer({char: 't', description: 'whisper threads per worker (default: the cores shared between the workers)', min: 1, max: 1024}),
     model: Flags.string({description: 'whisper model name: data/models/ggml-<model>.bin (default [transcribe] model)'}),
-    'download-model': Flags.string({description: 'fetch a model (tiny, base, small, medium, large-v3, large-v3-turbo, with -q5_0/-q8_0) into data/models/ and exit', exclusive: ['dry-run']}),
+    'download-model': Flags.string({
+      description: 'fetch a model (tiny, base, small, medium, large-v3, large-v3-turbo, with -q5_0/-q8_0) into data/models/ and exit',
+      exclusive: ['dry-run'],
+    }),
     'keep-media': Flags.boolean({description: 'keep the video and the audio of the episodes transcribed in this run', default: false}),
   }
 

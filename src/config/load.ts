@@ -121,10 +121,7 @@ function mergeFile(target: Section, defaults: Section, table: Section, prefix: s
     const key = prefix ? `${prefix}.${name}` : name
     if (!(name in defaults)) {
       const where = prefix ? `section [${prefix}]` : 'the top level'
-      throw new UserError(
-        `${file}: unknown key "${key}" in ${where}`,
-        `remove it or check its spelling against the documented config.toml`,
-      )
+      throw new UserError(`${file}: unknown key "${key}" in ${where}`, `remove it or check its spelling against the documented config.toml`)
     }
     const def = defaults[name]
     if (isSection(def)) {
@@ -139,10 +136,7 @@ function mergeFile(target: Section, defaults: Section, table: Section, prefix: s
       throw new UserError(`${file}: "${key}" is empty`, `remove the line to use the default ${JSON.stringify(def)}, or give a value`)
     }
     if (!checkValue(def, plain, key)) {
-      throw new UserError(
-        `${file}: "${key}" must be ${describe(def, key)}, got ${JSON.stringify(plain)}`,
-        `fix the value in ${path.basename(file)}`,
-      )
+      throw new UserError(`${file}: "${key}" must be ${describe(def, key)}, got ${JSON.stringify(plain)}`, `fix the value in ${path.basename(file)}`)
     }
     target[name] = plain
   }
@@ -156,7 +150,10 @@ function parseEnvValue(def: unknown, raw: string, key: string, envName: string):
   } else if (typeof def === 'number') {
     value = raw.trim() === '' ? Number.NaN : Number(raw)
   } else if (Array.isArray(def)) {
-    value = raw.split(',').map((s) => s.trim()).filter(Boolean)
+    value = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   }
   if (!checkValue(def, value, key)) {
     throw new UserError(`environment variable ${envName} must be ${describe(def, key)}, got ${JSON.stringify(raw)}`, `fix or unset ${envName}`)
@@ -175,16 +172,27 @@ function applyEnv(target: Section, defaults: Section, env: NodeJS.ProcessEnv, pr
     const raw = env[envName]
     if (raw === undefined) continue
     // an empty variable is a mistake for a folder that must be set (it would mean the current folder)
-    if (raw.trim() === '' && REQUIRED_STRINGS.has(key)) throw new UserError(`environment variable ${envName} is empty`, `unset it (the default is ${JSON.stringify(def)}) or give a value`)
+    if (raw.trim() === '' && REQUIRED_STRINGS.has(key))
+      throw new UserError(`environment variable ${envName} is empty`, `unset it (the default is ${JSON.stringify(def)}) or give a value`)
     target[name] = parseEnvValue(def, raw, key, envName)
   }
 }
 
 /** whisper.cpp's language codes (its g_lang table) and "auto". */
-const WHISPER_LANGUAGE_CODE = /^(en|zh|de|es|ru|ko|fr|ja|pt|tr|pl|ca|nl|ar|sv|it|id|hi|fi|vi|he|uk|el|ms|cs|ro|da|hu|ta|no|th|ur|hr|bg|lt|la|mi|ml|cy|sk|te|fa|lv|bn|sr|az|sl|kn|et|mk|br|eu|is|hy|ne|mn|bs|kk|sq|sw|gl|mr|pa|si|km|sn|yo|so|af|oc|ka|be|tg|sd|gu|am|yi|lo|uz|fo|ht|ps|tk|nn|mt|sa|lb|my|bo|tl|mg|as|tt|haw|ln|ha|ba|jw|su|yue|auto)$/
+const WHISPER_LANGUAGE_CODE =
+  /^(en|zh|de|es|ru|ko|fr|ja|pt|tr|pl|ca|nl|ar|sv|it|id|hi|fi|vi|he|uk|el|ms|cs|ro|da|hu|ta|no|th|ur|hr|bg|lt|la|mi|ml|cy|sk|te|fa|lv|bn|sr|az|sl|kn|et|mk|br|eu|is|hy|ne|mn|bs|kk|sq|sw|gl|mr|pa|si|km|sn|yo|so|af|oc|ka|be|tg|sd|gu|am|yi|lo|uz|fo|ht|ps|tk|nn|mt|sa|lb|my|bo|tl|mg|as|tt|haw|ln|ha|ba|jw|su|yue|auto)$/
 
 /** Strings that may not be empty: an empty one would silently mean something else. */
-const REQUIRED_STRINGS = new Set(['data.root_dir', 'ani_cli.path', 'media.ffmpeg', 'media.ffprobe', 'transcribe.model', 'transcribe.language', 'download.quality', 'select.model'])
+const REQUIRED_STRINGS = new Set([
+  'data.root_dir',
+  'ani_cli.path',
+  'media.ffmpeg',
+  'media.ffprobe',
+  'transcribe.model',
+  'transcribe.language',
+  'download.quality',
+  'select.model',
+])
 
 /** ANIMEZIPF_ variables that are not settings but are read elsewhere (tests, the whisper build, our menu hook). */
 const OTHER_VARIABLES = /^ANIMEZIPF_(CONFIG|TEST_|REQUIRE_|WHISPER_HOME|WHISPER_CUDA|MENU_LOG|BENCH_)/
@@ -233,12 +241,16 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const cwd = options.cwd ?? process.cwd()
   const config: Config = structuredClone<Config>(DEFAULTS)
   let file: string | undefined
-  if (options.explicitPath === '') throw new UserError('--config is empty', 'give the path of a config.toml, or leave --config out to use ./config.toml or the defaults')
+  if (options.explicitPath === '')
+    throw new UserError('--config is empty', 'give the path of a config.toml, or leave --config out to use ./config.toml or the defaults')
   const explicit = options.explicitPath ?? env.ANIMEZIPF_CONFIG
   if (explicit) {
     file = path.resolve(cwd, explicit)
     if (!existsSync(file)) {
-      throw new UserError(`config file not found: ${file}`, 'check the --config path (or ANIMEZIPF_CONFIG), or leave it out to use ./config.toml or the defaults')
+      throw new UserError(
+        `config file not found: ${file}`,
+        'check the --config path (or ANIMEZIPF_CONFIG), or leave it out to use ./config.toml or the defaults',
+      )
     }
   } else if (existsSync(path.join(cwd, 'config.toml'))) {
     file = path.join(cwd, 'config.toml')
@@ -253,7 +265,9 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     } catch (error) {
       const e = error as {line?: number; col?: number; message?: string}
       const where = e.line === undefined ? '' : ` at line ${e.line + 1}, column ${(e.col ?? 0) + 1}`
-      const first = String(e.message ?? error).split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:?$/, '')
+      const first = String(e.message ?? error)
+        .split('\n')[0]!
+        .replace(/ at row \d+, col \d+, pos \d+:?$/, '')
       throw new UserError(`${file}: not valid TOML${where}: ${first}`, 'fix the syntax (strings need quotes, tables are [section])')
     }
     mergeFile(config, DEFAULTS, parsed, '', file)
@@ -271,7 +285,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const origin = (key: string) => (env[envNameFor(key)] === undefined ? (file ?? 'configuration') : `environment variable ${envNameFor(key)}`)
   // a relative sqlite: URL is a path like the others
   const sqliteUrl = /^sqlite:(\/\/)?(.*)$/i.exec(config.queue.url.trim())
-  if (sqliteUrl && !sqliteUrl[2]!.trim()) throw new UserError(`${origin('queue.url')}: "queue.url" ${JSON.stringify(config.queue.url)} names no file`, 'e.g. sqlite:/srv/animezipf/jobs.db, or leave it empty for jobs.db in the data folder')
+  if (sqliteUrl && !sqliteUrl[2]!.trim())
+    throw new UserError(
+      `${origin('queue.url')}: "queue.url" ${JSON.stringify(config.queue.url)} names no file`,
+      'e.g. sqlite:/srv/animezipf/jobs.db, or leave it empty for jobs.db in the data folder',
+    )
   if (sqliteUrl && sqliteUrl[2]) config.queue.url = `sqlite:${path.resolve(baseDir, sqliteUrl[2])}`
   // a program given as a path (not a name looked up on PATH) is a path like the others too
   for (const key of PROGRAM_KEYS) {
@@ -279,9 +297,18 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
     if (value.includes('/')) setByKey(config, key, path.resolve(baseDir, value))
   }
   for (const key of ['scrape.base_url', 'transcribe.model_url']) checkHttpUrl(getByKey(config, key) as string, key, origin(key))
-  if (!PLAIN_MODEL_NAME.test(config.transcribe.model)) throw new UserError(`${origin('transcribe.model')}: "transcribe.model" ${JSON.stringify(config.transcribe.model)} is not a plain name`, 'a model is named by letters, digits, ".", "_" and "-" (e.g. large-v3-turbo): its file is data/models/ggml-<model>.bin')
-  if (!WHISPER_LANGUAGE_CODE.test(config.transcribe.language)) throw new UserError(`${file ?? 'configuration'}: "transcribe.language" ${JSON.stringify(config.transcribe.language)} is not a language code whisper knows`, 'use "ja" (or another two-letter code such as "en", or "auto")')
-  if (!config.download.quality.trim()) throw new UserError(`${file ?? 'configuration'}: "download.quality" is empty`, 'use "worst", "best" or a resolution such as "480"')
+  if (!PLAIN_MODEL_NAME.test(config.transcribe.model))
+    throw new UserError(
+      `${origin('transcribe.model')}: "transcribe.model" ${JSON.stringify(config.transcribe.model)} is not a plain name`,
+      'a model is named by letters, digits, ".", "_" and "-" (e.g. large-v3-turbo): its file is data/models/ggml-<model>.bin',
+    )
+  if (!WHISPER_LANGUAGE_CODE.test(config.transcribe.language))
+    throw new UserError(
+      `${file ?? 'configuration'}: "transcribe.language" ${JSON.stringify(config.transcribe.language)} is not a language code whisper knows`,
+      'use "ja" (or another two-letter code such as "en", or "auto")',
+    )
+  if (!config.download.quality.trim())
+    throw new UserError(`${file ?? 'configuration'}: "download.quality" is empty`, 'use "worst", "best" or a resolution such as "480"')
   if (!config.queue.host_id.trim()) config.queue.host_id = hostname()
   validateRelations(config, file ?? 'configuration')
   return {config, file, baseDir}
@@ -296,7 +323,11 @@ function checkHttpUrl(value: string, key: string, origin: string): void {
   } catch {
     ok = false
   }
-  if (!ok) throw new UserError(`${origin}: "${key}" ${JSON.stringify(value)} is not an http:// or https:// URL`, `e.g. the default ${JSON.stringify(getByKey(DEFAULTS, key))}`)
+  if (!ok)
+    throw new UserError(
+      `${origin}: "${key}" ${JSON.stringify(value)} is not an http:// or https:// URL`,
+      `e.g. the default ${JSON.stringify(getByKey(DEFAULTS, key))}`,
+    )
 }
 
 function validateRelations(config: Config, file: string): void {

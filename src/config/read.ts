@@ -16,12 +16,16 @@ export function readConfigText(file: string): string {
     // O_NONBLOCK: opening a FIFO would otherwise wait for a writer (no effect on a regular file)
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (error) {
-    throw new UserError(`cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, 'check the --config path (or ANIMEZIPF_CONFIG) and its permissions')
+    throw new UserError(
+      `cannot read the config file ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      'check the --config path (or ANIMEZIPF_CONFIG) and its permissions',
+    )
   }
   try {
     const st = fstatSync(fd)
     if (!st.isFile()) throw new UserError(`${file} is not a regular file`, 'point --config (or ANIMEZIPF_CONFIG) at a config.toml')
-    if (st.size > MAX_CONFIG_BYTES) throw new UserError(`${file} is ${(st.size / 1e6).toFixed(1)} MB: a config file is at most 1 MB`, 'point --config at the config.toml, not another file')
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new UserError(`${file} is ${(st.size / 1e6).toFixed(1)} MB: a config file is at most 1 MB`, 'point --config at the config.toml, not another file')
     // read one byte past the cap: a file that grew since fstat is refused too
     const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1)
     let n = 0

@@ -146,7 +146,8 @@ const WHOLE_NUMBER = /^[0-9]+$/
 /** A blank line (no fields) passes, as it did with the line-based reader this one replaced. */
 function rowProblem(fields: readonly string[]): string | undefined {
   if (fields.length === 0) return undefined
-  if (fields.length !== FREQUENCY_CSV_HEADER.length) return `expected ${FREQUENCY_CSV_HEADER.length} fields (${HEADER_LINE.trim()}), found ${fields.length}: "${preview(fields)}"`
+  if (fields.length !== FREQUENCY_CSV_HEADER.length)
+    return `expected ${FREQUENCY_CSV_HEADER.length} fields (${HEADER_LINE.trim()}), found ${fields.length}: "${preview(fields)}"`
   if (!WHOLE_NUMBER.test(fields[1]!)) return `the count "${fields[1]}" is not a whole number: "${preview(fields)}"`
   return undefined
 }

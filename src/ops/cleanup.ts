@@ -97,7 +97,8 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
   const ownVideoOf = (j: JobRow): string | undefined => {
     if (!j.video_path || j.mal_id === null) return undefined
     const file = paths.episodeVideo(j.video_path, j.mal_id, j.episode)
-    if (!file) notes.push(`job ${j.id} names the video ${JSON.stringify(j.video_path)}, which is not its episode's file in ${paths.videoDir(j.mal_id)}: left alone`)
+    if (!file)
+      notes.push(`job ${j.id} names the video ${JSON.stringify(j.video_path)}, which is not its episode's file in ${paths.videoDir(j.mal_id)}: left alone`)
     return file && ownedRegularFile(file, paths.videosRoot) ? file : undefined
   }
   for (const j of await queue.maintenance.unleasedIn(['downloaded', 'transcribed', 'tokenized'])) {
@@ -134,8 +135,10 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
     const marked = options.dryRun ? undefined : await queue.maintenance.markMediaDeleted(batch)
     for (const m of batch) {
       if (marked && !marked.has(m.id)) continue
-      if (m.video) act({kind: 'media', what: `video of job ${m.id} (${m.stage}): ${m.videoFile}`, bytes: size(m.videoFile!)}, () => rmSync(m.videoFile!, {force: true}))
-      if (m.audio) act({kind: 'media', what: `audio of job ${m.id} (${m.stage}): ${m.audioFile}`, bytes: size(m.audioFile)}, () => rmSync(m.audioFile, {force: true}))
+      if (m.video)
+        act({kind: 'media', what: `video of job ${m.id} (${m.stage}): ${m.videoFile}`, bytes: size(m.videoFile!)}, () => rmSync(m.videoFile!, {force: true}))
+      if (m.audio)
+        act({kind: 'media', what: `audio of job ${m.id} (${m.stage}): ${m.audioFile}`, bytes: size(m.audioFile)}, () => rmSync(m.audioFile, {force: true}))
     }
   }
 
@@ -186,7 +189,14 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
         return false
       }
     }
-    const orphan = async (file: string, root: string, mal: number, ep: number, why: string, stillOrphan: (j: Awaited<ReturnType<typeof queue.maintenance.episodeJob>>) => boolean) => {
+    const orphan = async (
+      file: string,
+      root: string,
+      mal: number,
+      ep: number,
+      why: string,
+      stillOrphan: (j: Awaited<ReturnType<typeof queue.maintenance.episodeJob>>) => boolean,
+    ) => {
       if (!old(file) || !ownedRegularFile(file, root)) return
       const j = await queue.maintenance.episodeJob(mal, ep)
       if (j?.leased || !stillOrphan(j)) return
@@ -204,9 +214,14 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
         const j = byEpisode.get(`${mal}/${ep}`)
         if (j?.leased) continue
         if (!j) await orphan(file, paths.videosRoot, Number(mal), ep, 'no job for this episode', (x) => !x)
-        else if ((j.stage === 'downloaded' || j.stage === 'transcribing' || j.stage === 'failed') && j.video_path && paths.videoAbsolute(j.video_path) !== file) {
+        else if (
+          (j.stage === 'downloaded' || j.stage === 'transcribing' || j.stage === 'failed') &&
+          j.video_path &&
+          paths.videoAbsolute(j.video_path) !== file
+        ) {
           await orphan(file, paths.videosRoot, Number(mal), ep, `job ${j.id} names another file`, (x) => !!x && x.stage === j.stage)
-        } else if (j.stage === 'queued') await orphan(file, paths.videosRoot, Number(mal), ep, `job ${j.id} is queued: it will be downloaded again`, (x) => x?.stage === 'queued')
+        } else if (j.stage === 'queued')
+          await orphan(file, paths.videosRoot, Number(mal), ep, `job ${j.id} is queued: it will be downloaded again`, (x) => x?.stage === 'queued')
       }
     }
     for (const mal of list(paths.audioRoot).filter((n) => /^\d+$/.test(n) && known.has(Number(n)))) {
@@ -214,12 +229,16 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
         const j = byEpisode.get(`${mal}/${ep}`)
         if (j?.leased) continue
         if (!j) await orphan(file, paths.audioRoot, Number(mal), ep, 'no job for this episode', (x) => !x)
-        else if (j.stage === 'queued' || j.stage === 'downloading') await orphan(file, paths.audioRoot, Number(mal), ep, `job ${j.id} is ${j.stage}`, (x) => x?.stage === 'queued')
+        else if (j.stage === 'queued' || j.stage === 'downloading')
+          await orphan(file, paths.audioRoot, Number(mal), ep, `job ${j.id} is ${j.stage}`, (x) => x?.stage === 'queued')
       }
     }
     // permanent outputs: only asked for, and only when no job exists for the episode at all
     let permanent = 0
-    for (const [kind, root] of [['transcript', paths.transcriptsRoot], ['tokens', paths.tokensRoot]] as const) {
+    for (const [kind, root] of [
+      ['transcript', paths.transcriptsRoot],
+      ['tokens', paths.tokensRoot],
+    ] as const) {
       for (const mal of list(root).filter((n) => /^\d+$/.test(n))) {
         for (const {file, ep} of ownFiles(kind, path.join(root, mal))) {
           if (byEpisode.has(`${mal}/${ep}`)) continue
@@ -248,8 +267,16 @@ export async function cleanup(ctx: AppContext, options: CleanupOptions): Promise
   if (actions.length > 100) text.push(`  … ${actions.length - 100} more (--json lists them all)`)
   return {
     code: EXIT.OK,
-    result: {dry_run: options.dryRun, notes: [...notes, ...orphanNotes], bytes_freed: options.dryRun ? 0 : total, bytes_by_kind: bytes, recovered, moves, actions, vacuumed: options.vacuum && !options.dryRun},
+    result: {
+      dry_run: options.dryRun,
+      notes: [...notes, ...orphanNotes],
+      bytes_freed: options.dryRun ? 0 : total,
+      bytes_by_kind: bytes,
+      recovered,
+      moves,
+      actions,
+      vacuumed: options.vacuum && !options.dryRun,
+    },
     text,
   }
 }
-

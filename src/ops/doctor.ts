@@ -61,12 +61,20 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
     new Database(':memory:').close()
     add({name: 'sqlite', status: 'ok', detail: 'better-sqlite3 native module loads'})
   } catch (error) {
-    add({name: 'sqlite', status: 'fail', detail: `better-sqlite3 does not load: ${errorMessage(error).split('\n')[0]}`, fix: 'run `npm rebuild better-sqlite3` (needs python3, make and g++)'})
+    add({
+      name: 'sqlite',
+      status: 'fail',
+      detail: `better-sqlite3 does not load: ${errorMessage(error).split('\n')[0]}`,
+      fix: 'run `npm rebuild better-sqlite3` (needs python3, make and g++)',
+    })
   }
   add({name: 'config', status: 'ok', detail: ctx.configFile ? `read ${ctx.configFile}` : 'no config.toml: the built-in defaults'})
 
   // data and storage folders
-  for (const [label, dir] of [['root_dir', paths.root], ['storage_dir', paths.storage]] as const) {
+  for (const [label, dir] of [
+    ['root_dir', paths.root],
+    ['storage_dir', paths.storage],
+  ] as const) {
     if (label === 'storage_dir' && path.resolve(dir) === path.resolve(paths.root)) continue
     const problem = writable(dir)
     const space = filesystemSpace(dir)
@@ -74,19 +82,31 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
       name: label,
       status: problem ? 'fail' : space.free < config.disk_management.min_free_gb * 1e9 ? 'warn' : 'ok',
       detail: problem ?? `${dir} (${existsSync(dir) ? 'exists' : 'will be created'}; ${formatBytes(space.free)} free of ${formatBytes(space.total)})`,
-      fix: problem ? `make ${dir} writable, or set [data] ${label} (or --data-dir)` : `free space: under min_free_gb (${config.disk_management.min_free_gb} GB), downloads will pause`,
+      fix: problem
+        ? `make ${dir} writable, or set [data] ${label} (or --data-dir)`
+        : `free space: under min_free_gb (${config.disk_management.min_free_gb} GB), downloads will pause`,
     })
   }
   if (path.resolve(paths.storage) !== path.resolve(paths.root)) {
     const same = filesystemSpace(paths.root).device === filesystemSpace(paths.storage).device
-    add({name: 'filesystems', status: 'ok', detail: same ? 'root_dir and storage_dir share one filesystem' : 'root_dir and storage_dir are on different filesystems (videos on their own disk)'})
+    add({
+      name: 'filesystems',
+      status: 'ok',
+      detail: same ? 'root_dir and storage_dir share one filesystem' : 'root_dir and storage_dir are on different filesystems (videos on their own disk)',
+    })
   }
 
   // the queue
   const location = ctx.queueLocation
   if (location.backend === 'sqlite') {
     const fs = networkFilesystem(existing(path.dirname(location.target)))
-    if (fs) add({name: 'queue', status: 'fail', detail: `the SQLite queue ${location.display} is on a network filesystem (${fs})`, fix: 'keep jobs.db on a local disk, or use PostgreSQL for several machines ([queue] url)'})
+    if (fs)
+      add({
+        name: 'queue',
+        status: 'fail',
+        detail: `the SQLite queue ${location.display} is on a network filesystem (${fs})`,
+        fix: 'keep jobs.db on a local disk, or use PostgreSQL for several machines ([queue] url)',
+      })
   }
   if (!checks.some((c) => c.name === 'queue')) {
     if (location.backend === 'sqlite' && !existsSync(location.target)) {
@@ -94,16 +114,27 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
     } else {
       try {
         const q = await openQueue({location, readonly: true, host: ctx.host})
-        const jobs = (await q.stats.jobsPerStage())
+        const jobs = await q.stats.jobsPerStage()
         await q.close()
         add({name: 'queue', status: 'ok', detail: `${location.display} (${location.backend}): ${Object.values(jobs).reduce((a, b) => a + b, 0)} jobs`})
       } catch (error) {
         if (error instanceof SchemaBehindError) {
           // an empty database (or an older schema) is ready: the first writing command creates (or upgrades) the tables
-          const what = error.version === 0 ? 'empty: the first writing command creates the tables' : `schema version ${error.version}: the next writing command upgrades it`
+          const what =
+            error.version === 0
+              ? 'empty: the first writing command creates the tables'
+              : `schema version ${error.version}: the next writing command upgrades it`
           add({name: 'queue', status: 'ok', detail: `${location.display} (${location.backend}) is reachable and ${what}`})
         } else {
-          add({name: 'queue', status: 'fail', detail: `${location.display}: ${errorMessage(error).split('\n')[0]}`, fix: location.backend === 'postgres' ? 'check that the server runs and the URL, user and password in [queue] url are right' : 'see the message; `animezipf queue copy` moves a queue elsewhere'})
+          add({
+            name: 'queue',
+            status: 'fail',
+            detail: `${location.display}: ${errorMessage(error).split('\n')[0]}`,
+            fix:
+              location.backend === 'postgres'
+                ? 'check that the server runs and the URL, user and password in [queue] url are right'
+                : 'see the message; `animezipf queue copy` moves a queue elsewhere',
+          })
         }
       }
     }
@@ -115,12 +146,23 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
     add({name, status: found ? 'ok' : optional ? 'warn' : 'fail', detail: found ? found : `${configured} not found`, fix, stages, optional})
     return found
   }
-  const ani = program('ani-cli', config.ani_cli.path, ['select', 'download'], 'install ani-cli 5.x (https://github.com/pystardust/ani-cli) or set [ani_cli] path')
+  const ani = program(
+    'ani-cli',
+    config.ani_cli.path,
+    ['select', 'download'],
+    'install ani-cli 5.x (https://github.com/pystardust/ani-cli) or set [ani_cli] path',
+  )
   if (ani) {
     for (const dep of ['curl', 'sed', 'grep']) program(`ani-cli needs ${dep}`, dep, ['select', 'download'], `install ${dep} (apt install ${dep})`)
     const ytdlp = findProgram('yt-dlp')
     const ff = findProgram('ffmpeg')
-    add({name: 'ani-cli needs yt-dlp or ffmpeg', status: ytdlp || ff ? 'ok' : 'fail', detail: ytdlp ?? ff ?? 'neither found', fix: 'install yt-dlp or ffmpeg (apt install ffmpeg)', stages: ['download']})
+    add({
+      name: 'ani-cli needs yt-dlp or ffmpeg',
+      status: ytdlp || ff ? 'ok' : 'fail',
+      detail: ytdlp ?? ff ?? 'neither found',
+      fix: 'install yt-dlp or ffmpeg (apt install ffmpeg)',
+      stages: ['download'],
+    })
   }
   const {MENU_HOOK} = await import('../stages/select/ani-cli.js')
   let hookOk = true
@@ -129,7 +171,13 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
   } catch {
     hookOk = false
   }
-  add({name: 'menu hook', status: hookOk ? 'ok' : 'fail', detail: MENU_HOOK, fix: 'reinstall animezipf (it ships bin/animezipf-menu-hook, executable)', stages: ['select', 'download']})
+  add({
+    name: 'menu hook',
+    status: hookOk ? 'ok' : 'fail',
+    detail: MENU_HOOK,
+    fix: 'reinstall animezipf (it ships bin/animezipf-menu-hook, executable)',
+    stages: ['select', 'download'],
+  })
   program('ffprobe', config.media.ffprobe, ['download'], 'install ffmpeg (apt install ffmpeg) or set [media] ffprobe')
   program('ffmpeg', config.media.ffmpeg, ['transcribe'], 'install ffmpeg (apt install ffmpeg) or set [media] ffmpeg')
   const {resolveWhisper, inspectWhisper} = await import('../stages/transcribe/whisper.js')
@@ -146,7 +194,13 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
     add({name: 'whisper model', status: 'ok', detail: `${config.transcribe.model}: ${file} (${formatBytes(statSync(file).size)})`, stages: ['transcribe']})
   } catch (error) {
     const e = error as {message: string; hint?: string}
-    add({name: 'whisper model', status: 'fail', detail: e.message, fix: e.hint ?? `animezipf transcribe --download-model ${config.transcribe.model}`, stages: ['transcribe']})
+    add({
+      name: 'whisper model',
+      status: 'fail',
+      detail: e.message,
+      fix: e.hint ?? `animezipf transcribe --download-model ${config.transcribe.model}`,
+      stages: ['transcribe'],
+    })
   }
   const key = process.env.ANTHROPIC_API_KEY?.trim()
   add({
@@ -163,7 +217,11 @@ export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | un
   const failed = shown.filter((c) => c.status === 'fail' && !c.optional)
   const mark: Record<Status, string> = {ok: 'ok  ', warn: 'warn', fail: 'FAIL'}
   const text = shown.map((c) => `${mark[c.status]}  ${c.name}: ${c.detail}${c.status !== 'ok' && c.fix ? ` — ${c.fix}` : ''}`)
-  text.push(failed.length === 0 ? `doctor: ${options.stage ? `ready for ${options.stage}` : 'every required check passed'}` : `doctor: ${failed.length} required check(s) failed${options.stage ? ` for ${options.stage}` : ''}`)
+  text.push(
+    failed.length === 0
+      ? `doctor: ${options.stage ? `ready for ${options.stage}` : 'every required check passed'}`
+      : `doctor: ${failed.length} required check(s) failed${options.stage ? ` for ${options.stage}` : ''}`,
+  )
   return {
     code: failed.length === 0 ? EXIT.OK : EXIT.JOBS_FAILED,
     result: {ok: failed.length === 0, stage: options.stage ?? null, checks: shown.map(({stages, ...c}) => ({...c, stages: stages ?? ALL}))},

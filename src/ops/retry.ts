@@ -41,14 +41,17 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
   const local = (j: FailedJob) => config.data.storage_shared || j.video_host === null || j.video_host === ctx.host
   // the audio of an earlier attempt is enough for transcribe too
   const videoThere = (j: FailedJob) =>
-    (j.video_path !== null && j.video_deleted !== 1 && (!local(j) || existsSync(paths.videoAbsolute(j.video_path)))) || (local(j) && j.mal_id !== null && existsSync(paths.audioFile(j.mal_id, j.episode)))
+    (j.video_path !== null && j.video_deleted !== 1 && (!local(j) || existsSync(paths.videoAbsolute(j.video_path)))) ||
+    (local(j) && j.mal_id !== null && existsSync(paths.audioFile(j.mal_id, j.episode)))
   const transcriptThere = (j: FailedJob) => j.transcript_path !== null && existsSync(paths.absolute(j.transcript_path))
   const tokensThere = (j: FailedJob) => j.tokens_path !== null && existsSync(paths.absolute(j.tokens_path))
 
   /** The earliest stage whose input still exists, from the one that failed backwards. */
   const plan = (j: FailedJob): Plan | undefined => {
     const fromVideo = (why: string, clear: Plan['clear']): Plan =>
-      videoThere(j) ? {job: j, to: 'downloaded', clear, why: `${why}; the video (or its audio) is still there`} : {job: j, to: 'queued', clear: [...clear, 'video'], why: `${why}; the video is gone: downloaded again`}
+      videoThere(j)
+        ? {job: j, to: 'downloaded', clear, why: `${why}; the video (or its audio) is still there`}
+        : {job: j, to: 'queued', clear: [...clear, 'video'], why: `${why}; the video is gone: downloaded again`}
     switch (j.failed_stage) {
       case 'downloading':
         return {job: j, to: 'queued', clear: ['video'], why: 'downloaded again'}
@@ -58,7 +61,9 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
         return transcriptThere(j) ? {job: j, to: 'transcribed', clear: [], why: 'tokenized again'} : fromVideo('the transcript is gone', ['transcript'])
       case 'analyzing':
         if (tokensThere(j)) return {job: j, to: 'tokenized', clear: [], why: 'analyzed again'}
-        return transcriptThere(j) ? {job: j, to: 'transcribed', clear: ['tokens'], why: 'the tokens are gone: tokenized again'} : fromVideo('the transcript is gone', ['transcript', 'tokens'])
+        return transcriptThere(j)
+          ? {job: j, to: 'transcribed', clear: ['tokens'], why: 'the tokens are gone: tokenized again'}
+          : fromVideo('the transcript is gone', ['transcript', 'tokens'])
       default:
         return undefined
     }
@@ -106,15 +111,36 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
   const verb = options.dryRun ? 'would revive' : 'revived'
   text.push(`retry: ${verb} ${options.dryRun ? plans.length : revived} failed job(s)${options.dryRun ? ' (dry run: nothing was changed)' : ''}`)
   for (const g of by) {
-    text.push(`  ${String(g.count).padStart(5)}  ${(g.stage ?? '?').padEnd(13)} ${g.error ?? ''}  -> ${Object.entries(g.to).map(([k, n]) => `${k} ${n}`).join(', ')}`)
+    text.push(
+      `  ${String(g.count).padStart(5)}  ${(g.stage ?? '?').padEnd(13)} ${g.error ?? ''}  -> ${Object.entries(g.to)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ')}`,
+    )
   }
-  if (options.dryRun) for (const p of plans.slice(0, 50)) text.push(`  job ${p.job.id} (${p.job.anime_title} ep ${p.job.episode}): ${p.job.failed_stage} -> ${p.to} (${p.why})`)
-  if (atMax > 0) text.push(`  ${atMax} failed job(s) used up their retries (max_retries, or their lease expired that often): add --force to revive them too (--reset-count for a fresh budget)`)
+  if (options.dryRun)
+    for (const p of plans.slice(0, 50)) text.push(`  job ${p.job.id} (${p.job.anime_title} ep ${p.job.episode}): ${p.job.failed_stage} -> ${p.to} (${p.why})`)
+  if (atMax > 0)
+    text.push(
+      `  ${atMax} failed job(s) used up their retries (max_retries, or their lease expired that often): add --force to revive them too (--reset-count for a fresh budget)`,
+    )
   if (unknown > 0) text.push(`  ${unknown} failed job(s) with no stage to go back to were left alone`)
-  if (failed.length === 0) text.splice(0, text.length, `retry: nothing to do (no failed job${options.stage ? ` in ${options.stage}` : ''}${options.malId !== undefined ? ` of anime ${options.malId}` : ''}${options.error ? ` whose error contains ${JSON.stringify(options.error)}` : ''})`)
+  if (failed.length === 0)
+    text.splice(
+      0,
+      text.length,
+      `retry: nothing to do (no failed job${options.stage ? ` in ${options.stage}` : ''}${options.malId !== undefined ? ` of anime ${options.malId}` : ''}${options.error ? ` whose error contains ${JSON.stringify(options.error)}` : ''})`,
+    )
   return {
     code: EXIT.OK,
-    result: {dry_run: options.dryRun, failed: failed.length, revived: options.dryRun ? 0 : revived, would_revive: options.dryRun ? plans.length : undefined, at_max_retries: atMax, by, jobs: options.dryRun ? plans.map((p) => ({job_id: p.job.id, from: p.job.failed_stage, to: p.to, why: p.why})) : undefined},
+    result: {
+      dry_run: options.dryRun,
+      failed: failed.length,
+      revived: options.dryRun ? 0 : revived,
+      would_revive: options.dryRun ? plans.length : undefined,
+      at_max_retries: atMax,
+      by,
+      jobs: options.dryRun ? plans.map((p) => ({job_id: p.job.id, from: p.job.failed_stage, to: p.to, why: p.why})) : undefined,
+    },
     text,
   }
 }

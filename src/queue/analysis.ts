@@ -90,7 +90,10 @@ export class AnalysisStore {
 
   async record(row: AnalysisRow): Promise<void> {
     const cols = Object.keys(row)
-    await this.sql.run(`INSERT INTO analysis_results (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`, row as unknown as Record<string, unknown>)
+    await this.sql.run(
+      `INSERT INTO analysis_results (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`,
+      row as unknown as Record<string, unknown>,
+    )
   }
 
   /** Every anime with an analysis, with its latest figures (for the aggregates and the report). */

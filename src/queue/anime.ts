@@ -130,6 +130,9 @@ export class AnimeStore {
 export async function requireAnime(store: AnimeStore, malId: number | undefined): Promise<void> {
   if (malId === undefined) return
   if (!(await store.byMalId(malId))) {
-    throw new UserError(`no anime with MyAnimeList id ${malId} in the queue`, 'see `animezipf status` for the anime there, or `animezipf scrape --anime-id ID` to add one')
+    throw new UserError(
+      `no anime with MyAnimeList id ${malId} in the queue`,
+      'see `animezipf status` for the anime there, or `animezipf scrape --anime-id ID` to add one',
+    )
   }
 }

@@ -81,7 +81,10 @@ export async function copyQueue(source: Queue, target: Queue, nowMs: number, onT
     }
     const got = await countRows(tx)
     const wrong = TABLES.filter((t) => got[t.name] !== expected[t.name])
-    if (wrong.length > 0) throw new QueueCopyRefused(`the copied counts differ (the source changed during the copy?): ${wrong.map((t) => `${t.name} ${got[t.name]} of ${expected[t.name]}`).join(', ')}; nothing was kept`)
+    if (wrong.length > 0)
+      throw new QueueCopyRefused(
+        `the copied counts differ (the source changed during the copy?): ${wrong.map((t) => `${t.name} ${got[t.name]} of ${expected[t.name]}`).join(', ')}; nothing was kept`,
+      )
   })
   return expected
 }

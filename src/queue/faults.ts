@@ -8,7 +8,8 @@ const PG_GONE_STATES = /^(08\w{3}|57P0[123])$/
 /** Socket errors of a connection that dropped or cannot be made. */
 const SOCKET_GONE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'ECONNABORTED'])
 /** node-postgres's own words for a connection that ended under it. */
-const PG_GONE_WORDS = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
+const PG_GONE_WORDS =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect)/
 
 /** Whether a driver's error says the connection to the database went away (PostgreSQL). */
 export function connectionLost(error: unknown): boolean {
@@ -53,8 +54,15 @@ export function queueDamaged(error: unknown): boolean {
 /** The connection went away while a run held jobs: exit 75, with what became of them. */
 export class QueueLostError extends UserError {
   constructor(cause: unknown, heldBack: {released: number; leftLeased: number}) {
-    const said = heldBack.released + heldBack.leftLeased === 0 ? '' : `; ${heldBack.released} job(s) given back${heldBack.leftLeased ? `, ${heldBack.leftLeased} go back when their leases run out` : ''}`
-    super(`lost the connection to the queue's database: ${firstLine(cause)}${said}`, 'run again when the database is back; exit 75 means try later', EXIT.TRY_LATER)
+    const said =
+      heldBack.released + heldBack.leftLeased === 0
+        ? ''
+        : `; ${heldBack.released} job(s) given back${heldBack.leftLeased ? `, ${heldBack.leftLeased} go back when their leases run out` : ''}`
+    super(
+      `lost the connection to the queue's database: ${firstLine(cause)}${said}`,
+      'run again when the database is back; exit 75 means try later',
+      EXIT.TRY_LATER,
+    )
     this.name = 'QueueLostError'
   }
 }
@@ -77,7 +85,11 @@ export function queueFaultError(error: unknown, where: string | undefined): User
     )
   }
   if (queueGone(error)) {
-    return new UserError(`lost the connection to the queue's database${where ? ` at ${where}` : ''}: ${firstLine(error)}`, 'run again when the database is back; exit 75 means try later', EXIT.TRY_LATER)
+    return new UserError(
+      `lost the connection to the queue's database${where ? ` at ${where}` : ''}: ${firstLine(error)}`,
+      'run again when the database is back; exit 75 means try later',
+      EXIT.TRY_LATER,
+    )
   }
   return undefined
 }

@@ -77,11 +77,15 @@ export function queueLocation(url: string, defaultFile: string, setting = '[queu
   if (/^postgres(ql)?:\/\//i.test(u)) return {backend: 'postgres', target: u, display: maskUrl(u)}
   if (/^sqlite:/i.test(u)) {
     const named = u.replace(/^sqlite:(\/\/)?/i, '')
-    if (named.trim() === '') throw new UserError(`${setting} ${JSON.stringify(u)} names no file`, 'give the path of the SQLite file, e.g. sqlite:/srv/animezipf/jobs.db')
+    if (named.trim() === '')
+      throw new UserError(`${setting} ${JSON.stringify(u)} names no file`, 'give the path of the SQLite file, e.g. sqlite:/srv/animezipf/jobs.db')
     const file = path.resolve(named)
     return {backend: 'sqlite', target: file, display: file}
   }
-  throw new UserError(`${setting} ${JSON.stringify(maskUrl(u))} is neither sqlite:PATH nor postgres://…`, 'e.g. sqlite:/srv/animezipf/jobs.db or postgres://user@host:5432/animezipf')
+  throw new UserError(
+    `${setting} ${JSON.stringify(maskUrl(u))} is neither sqlite:PATH nor postgres://…`,
+    'e.g. sqlite:/srv/animezipf/jobs.db or postgres://user@host:5432/animezipf',
+  )
 }
 
 // statfs f_type of filesystems where SQLite's locks and WAL are unreliable

@@ -209,7 +209,14 @@ export class JobQueue {
   }
 
   /** What claim() would take now, without taking it (--dry-run). */
-  async previewClaim(stage: StageDef, count: number, malId?: number, host?: string, selected?: readonly string[], asIfRewoundFrom: readonly JobStage[] = []): Promise<JobRow[]> {
+  async previewClaim(
+    stage: StageDef,
+    count: number,
+    malId?: number,
+    host?: string,
+    selected?: readonly string[],
+    asIfRewoundFrom: readonly JobStage[] = [],
+  ): Promise<JobRow[]> {
     const where = claimable(selected)
     // --dry-run --force: the jobs --force would send back first count as waiting in the input stage
     const params: Record<string, unknown> = {...where.params, from: stage.input, now: this.now(), count, malId: malId ?? null, host: host ?? null}
@@ -348,7 +355,14 @@ export class JobQueue {
             now,
           },
         )
-        await new JobQueue(tx, this.clock).addEvent(row.id, poison ? 'failed' : input, poison ? 'failed' : 'recovered', poison ? 'error' : 'warn', message, null)
+        await new JobQueue(tx, this.clock).addEvent(
+          row.id,
+          poison ? 'failed' : input,
+          poison ? 'failed' : 'recovered',
+          poison ? 'error' : 'warn',
+          message,
+          null,
+        )
         out.details.push({jobId: row.id, stage: row.stage, to: poison ? 'failed' : input, owner: row.lease_owner, expiries, processGone})
         if (poison) out.failed++
         else out.recovered++
@@ -404,7 +418,6 @@ export class JobQueue {
     })
   }
 
-
   /** Jobs that --force would send back (for --dry-run --force). */
   async countInStages(stages: readonly JobStage[], malId?: number): Promise<number> {
     if (stages.length === 0) return 0
@@ -434,7 +447,10 @@ export class JobQueue {
    * Anime with jobs waiting in `queued` that download may not take yet, by why: no selection, a
    * selection below the accepted confidences, or no candidates at all.
    */
-  async waitingForSelection(selected: readonly string[], malId?: number): Promise<{anime: number; jobs: number; unselected: number; low_confidence: number; no_candidates: number}> {
+  async waitingForSelection(
+    selected: readonly string[],
+    malId?: number,
+  ): Promise<{anime: number; jobs: number; unselected: number; low_confidence: number; no_candidates: number}> {
     const {list, params} = confidenceList(selected)
     params.malId = malId ?? null
     const rows = await this.sql.all<{why: string; anime: number; jobs: number}>(

@@ -4,7 +4,23 @@ import type {Params, Sql} from './sql.js'
 import type {JobStage} from './stages.js'
 
 /** A failed job as retry sees it. */
-export type FailedJob = Pick<JobRow, 'id' | 'mal_id' | 'anime_title' | 'episode' | 'failed_stage' | 'error_message' | 'retry_count' | 'max_retries' | 'expiries' | 'video_path' | 'video_host' | 'video_deleted' | 'transcript_path' | 'tokens_path'>
+export type FailedJob = Pick<
+  JobRow,
+  | 'id'
+  | 'mal_id'
+  | 'anime_title'
+  | 'episode'
+  | 'failed_stage'
+  | 'error_message'
+  | 'retry_count'
+  | 'max_retries'
+  | 'expiries'
+  | 'video_path'
+  | 'video_host'
+  | 'video_deleted'
+  | 'transcript_path'
+  | 'tokens_path'
+>
 
 type FileKind = 'video' | 'transcript' | 'tokens'
 
@@ -164,7 +180,18 @@ export class JobMaintenance {
   }
 
   /** Every job's episode, stage, lease and files (for orphan files): a light row per job. */
-  async episodes(): Promise<{id: number; mal_id: number | null; episode: number; stage: JobStage; leased: number; video_path: string | null; transcript_path: string | null; tokens_path: string | null}[]> {
+  async episodes(): Promise<
+    {
+      id: number
+      mal_id: number | null
+      episode: number
+      stage: JobStage
+      leased: number
+      video_path: string | null
+      transcript_path: string | null
+      tokens_path: string | null
+    }[]
+  > {
     return this.sql.all(
       `SELECT id, mal_id, episode, stage, CASE WHEN lease_owner IS NOT NULL AND lease_expires_at >= @now THEN 1 ELSE 0 END AS leased, video_path, transcript_path, tokens_path FROM jobs`,
       {now: this.now()},
@@ -192,7 +219,11 @@ export class JobMaintenance {
           )
           for (const r of rows) done.add(r.id)
         }
-        await insertEvents(tx, batch.filter((j) => done.has(j.id)), {event: 'cleanup', now})
+        await insertEvents(
+          tx,
+          batch.filter((j) => done.has(j.id)),
+          {event: 'cleanup', now},
+        )
         for (const id of done) marked.add(id)
       })
     }
@@ -216,7 +247,9 @@ export class JobMaintenance {
   async reviveSelection(malId: number): Promise<void> {
     await this.sql.transaction(async (tx) => {
       await tx.run(`DELETE FROM selection_attempts WHERE mal_id = @malId`, {malId})
-      await tx.run(`DELETE FROM anime_selection_cache WHERE mal_id = @malId AND confidence = 'no_candidates' AND (method IS NULL OR method != 'manual')`, {malId})
+      await tx.run(`DELETE FROM anime_selection_cache WHERE mal_id = @malId AND confidence = 'no_candidates' AND (method IS NULL OR method != 'manual')`, {
+        malId,
+      })
     })
   }
 

@@ -59,7 +59,11 @@ export class SelectionStore {
    * no selection (or, with `redoBefore`, one made before then and not manual), not in backoff, and
    * not held by another selector. The claim is a lease in run_locks, taken in the same transaction.
    */
-  async claim(owner: string, leaseMs: number, options: {malId?: number | undefined; redoBefore?: string | undefined; after?: number}): Promise<AnimeRow | undefined> {
+  async claim(
+    owner: string,
+    leaseMs: number,
+    options: {malId?: number | undefined; redoBefore?: string | undefined; after?: number},
+  ): Promise<AnimeRow | undefined> {
     return this.sql.transaction(
       async (tx) => {
         const now = this.clock.now()
@@ -159,7 +163,10 @@ export class SelectionStore {
       const cols = Object.keys(decision)
       await tx.run(
         `INSERT INTO anime_selection_cache (${cols.join(', ')}, created_at, updated_at) VALUES (${cols.map((c) => `@${c}`).join(', ')}, @now, @now)
-         ON CONFLICT (mal_id) DO UPDATE SET ${cols.filter((c) => c !== 'mal_id').map((c) => `${c} = excluded.${c}`).join(', ')}, updated_at = excluded.updated_at
+         ON CONFLICT (mal_id) DO UPDATE SET ${cols
+           .filter((c) => c !== 'mal_id')
+           .map((c) => `${c} = excluded.${c}`)
+           .join(', ')}, updated_at = excluded.updated_at
            WHERE anime_selection_cache.method IS NULL OR anime_selection_cache.method != 'manual' OR excluded.method = 'manual'`,
         {...decision, now},
       )
@@ -251,7 +258,9 @@ export class SelectionStore {
   /** Selections by confidence and by episode match (status). */
   async breakdown(): Promise<{confidence: Record<string, number>; episode_match: Record<string, number>}> {
     const conf = await this.sql.all<{k: string; n: number}>(`SELECT confidence AS k, COUNT(*) AS n FROM anime_selection_cache GROUP BY confidence`)
-    const match = await this.sql.all<{k: string | null; n: number}>(`SELECT episode_match AS k, COUNT(*) AS n FROM anime_selection_cache GROUP BY episode_match`)
+    const match = await this.sql.all<{k: string | null; n: number}>(
+      `SELECT episode_match AS k, COUNT(*) AS n FROM anime_selection_cache GROUP BY episode_match`,
+    )
     const confidence: Record<string, number> = {high: 0, medium: 0, low: 0, no_candidates: 0}
     for (const r of conf) confidence[r.k] = r.n
     const episode_match: Record<string, number> = {exact: 0, close: 0, acceptable: 0, mismatch: 0, unknown: 0}

@@ -19,7 +19,9 @@ export class QueueStats {
 
   /** Jobs per stage and host holding the video (several machines). */
   async jobsPerHost(): Promise<{host: string | null; stage: string; n: number}[]> {
-    return this.sql.all(`SELECT video_host AS host, stage, COUNT(*) AS n FROM jobs WHERE video_host IS NOT NULL GROUP BY video_host, stage ORDER BY video_host, stage`)
+    return this.sql.all(
+      `SELECT video_host AS host, stage, COUNT(*) AS n FROM jobs WHERE video_host IS NOT NULL GROUP BY video_host, stage ORDER BY video_host, stage`,
+    )
   }
 
   async animeCount(): Promise<number> {
@@ -77,7 +79,9 @@ export class QueueStats {
 
   /** Episodes downloaded: all whose size is known, and those finished since a time, with their bytes. */
   async downloads(sinceMs: number): Promise<{episodes: number; bytes: number; recent_episodes: number; recent_bytes: number}> {
-    const all = await this.sql.get<{n: number; b: number | null}>(`SELECT COUNT(*) AS n, SUM(video_size_bytes) AS b FROM jobs WHERE video_size_bytes IS NOT NULL`)
+    const all = await this.sql.get<{n: number; b: number | null}>(
+      `SELECT COUNT(*) AS n, SUM(video_size_bytes) AS b FROM jobs WHERE video_size_bytes IS NOT NULL`,
+    )
     const recent = await this.sql.get<{n: number; b: number | null}>(
       `SELECT COUNT(*) AS n, SUM(j.video_size_bytes) AS b FROM job_events e JOIN jobs j ON j.id = e.job_id
        WHERE e.event = 'finished' AND e.stage = 'downloaded' AND e.at >= @since`,
@@ -87,7 +91,9 @@ export class QueueStats {
   }
 
   async outputSizes(): Promise<{transcripts: number; tokens: number}> {
-    const row = await this.sql.get<{t: number; k: number}>(`SELECT COALESCE(SUM(transcript_size_bytes), 0) AS t, COALESCE(SUM(tokens_size_bytes), 0) AS k FROM jobs`)
+    const row = await this.sql.get<{t: number; k: number}>(
+      `SELECT COALESCE(SUM(transcript_size_bytes), 0) AS t, COALESCE(SUM(tokens_size_bytes), 0) AS k FROM jobs`,
+    )
     return {transcripts: row?.t ?? 0, tokens: row?.k ?? 0}
   }
 
@@ -99,7 +105,9 @@ export class QueueStats {
 
   /** Leases held right now (queue copy refuses to run under them). */
   async liveLeases(nowMs: number): Promise<number> {
-    const row = await this.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at >= @now`, {now: sqlTime(nowMs)})
+    const row = await this.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM jobs WHERE lease_owner IS NOT NULL AND lease_expires_at >= @now`, {
+      now: sqlTime(nowMs),
+    })
     return row?.n ?? 0
   }
 }

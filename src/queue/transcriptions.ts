@@ -36,7 +36,13 @@ export class TranscriptionStore {
     const rows = await this.sql.all<{model: string; n: number; a: number; p: number}>(
       `SELECT model, COUNT(*) AS n, SUM(audio_seconds) AS a, SUM(processing_seconds) AS p FROM transcriptions GROUP BY model ORDER BY model`,
     )
-    return rows.map((r) => ({model: r.model, episodes: r.n, audio_seconds: Math.round(r.a), processing_seconds: Math.round(r.p), realtime_factor: r.p > 0 ? Number((r.a / r.p).toFixed(2)) : null}))
+    return rows.map((r) => ({
+      model: r.model,
+      episodes: r.n,
+      audio_seconds: Math.round(r.a),
+      processing_seconds: Math.round(r.p),
+      realtime_factor: r.p > 0 ? Number((r.a / r.p).toFixed(2)) : null,
+    }))
   }
 
   /** Audio seconds transcribed since a time, over every worker and host. */

@@ -101,10 +101,17 @@ export interface PoolSummary<R = unknown> {
 export function storageProblem(error: unknown): {full: boolean; message: string; hint: string} | undefined {
   const e = error as NodeJS.ErrnoException | null | undefined
   const where = e?.path ? ` (${e.path})` : ''
-  if (e?.code === 'ENOSPC') return {full: true, message: `disk full${where}: no space left on the device`, hint: 'free space (animezipf cleanup, a transcribe run) and run again'}
+  if (e?.code === 'ENOSPC')
+    return {full: true, message: `disk full${where}: no space left on the device`, hint: 'free space (animezipf cleanup, a transcribe run) and run again'}
   if (e?.code === 'EDQUOT') return {full: true, message: `disk quota exceeded${where}`, hint: 'free space or raise the quota, and run again'}
-  if (e?.code === 'EROFS') return {full: false, message: `cannot write${where}: the filesystem is read-only`, hint: 'point [data] root_dir / storage_dir at a writable folder'}
-  if (e?.code === 'EACCES' || e?.code === 'EPERM') return {full: false, message: `cannot write${where}: permission denied (${e.code})`, hint: 'fix the folder\'s permissions or point [data] root_dir / storage_dir elsewhere'}
+  if (e?.code === 'EROFS')
+    return {full: false, message: `cannot write${where}: the filesystem is read-only`, hint: 'point [data] root_dir / storage_dir at a writable folder'}
+  if (e?.code === 'EACCES' || e?.code === 'EPERM')
+    return {
+      full: false,
+      message: `cannot write${where}: permission denied (${e.code})`,
+      hint: "fix the folder's permissions or point [data] root_dir / storage_dir elsewhere",
+    }
   return undefined
 }
 
@@ -222,7 +229,11 @@ export async function runPool<R = unknown, U extends Unit = Unit>(options: PoolO
       status: (line) => setTitle(`worker ${index}: ${label}: ${line}`),
     }
     const aborted = new Promise<never>((_, reject) => {
-      abort.signal.addEventListener('abort', () => reject(abort.signal.reason instanceof Error ? abort.signal.reason : new Error(String(abort.signal.reason))), {once: true})
+      abort.signal.addEventListener(
+        'abort',
+        () => reject(abort.signal.reason instanceof Error ? abort.signal.reason : new Error(String(abort.signal.reason))),
+        {once: true},
+      )
     })
     aborted.catch(() => {})
     try {

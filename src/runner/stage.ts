@@ -43,7 +43,9 @@ function claimHost(ctx: AppContext, stage: StageDef): string | undefined {
 export async function recoverExpired(ctx: AppContext, queue: Queue): Promise<Recovery> {
   const r = await queue.jobs.recoverExpired()
   for (const d of r.details.slice(0, 20)) {
-    ctx.output.log(`recovery: job ${d.jobId} was ${d.stage} under ${d.owner} whose ${d.processGone ? 'process is gone (not counted against the job)' : `lease expired (${d.expiries} time(s) in this stage)`}: ${d.to === 'failed' ? 'failed, it keeps killing or hanging its workers' : `back to ${d.to}`}`)
+    ctx.output.log(
+      `recovery: job ${d.jobId} was ${d.stage} under ${d.owner} whose ${d.processGone ? 'process is gone (not counted against the job)' : `lease expired (${d.expiries} time(s) in this stage)`}: ${d.to === 'failed' ? 'failed, it keeps killing or hanging its workers' : `back to ${d.to}`}`,
+    )
   }
   if (r.details.length > 20) ctx.output.log(`recovery: ${r.details.length - 20} more`)
   return r
@@ -57,13 +59,24 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   await requireAnime((await ctx.queue({readonly: options.dryRun})).anime, options.malId)
   if (options.dryRun) {
     const queue = await ctx.queue({readonly: true})
-    const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host, options.selected, options.dryRunRewoundFrom)
+    const jobs = await queue.jobs.previewClaim(
+      stage,
+      options.limit ?? Number.MAX_SAFE_INTEGER,
+      options.malId,
+      host,
+      options.selected,
+      options.dryRunRewoundFrom,
+    )
     const waiting = (await queue.jobs.countEligible(stage, options.malId, host, options.selected)).waiting
     const plan = jobs.map((j) => ({job_id: j.id, mal_id: j.mal_id, anime: j.anime_title, episode: j.episode, action: options.describe(j)}))
     text.push(`dry run: ${stage.name} would claim ${plan.length} job(s) from '${stage.input}' with ${options.workers} worker(s); nothing was changed`)
     for (const p of plan) text.push(`  ${jobLabel({id: p.job_id, anime_title: p.anime, episode: p.episode})}: ${p.action}`)
     if (waiting > 0) text.push(`  (${waiting} more waiting in retry backoff)`)
-    return {code: EXIT.OK, result: {dry_run: true, stage: stage.name, workers: options.workers, would_claim: plan.length, jobs: plan, waiting_in_backoff: waiting}, text}
+    return {
+      code: EXIT.OK,
+      result: {dry_run: true, stage: stage.name, workers: options.workers, would_claim: plan.length, jobs: plan, waiting_in_backoff: waiting},
+      text,
+    }
   }
 
   const queue = await ctx.queue()
@@ -109,7 +122,7 @@ export async function runStage(ctx: AppContext, options: StageRunOptions): Promi
   text.push(poolSummaryLine(summary))
   if (summary.halted) text.push(`${stage.name} stopped: ${summary.halted.message}${summary.halted.hint ? ` (${summary.halted.hint})` : ''}`)
   for (const f of summary.failures.slice(0, 20)) text.push(`  failed: ${f.label}: ${f.error}`)
-  if (summary.failures.length > 0) text.push('  see `animezipf status` for failures and `animezipf status --job ID` for one job\'s history')
+  if (summary.failures.length > 0) text.push("  see `animezipf status` for failures and `animezipf status --job ID` for one job's history")
   return {code: poolExitCode(summary), result, text}
 }
 

@@ -69,7 +69,11 @@ function jobSettlers(queue: Queue, stage: StageDef): Omit<UnitSource, 'claim' | 
 }
 
 /** One job per claim (tokenize, download, transcribe). */
-export function jobUnits(queue: Queue, stage: StageDef, filter: {malId?: number | undefined; host?: string | undefined; selected?: readonly string[] | undefined} = {}): UnitSource {
+export function jobUnits(
+  queue: Queue,
+  stage: StageDef,
+  filter: {malId?: number | undefined; host?: string | undefined; selected?: readonly string[] | undefined} = {},
+): UnitSource {
   return {
     stage,
     ...jobSettlers(queue, stage),

@@ -81,7 +81,11 @@ export interface StatusReport {
   /** The same as selections.confidence (kept for scripts that read it). */
   selection_confidence: Record<string, number>
   /** Selections by confidence and by episode match, and what the model calls cost so far. */
-  selections: {confidence: Record<string, number>; episode_match: Record<string, number>; api: {calls: number; input_tokens: number; output_tokens: number; cost_usd: number}}
+  selections: {
+    confidence: Record<string, number>
+    episode_match: Record<string, number>
+    api: {calls: number; input_tokens: number; output_tokens: number; cost_usd: number}
+  }
   workers: WorkerRow[]
   hosts: HostReport[]
 }
@@ -118,7 +122,11 @@ async function transcription(queue: Queue, now: number): Promise<TranscriptionRe
     models,
     last_hour_audio_seconds: Math.round(hour),
     last_day_audio_seconds: Math.round(day),
-    backlog: {episodes: backlog.episodes, audio_seconds: Math.round(backlog.seconds), eta_hours: backlog.episodes === 0 ? 0 : perHour > 0 ? Number((backlog.seconds / perHour).toFixed(1)) : null},
+    backlog: {
+      episodes: backlog.episodes,
+      audio_seconds: Math.round(backlog.seconds),
+      eta_hours: backlog.episodes === 0 ? 0 : perHour > 0 ? Number((backlog.seconds / perHour).toFixed(1)) : null,
+    },
   }
 }
 

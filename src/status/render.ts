@@ -17,7 +17,12 @@ function hours(h: number | null): string {
 
 export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   const lines: string[] = []
-  lines.push(c.bold(`animezipf status — ${r.generated_at}`), `database: ${r.database} (${r.backend})   this host: ${r.host}`, `anime: ${r.anime}   jobs: ${r.jobs.total}`, '')
+  lines.push(
+    c.bold(`animezipf status — ${r.generated_at}`),
+    `database: ${r.database} (${r.backend})   this host: ${r.host}`,
+    `anime: ${r.anime}   jobs: ${r.jobs.total}`,
+    '',
+  )
   lines.push(c.bold('Jobs per stage'))
   for (const [stage, n] of Object.entries(r.jobs.by_stage)) lines.push(`  ${pad(stage, 13)} ${String(n).padStart(8)}`)
 
@@ -39,14 +44,16 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   if (r.failures.length > 0) {
     lines.push('', c.bold(c.red('Failed jobs (by stage and error)')))
     for (const f of r.failures) lines.push(`  ${String(f.count).padStart(6)}  ${pad(f.stage ?? '?', 13)} ${f.error ?? ''}`)
-    lines.push('  `animezipf status --job ID` shows a job\'s whole history')
+    lines.push("  `animezipf status --job ID` shows a job's whole history")
   }
 
   if (r.running.length > 0) {
     lines.push('', c.bold('Running jobs'))
     for (const j of r.running) {
       const state = j.expired ? c.red('LEASE EXPIRED') : `lease until ${j.lease_expires_at}`
-      lines.push(`  job ${pad(j.id, 7)} ${pad(j.stage, 13)} ${pad(`${j.anime_title.slice(0, 30)} ep ${j.episode}`, 38)} ${pad(j.lease_owner, 30)} since ${j.started_at ?? '?'}  ${state}`)
+      lines.push(
+        `  job ${pad(j.id, 7)} ${pad(j.stage, 13)} ${pad(`${j.anime_title.slice(0, 30)} ep ${j.episode}`, 38)} ${pad(j.lease_owner, 30)} since ${j.started_at ?? '?'}  ${state}`,
+      )
     }
     if (r.expired_leases > 0) lines.push(`  ${r.expired_leases} expired lease(s): the next run of that stage recovers them`)
   }
@@ -74,7 +81,9 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
     if (dl.last_pause) {
       const lp = dl.last_pause
       const when = lp.ended_at ? `from ${lp.started_at} to ${lp.ended_at}` : c.yellow(`since ${lp.started_at} (still paused, or its process ended)`)
-      lines.push(`  paused for disk ${dl.pauses_last_day} time(s) in the last day, ${Math.round(dl.paused_seconds_last_day / 60)} min in all; last ${when} on ${lp.host}: ${lp.reason}`)
+      lines.push(
+        `  paused for disk ${dl.pauses_last_day} time(s) in the last day, ${Math.round(dl.paused_seconds_last_day / 60)} min in all; last ${when} on ${lp.host}: ${lp.reason}`,
+      )
     }
   }
 
@@ -84,7 +93,9 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
     for (const m of tr.models) {
       lines.push(`  ${pad(m.model, 22)} ${m.episodes} episode(s), ${hours(m.audio_seconds / 3600)} of audio, ${m.realtime_factor ?? '-'}× real time per worker`)
     }
-    lines.push(`  backlog: ${tr.backlog.episodes} episode(s), ${hours(tr.backlog.audio_seconds / 3600)} of audio; at the recent pace ${hours(tr.backlog.eta_hours)}`)
+    lines.push(
+      `  backlog: ${tr.backlog.episodes} episode(s), ${hours(tr.backlog.audio_seconds / 3600)} of audio; at the recent pace ${hours(tr.backlog.eta_hours)}`,
+    )
   }
 
   const sel = r.selection_confidence
@@ -102,7 +113,9 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   if (r.hosts.length > 1 || (r.hosts.length === 1 && r.hosts[0]!.host !== r.host)) {
     lines.push('', c.bold('Hosts'))
     for (const h of r.hosts) {
-      const jobs = Object.entries(h.jobs).map(([stage, n]) => `${stage} ${n}`).join(', ')
+      const jobs = Object.entries(h.jobs)
+        .map(([stage, n]) => `${stage} ${n}`)
+        .join(', ')
       lines.push(`  ${pad(h.host, 20)} workers ${pad(h.workers, 4)} videos: ${jobs || '-'}`)
     }
   }
@@ -110,7 +123,9 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
   lines.push('', c.bold('Workers'))
   if (r.workers.length === 0) lines.push('  none running')
   for (const w of r.workers) {
-    lines.push(`  ${pad(w.worker_type, 12)} ${pad(w.status, 6)} ${pad(w.current_job_id ? `job ${w.current_job_id}` : '-', 12)} ${pad(`${w.hostname ?? '?'}:${w.pid ?? '?'}`, 24)} heartbeat ${w.last_heartbeat}`)
+    lines.push(
+      `  ${pad(w.worker_type, 12)} ${pad(w.status, 6)} ${pad(w.current_job_id ? `job ${w.current_job_id}` : '-', 12)} ${pad(`${w.hostname ?? '?'}:${w.pid ?? '?'}`, 24)} heartbeat ${w.last_heartbeat}`,
+    )
   }
   return lines.join('\n')
 }
@@ -130,6 +145,7 @@ export function renderJob(r: JobReport, c: ChalkInstance): string {
   }
   if (j.token_count !== null) lines.push(`  tokens ${j.token_count}, words ${j.word_count}`)
   lines.push('', c.bold('History'))
-  for (const e of r.events) lines.push(`  ${e.at}  ${pad(e.level, 5)} ${pad(e.event, 10)} ${pad(e.stage, 13)} ${e.message ?? ''}${e.worker ? `  [${e.worker}]` : ''}`)
+  for (const e of r.events)
+    lines.push(`  ${e.at}  ${pad(e.level, 5)} ${pad(e.event, 10)} ${pad(e.stage, 13)} ${e.message ?? ''}${e.worker ? `  [${e.worker}]` : ''}`)
   return lines.join('\n')
 }

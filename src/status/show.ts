@@ -33,7 +33,10 @@ export async function showStatus(ctx: AppContext, options: StatusOptions): Promi
   const missing = location.backend === 'sqlite' && !existsSync(location.target)
   report.database_exists = !missing
   const text = [renderStatus(report, color)]
-  if (missing) text.unshift(`no queue at ${location.target} yet: a fresh folder (\`animezipf scrape\`, \`import\` or \`demo\` create it), or a mistyped --data-dir / [data] root_dir`)
+  if (missing)
+    text.unshift(
+      `no queue at ${location.target} yet: a fresh folder (\`animezipf scrape\`, \`import\` or \`demo\` create it), or a mistyped --data-dir / [data] root_dir`,
+    )
   return {code: EXIT.OK, result: report, text}
 }
 

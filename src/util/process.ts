@@ -39,12 +39,17 @@ export interface RunToolOptions {
  * temporary folder, the terminal, the XDG folders, library paths and the GPU and thread settings
  * whisper.cpp and ffmpeg read. Nothing else: not ANTHROPIC_API_KEY, not a database URL or password.
  */
-const TOOL_ENVIRONMENT = /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z_]+|TZ|TMPDIR|TMP|TEMP|TERM|COLORTERM|NO_COLOR|XDG_[A-Z_]+|LD_LIBRARY_PATH|DYLD_LIBRARY_PATH|(CUDA|NVIDIA|HIP|ROCR|ROCM|HSA|GPU|GGML|OMP|OPENBLAS|GOTO|MKL|VK|MESA)_[A-Z0-9_]+|SYSTEMROOT|WINDIR|PATHEXT)$/
+const TOOL_ENVIRONMENT =
+  /^(PATH|HOME|USER|LOGNAME|LANG|LANGUAGE|LC_[A-Z_]+|TZ|TMPDIR|TMP|TEMP|TERM|COLORTERM|NO_COLOR|XDG_[A-Z_]+|LD_LIBRARY_PATH|DYLD_LIBRARY_PATH|(CUDA|NVIDIA|HIP|ROCR|ROCM|HSA|GPU|GGML|OMP|OPENBLAS|GOTO|MKL|VK|MESA)_[A-Z0-9_]+|SYSTEMROOT|WINDIR|PATHEXT)$/
 /** Never passed on, whatever asks for it. */
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSW|CREDENTIAL|COOKIE|AUTH/i
 
 /** The environment a tool gets: the allowed names of `from`, then what is set for it. */
-export function toolEnvironment(from: Record<string, string | undefined> = process.env, inherit?: RegExp, set: Record<string, string> = {}): Record<string, string> {
+export function toolEnvironment(
+  from: Record<string, string | undefined> = process.env,
+  inherit?: RegExp,
+  set: Record<string, string> = {},
+): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(from)) {
     if (value === undefined || SECRET_NAME.test(name) || /^(ANTHROPIC|ANIMEZIPF)_/.test(name)) continue
@@ -176,7 +181,12 @@ export function lastMeaningfulLine(text: string): string {
 
 /** A program as configured: a path, or a name looked up on PATH; undefined when it is not there or not executable. */
 export function findProgram(program: string, pathVar: string | undefined = process.env.PATH): string | undefined {
-  const candidates = program.includes('/') ? [path.resolve(program)] : (pathVar ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, program))
+  const candidates = program.includes('/')
+    ? [path.resolve(program)]
+    : (pathVar ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, program))
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK)

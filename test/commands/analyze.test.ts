@@ -141,10 +141,15 @@ describe('analyze (CLI)', function () {
       expect(text).to.contain('&lt;script&gt;')
     }
     const hovers = elements(comparison, 'title').map(textOf)
-    expect(hovers.some((t) => t.startsWith(`${EVIL}: s = `)), hovers.join(' | ')).to.equal(true)
+    expect(
+      hovers.some((t) => t.startsWith(`${EVIL}: s = `)),
+      hovers.join(' | '),
+    ).to.equal(true)
 
     // the learners' table: words to know per anime, easiest first, agreeing with the word counts
-    const difficulty = JSON.parse(readFileSync(path.join(agg, 'difficulty.json'), 'utf8')) as {anime: {mal_id: number; words: number; words_to_know: Record<string, number>}[]}
+    const difficulty = JSON.parse(readFileSync(path.join(agg, 'difficulty.json'), 'utf8')) as {
+      anime: {mal_id: number; words: number; words_to_know: Record<string, number>}[]
+    }
     expect(difficulty.anime.map((d) => d.mal_id).sort()).to.deep.equal([malA, malB].sort())
     expect(difficulty.anime.find((d) => d.mal_id === malB)!.words).to.equal(totalB)
     for (const d of difficulty.anime) {
@@ -171,7 +176,9 @@ describe('analyze (CLI)', function () {
   it('after an upgrade that changed the analysis, the anime analyzed before it are analyzed again, once', () => {
     // what an older animezipf left: a signature without this version's prefix
     const db = openDatabase(path.join(data, 'jobs.db'))
-    db.prepare(`UPDATE analysis_results SET input_signature = 'f00dfeedf00dfeedf00dfeedf00dfeed' WHERE anime_id = (SELECT id FROM anime WHERE mal_id = ?)`).run(malA)
+    db.prepare(`UPDATE analysis_results SET input_signature = 'f00dfeedf00dfeedf00dfeedf00dfeed' WHERE anime_id = (SELECT id FROM anime WHERE mal_id = ?)`).run(
+      malA,
+    )
     db.close()
     const dry = runCli(['analyze', '--dry-run', '--data-dir', data])
     expect(dry.stdout).to.contain('1 anime analyzed by an older animezipf would be analyzed again')

@@ -39,7 +39,9 @@ function context(dataDir: string, target: string): AppContext {
 }
 
 async function digestOf(q: Queue, sql: string): Promise<string> {
-  return createHash('sha1').update(JSON.stringify(await q.sql.all(sql))).digest('hex')
+  return createHash('sha1')
+    .update(JSON.stringify(await q.sql.all(sql)))
+    .digest('hex')
 }
 
 for (const backend of BACKENDS) {
@@ -66,16 +68,40 @@ for (const backend of BACKENDS) {
           const noVideo = !noAudio && ep % 5 === 0
           if (!noAudio) audioOf(ep)
           const fields = noVideo ? {} : {video_path: paths.storedVideo(videoOf(ep)), video_host: HOST}
-          return {animeId, malId: MAL, animeTitle: 'Show', episode: ep, stage: ep % 2 === 0 ? ('complete' as const) : ('tokenized' as const), fields: {...fields, tokens_path: ep % 2 === 0 ? null : `tokens/${MAL}/${episodeStem(ep)}_tokens.json.gz`}}
+          return {
+            animeId,
+            malId: MAL,
+            animeTitle: 'Show',
+            episode: ep,
+            stage: ep % 2 === 0 ? ('complete' as const) : ('tokenized' as const),
+            fields: {...fields, tokens_path: ep % 2 === 0 ? null : `tokens/${MAL}/${episodeStem(ep)}_tokens.json.gz`},
+          }
         })
         // held by a live worker of another host (mid-tokenize): its row and files stay as they are
         leasedFiles = [videoOf(LEASED), audioOf(LEASED)]
-        jobs.push({animeId, malId: MAL, animeTitle: 'Show', episode: LEASED, stage: 'tokenized', fields: {video_path: paths.storedVideo(leasedFiles[0]!), video_host: HOST, tokens_path: null}})
+        jobs.push({
+          animeId,
+          malId: MAL,
+          animeTitle: 'Show',
+          episode: LEASED,
+          stage: 'tokenized',
+          fields: {video_path: paths.storedVideo(leasedFiles[0]!), video_host: HOST, tokens_path: null},
+        })
         // not transcribed yet: its media are its input
         downloadedFiles = [videoOf(DOWNLOADED), audioOf(DOWNLOADED)]
-        jobs.push({animeId, malId: MAL, animeTitle: 'Show', episode: DOWNLOADED, stage: 'complete', fields: {video_path: paths.storedVideo(downloadedFiles[0]!), video_host: HOST, tokens_path: null}})
+        jobs.push({
+          animeId,
+          malId: MAL,
+          animeTitle: 'Show',
+          episode: DOWNLOADED,
+          stage: 'complete',
+          fields: {video_path: paths.storedVideo(downloadedFiles[0]!), video_host: HOST, tokens_path: null},
+        })
         await q.jobs.enqueue(jobs, 3)
-        await q.sql.run(`UPDATE jobs SET stage = 'tokenizing', lease_owner = 'other-host:4242:live0001', lease_expires_at = '2999-01-01 00:00:00.000' WHERE episode = @ep`, {ep: LEASED})
+        await q.sql.run(
+          `UPDATE jobs SET stage = 'tokenizing', lease_owner = 'other-host:4242:live0001', lease_expires_at = '2999-01-01 00:00:00.000' WHERE episode = @ep`,
+          {ep: LEASED},
+        )
         await q.sql.run(`UPDATE jobs SET stage = 'downloaded' WHERE episode = @ep`, {ep: DOWNLOADED})
       } finally {
         await q.close()
@@ -84,7 +110,11 @@ for (const backend of BACKENDS) {
       const before = await (async () => {
         const r = await openAt(target)
         try {
-          return {rows: await digestOf(r, untouched), all: await digestOf(r, `SELECT * FROM jobs ORDER BY id`), events: (await r.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM job_events`))!.n}
+          return {
+            rows: await digestOf(r, untouched),
+            all: await digestOf(r, `SELECT * FROM jobs ORDER BY id`),
+            events: (await r.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM job_events`))!.n,
+          }
         } finally {
           await r.close()
         }
@@ -146,7 +176,9 @@ for (const backend of BACKENDS) {
             message: `cleanup deleted the ${f.video && f.audio ? 'video and audio' : f.video ? 'video' : 'audio'}`,
           })
         }
-        const recovered = await q2.sql.all<{job_id: number; stage: string; message: string}>(`SELECT job_id, stage, message FROM job_events WHERE event = 'recovered' ORDER BY job_id`)
+        const recovered = await q2.sql.all<{job_id: number; stage: string; message: string}>(
+          `SELECT job_id, stage, message FROM job_events WHERE event = 'recovered' ORDER BY job_id`,
+        )
         expect(recovered).to.have.length(JOBS / 2)
         expect(new Set(recovered.map((e) => e.job_id)).size).to.equal(JOBS / 2)
         expect(recovered.every((e) => e.stage === 'transcribed' && e.message === 'cleanup: its tokens are gone: tokenized again')).to.equal(true)
@@ -167,25 +199,42 @@ for (const backend of BACKENDS) {
       const q = await openAt(await freshQueueTarget(backend))
       try {
         const animeId = await q.anime.upsert({mal_id: MAL, title: 'Show'})
-        await q.jobs.enqueue(Array.from({length: JOBS}, (_, i) => ({animeId, malId: MAL, animeTitle: 'Show', episode: i + 1, stage: 'complete' as const})), 3)
+        await q.jobs.enqueue(
+          Array.from({length: JOBS}, (_, i) => ({animeId, malId: MAL, animeTitle: 'Show', episode: i + 1, stage: 'complete' as const})),
+          3,
+        )
         const ids = (await q.sql.all<{id: number}>(`SELECT id FROM jobs ORDER BY id`)).map((r) => r.id)
         // seen complete, then sent back (no longer past transcription); seen unleased, then claimed
         await q.sql.run(`UPDATE jobs SET stage = 'queued' WHERE id = @id`, {id: ids[700]})
         await q.sql.run(`UPDATE jobs SET lease_owner = 'other-host:4242:live0001', lease_expires_at = '2999-01-01 00:00:00.000' WHERE id = @id`, {id: ids[900]})
-        const marked = await q.maintenance.markMediaDeleted(ids.map((id) => ({id, stage: 'complete' as const, video: true, audio: false, message: 'cleanup deleted the video'})))
+        const marked = await q.maintenance.markMediaDeleted(
+          ids.map((id) => ({id, stage: 'complete' as const, video: true, audio: false, message: 'cleanup deleted the video'})),
+        )
         expect(marked.size).to.equal(JOBS - 1)
         expect(marked.has(ids[700]!)).to.equal(false)
-        expect(await q.sql.get(`SELECT video_deleted, audio_deleted FROM jobs WHERE id = @id`, {id: ids[700]})).to.deep.equal({video_deleted: 0, audio_deleted: 0})
-        expect((await q.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM jobs WHERE video_deleted = @yes AND audio_deleted = @no`, {yes: 1, no: 0}))!.n).to.equal(JOBS - 1)
+        expect(await q.sql.get(`SELECT video_deleted, audio_deleted FROM jobs WHERE id = @id`, {id: ids[700]})).to.deep.equal({
+          video_deleted: 0,
+          audio_deleted: 0,
+        })
+        expect(
+          (await q.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM jobs WHERE video_deleted = @yes AND audio_deleted = @no`, {yes: 1, no: 0}))!.n,
+        ).to.equal(JOBS - 1)
 
         const moved = await q.maintenance.moveJobs(
-          ids.filter((id) => id !== ids[700]).map((id) => ({id, from: 'complete' as const, to: 'transcribed' as const, message: `cleanup: test ${id}`, clear: ['tokens' as const]})),
+          ids
+            .filter((id) => id !== ids[700])
+            .map((id) => ({id, from: 'complete' as const, to: 'transcribed' as const, message: `cleanup: test ${id}`, clear: ['tokens' as const]})),
           {event: 'recovered'},
         )
         expect(moved.size).to.equal(JOBS - 2)
         expect(moved.has(ids[900]!)).to.equal(false)
-        expect(await q.sql.get(`SELECT stage, lease_owner FROM jobs WHERE id = @id`, {id: ids[900]})).to.deep.equal({stage: 'complete', lease_owner: 'other-host:4242:live0001'})
-        const events = await q.sql.all<{job_id: number; event: string; message: string}>(`SELECT job_id, event, message FROM job_events WHERE event IN ('cleanup', 'recovered') ORDER BY id`)
+        expect(await q.sql.get(`SELECT stage, lease_owner FROM jobs WHERE id = @id`, {id: ids[900]})).to.deep.equal({
+          stage: 'complete',
+          lease_owner: 'other-host:4242:live0001',
+        })
+        const events = await q.sql.all<{job_id: number; event: string; message: string}>(
+          `SELECT job_id, event, message FROM job_events WHERE event IN ('cleanup', 'recovered') ORDER BY id`,
+        )
         expect(events.filter((e) => e.event === 'cleanup').map((e) => e.job_id)).to.deep.equal(ids.filter((id) => id !== ids[700]))
         const recovered = events.filter((e) => e.event === 'recovered')
         expect(recovered.map((e) => e.job_id)).to.deep.equal(ids.filter((id) => id !== ids[700] && id !== ids[900]))

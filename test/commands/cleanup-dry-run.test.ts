@@ -35,10 +35,24 @@ describe('cleanup --dry-run (CLI)', function () {
     const q = await openAt(target)
     try {
       const animeId = await q.anime.upsert({mal_id: 42, title: 'Show'})
-      await q.jobs.enqueue(Array.from({length: 6}, (_, i) => ({animeId, malId: 42, animeTitle: 'Show', episode: i + 1})), 3)
-      const set = (id: number, fields: Record<string, string | number | null>) => q.sql.run(`UPDATE jobs SET ${Object.keys(fields).map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`, {...fields, id})
+      await q.jobs.enqueue(
+        Array.from({length: 6}, (_, i) => ({animeId, malId: 42, animeTitle: 'Show', episode: i + 1})),
+        3,
+      )
+      const set = (id: number, fields: Record<string, string | number | null>) =>
+        q.sql.run(
+          `UPDATE jobs SET ${Object.keys(fields)
+            .map((k) => `${k} = @${k}`)
+            .join(', ')} WHERE id = @id`,
+          {...fields, id},
+        )
       // 1: transcribed, its video and audio still there: media to free
-      await set(1, {stage: 'transcribed', video_host: HOST, video_path: file('videos/42/episodes/ep001.mp4', 3000), transcript_path: file('transcripts/42/ep001.json.gz', 100)})
+      await set(1, {
+        stage: 'transcribed',
+        video_host: HOST,
+        video_path: file('videos/42/episodes/ep001.mp4', 3000),
+        transcript_path: file('transcripts/42/ep001.json.gz', 100),
+      })
       file('audio/42/ep001.wav', 2000)
       // 2: queued, with an old video of an earlier download: an orphan
       file('videos/42/episodes/ep002.mp4', 1500)
@@ -85,9 +99,17 @@ describe('cleanup --dry-run (CLI)', function () {
     // what went is exactly what the dry run named; the rest is still there
     const filesAfter = new Set(filesUnder(data))
     const gone = filesBefore.filter((f) => !filesAfter.has(f) && f !== 'jobs.db-wal' && f !== 'jobs.db-shm')
-    const named = (f: string) => planned.actions.some((a) => a.what.includes(path.join(data, f)) || path.join(data, f).startsWith(a.what.replace(/ \(.*$/, '') + path.sep))
-    expect(gone.filter((f) => !named(f)), 'deleted without being listed').to.deep.equal([])
-    expect(filesBefore.filter((f) => named(f) && filesAfter.has(f)), 'listed but kept').to.deep.equal([])
-    for (const kept of ['videos/42/episodes/ep003.mp4', 'audio/42/ep004.wav', 'transcripts/42/ep099.json.gz', 'transcripts/42/ep001.json.gz']) expect(filesAfter.has(kept), kept).to.equal(true)
+    const named = (f: string) =>
+      planned.actions.some((a) => a.what.includes(path.join(data, f)) || path.join(data, f).startsWith(a.what.replace(/ \(.*$/, '') + path.sep))
+    expect(
+      gone.filter((f) => !named(f)),
+      'deleted without being listed',
+    ).to.deep.equal([])
+    expect(
+      filesBefore.filter((f) => named(f) && filesAfter.has(f)),
+      'listed but kept',
+    ).to.deep.equal([])
+    for (const kept of ['videos/42/episodes/ep003.mp4', 'audio/42/ep004.wav', 'transcripts/42/ep099.json.gz', 'transcripts/42/ep001.json.gz'])
+      expect(filesAfter.has(kept), kept).to.equal(true)
   })
 })

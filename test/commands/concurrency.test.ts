@@ -26,7 +26,10 @@ for (const backend of BACKENDS) {
       for (const [i, s] of shows.entries()) {
         const row = (await q.anime.byTitle(s.title))!
         expect(row.mal_id).to.equal(ids[i])
-        const jobs = await q.sql.all<{mal_id: number; transcript_path: string; anime_title: string}>(`SELECT mal_id, transcript_path, anime_title FROM jobs WHERE anime_id = @id`, {id: row.id})
+        const jobs = await q.sql.all<{mal_id: number; transcript_path: string; anime_title: string}>(
+          `SELECT mal_id, transcript_path, anime_title FROM jobs WHERE anime_id = @id`,
+          {id: row.id},
+        )
         expect(jobs).to.have.length(2)
         for (const j of jobs) {
           expect(j.anime_title).to.equal(s.title)
@@ -42,14 +45,19 @@ for (const backend of BACKENDS) {
       const env: Record<string, string> = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: await freshQueueTarget('postgres')} : {}
       for (let i = 0; i < 5; i++) {
         const files = writeShowSubtitles(path.join(work, `a${i}`), 2, 300 + i, 40)
-        expect((await runCliAsync(['import', ...files, '--title', `Aggregate Show ${i}`, '--genre', i % 2 ? 'Drama' : 'Comedy', '--data-dir', data], {env})).code).to.equal(0)
+        expect(
+          (await runCliAsync(['import', ...files, '--title', `Aggregate Show ${i}`, '--genre', i % 2 ? 'Drama' : 'Comedy', '--data-dir', data], {env})).code,
+        ).to.equal(0)
       }
       expect((await runCliAsync(['tokenize', '--workers', '1', '--data-dir', data], {env})).code).to.equal(0)
       const globalFit = path.join(data, 'analysis', 'aggregated', 'global_zipf.json')
       const corpusAnime = () => (JSON.parse(readFileSync(globalFit, 'utf8')) as {corpus: {anime: number}}).corpus.anime
 
       // two at once: each anime analyzed once, the aggregate has all five
-      const both = await Promise.all([runCliAsync(['analyze', '--data-dir', data, '--json'], {env}), runCliAsync(['analyze', '--data-dir', data, '--json'], {env})])
+      const both = await Promise.all([
+        runCliAsync(['analyze', '--data-dir', data, '--json'], {env}),
+        runCliAsync(['analyze', '--data-dir', data, '--json'], {env}),
+      ])
       for (const r of both) expect(r.code, r.stderr).to.equal(0)
       expect(both.map((r) => JSON.parse(r.stdout).analyzed as number).reduce((a, b) => a + b, 0)).to.equal(5)
       expect(corpusAnime()).to.equal(5)

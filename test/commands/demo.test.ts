@@ -21,7 +21,9 @@ describe('demo', function () {
     for (const p of r.plots) expect(existsSync(p)).to.equal(true)
 
     const db = openDatabase(path.join(cwd, 'demo-data', 'jobs.db'))
-    const totals = db.prepare(`SELECT COUNT(*) AS jobs, SUM(token_count) AS tokens, COUNT(DISTINCT anime_id) AS anime FROM jobs WHERE stage = 'complete'`).get() as {jobs: number; tokens: number; anime: number}
+    const totals = db
+      .prepare(`SELECT COUNT(*) AS jobs, SUM(token_count) AS tokens, COUNT(DISTINCT anime_id) AS anime FROM jobs WHERE stage = 'complete'`)
+      .get() as {jobs: number; tokens: number; anime: number}
     const genres = db.prepare(`SELECT COUNT(*) AS n FROM anime_categories WHERE kind = 'genre'`).get() as {n: number}
     const studios = db.prepare(`SELECT COUNT(DISTINCT name) AS n FROM anime_categories WHERE kind = 'studio'`).get() as {n: number}
     db.close()

@@ -48,7 +48,7 @@ const SEARCHES: Record<string, unknown> = {
     {title: 'Kino&#039;s Journey: the Beautiful World', episodes: 12},
     {title: 'Kino&#039;s &quot;Journey&quot; $(touch pwned) `touch pwned2`', episodes: 13},
   ],
-  '涼宮ハルヒの憂鬱': [{title: '涼宮ハルヒの憂鬱', episodes: 14}],
+  涼宮ハルヒの憂鬱: [{title: '涼宮ハルヒの憂鬱', episodes: 14}],
 }
 
 function decision(show: Show): Decision {
@@ -87,8 +87,6 @@ async function seed(target: string, shows: Show[]): Promise<void> {
   }
 }
 
-
-
 interface Env {
   work: string
   data: string
@@ -99,7 +97,11 @@ interface Env {
   searches: string
 }
 
-async function setUp(backend: 'sqlite' | 'postgres', shows: Show[], extra: {downloads?: Record<string, unknown>; searches?: Record<string, unknown>} = {}): Promise<Env> {
+async function setUp(
+  backend: 'sqlite' | 'postgres',
+  shows: Show[],
+  extra: {downloads?: Record<string, unknown>; searches?: Record<string, unknown>} = {},
+): Promise<Env> {
   const media = testMedia()
   const work = tempDir()
   const data = path.join(work, 'data')
@@ -110,7 +112,10 @@ async function setUp(backend: 'sqlite' | 'postgres', shows: Show[], extra: {down
   await seed(target, shows)
   const calls = path.join(work, 'ani-cli-calls.log')
   const searches = path.join(work, 'searches.json')
-  writeFileSync(searches, JSON.stringify({searches: {...SEARCHES, ...extra.searches}, downloads: extra.downloads ?? {}, media: media.episode, videoOnly: media.videoOnly}))
+  writeFileSync(
+    searches,
+    JSON.stringify({searches: {...SEARCHES, ...extra.searches}, downloads: extra.downloads ?? {}, media: media.episode, videoOnly: media.videoOnly}),
+  )
   const env = {
     PATH: `${FAKES}${path.delimiter}${process.env.PATH}`,
     FAKE_ANI_CLI_DATA: searches,
@@ -125,11 +130,17 @@ async function setUp(backend: 'sqlite' | 'postgres', shows: Show[], extra: {down
   return {work, data, storage, target, env, calls, searches}
 }
 
-const download = (e: Env, args: string[], extra: Record<string, string> = {}) => runCliAsync(['download', '--data-dir', e.data, ...args], {env: {...e.env, ...extra}, cwd: e.work})
+const download = (e: Env, args: string[], extra: Record<string, string> = {}) =>
+  runCliAsync(['download', '--data-dir', e.data, ...args], {env: {...e.env, ...extra}, cwd: e.work})
 
 const aniCalls = (e: Env): {args: string[]; player: string | null; hist: string | null}[] =>
-  existsSync(e.calls) ? readFileSync(e.calls, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as {args: string[]; player: string | null; hist: string | null}) : []
-
+  existsSync(e.calls)
+    ? readFileSync(e.calls, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as {args: string[]; player: string | null; hist: string | null})
+    : []
 
 for (const backend of BACKENDS) {
   describe(`download (CLI) [${backend}]`, function () {
@@ -202,7 +213,11 @@ for (const backend of BACKENDS) {
         episodes: 2,
         selection: {selected_index: 1, selected_title: 'Steins;Gate', selected_episodes: 24, confidence: 'high'},
       }
-      const gone: Show = {record: {mal_id: 77, title: 'Vanished Show', episodes_total: 12}, episodes: 3, selection: {selected_index: 2, selected_title: 'Vanished Show', confidence: 'high'}}
+      const gone: Show = {
+        record: {mal_id: 77, title: 'Vanished Show', episodes_total: 12},
+        episodes: 3,
+        selection: {selected_index: 2, selected_title: 'Vanished Show', confidence: 'high'},
+      }
       const e = await setUp(backend, [steins, gone], {
         searches: {
           // a new entry with the same title came first; the menu shows counts, which tell them apart
@@ -211,7 +226,10 @@ for (const backend of BACKENDS) {
             {title: 'Steins;Gate', episodes: 1},
             {title: 'Steins;Gate', episodes: 24},
           ],
-          'Vanished Show': [{title: 'Vanished Show Recap', episodes: 1}, {title: 'Something Else', episodes: 12}],
+          'Vanished Show': [
+            {title: 'Vanished Show Recap', episodes: 1},
+            {title: 'Something Else', episodes: 12},
+          ],
         },
       })
       const data = JSON.parse(readFileSync(e.searches, 'utf8')) as {countsInMenu?: boolean}
@@ -237,7 +255,11 @@ for (const backend of BACKENDS) {
     })
 
     it('leaves anime without a usable selection queued and counts them; --anime-id touches one anime; --dry-run changes nothing', async () => {
-      const low: Show = {record: {mal_id: 300, title: 'Low Show', episodes_total: 2}, episodes: 2, selection: {selected_index: 1, selected_title: 'Low Show', confidence: 'low'}}
+      const low: Show = {
+        record: {mal_id: 300, title: 'Low Show', episodes_total: 2},
+        episodes: 2,
+        selection: {selected_index: 1, selected_title: 'Low Show', confidence: 'low'},
+      }
       const none: Show = {record: {mal_id: 301, title: 'Unselected Show', episodes_total: 2}, episodes: 2}
       const e = await setUp(backend, [FMA, KINO, low, none])
       const dry = await download(e, ['--dry-run', '--workers', '2'])
@@ -323,13 +345,19 @@ describe('download failures (CLI)', function () {
       expect(events.filter((ev) => ev.event === 'note' && /exited 0/.test(ev.message ?? ''))).to.have.length(3)
       expect(events.filter((ev) => ev.event === 'retry').map((ev) => ev.message)).to.have.length(2)
       const empty = await q.jobs.events(byTitle.get('Empty')!.id)
-      expect(empty.filter((ev) => ev.event === 'note').map((ev) => ev.message)).to.satisfy((m: string[]) => m.length === 3 && m.every((x) => /HTTP Error 403/.test(x)))
+      expect(empty.filter((ev) => ev.event === 'note').map((ev) => ev.message)).to.satisfy(
+        (m: string[]) => m.length === 3 && m.every((x) => /HTTP Error 403/.test(x)),
+      )
     })
     expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal(['1002/episodes/ep001.mp4'])
   })
 
   it('kills a hung ani-cli and everything it started at the timeout, and removes its folder', async () => {
-    const hung: Show = {record: {mal_id: 42, title: 'Hung', episodes_total: 3}, episodes: 1, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}
+    const hung: Show = {
+      record: {mal_id: 42, title: 'Hung', episodes_total: 3},
+      episodes: 1,
+      selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'},
+    }
     const e = await setUp('sqlite', [hung], {searches: {Hung: [{title: 'Hung', episodes: 3}]}, downloads: {Hung: 'hang'}})
     const pids = path.join(e.work, 'pids')
     const r = await download(e, ['--json'], {ANIMEZIPF_DOWNLOAD_TIMEOUT_SECONDS: '1', FAKE_ANI_CLI_PIDS: pids})
@@ -363,9 +391,16 @@ describe('download failures (CLI)', function () {
   })
 
   it('on Ctrl-C mid-download leaves no partial file and puts the job back in queued', async () => {
-    const slow: Show = {record: {mal_id: 55, title: 'Slow', episodes_total: 3}, episodes: 1, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}
+    const slow: Show = {
+      record: {mal_id: 55, title: 'Slow', episodes_total: 3},
+      episodes: 1,
+      selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'},
+    }
     const e = await setUp('sqlite', [slow], {searches: {Slow: [{title: 'Slow', episodes: 3}]}, downloads: {Slow: {ms: 60_000, pad: 200_000}}})
-    const child = spawn(process.execPath, [BIN, 'download', '--data-dir', e.data], {cwd: e.work, env: {...process.env, NO_COLOR: '1', ...e.env, ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '1'}})
+    const child = spawn(process.execPath, [BIN, 'download', '--data-dir', e.data], {
+      cwd: e.work,
+      env: {...process.env, NO_COLOR: '1', ...e.env, ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '1'},
+    })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
@@ -390,9 +425,16 @@ describe('download failures (CLI)', function () {
   it('on a second Ctrl-C exits at once, giving the job back and marking its workers stopped', async () => {
     // the download would take an hour and the grace period is a day: only the second Ctrl-C can end
     // the run before this test's timeout (the hang guard; no wall time is asserted)
-    const slow: Show = {record: {mal_id: 56, title: 'Slower', episodes_total: 3}, episodes: 1, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}
+    const slow: Show = {
+      record: {mal_id: 56, title: 'Slower', episodes_total: 3},
+      episodes: 1,
+      selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'},
+    }
     const e = await setUp('sqlite', [slow], {searches: {Slower: [{title: 'Slower', episodes: 3}]}, downloads: {Slower: {ms: 3_600_000, pad: 200_000}}})
-    const child = spawn(process.execPath, [BIN, 'download', '--data-dir', e.data], {cwd: e.work, env: {...process.env, NO_COLOR: '1', ...e.env, ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '86400'}})
+    const child = spawn(process.execPath, [BIN, 'download', '--data-dir', e.data], {
+      cwd: e.work,
+      env: {...process.env, NO_COLOR: '1', ...e.env, ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '86400'},
+    })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)))
@@ -429,7 +471,13 @@ describe('download and the disk (CLI)', function () {
   this.timeout(180_000)
 
   it('pauses at the threshold, resumes when space is freed, and never passes the hard limit', async () => {
-    const shows: Show[] = [{record: {mal_id: 7, title: 'Big Show', episodes_total: 12}, episodes: 12, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}]
+    const shows: Show[] = [
+      {
+        record: {mal_id: 7, title: 'Big Show', episodes_total: 12},
+        episodes: 12,
+        selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'},
+      },
+    ]
     const e = await setUp('sqlite', shows, {searches: {'Big Show': [{title: 'Big Show', episodes: 12}]}, downloads: {'Big Show': {pad: 300_000, ms: 400}}})
     const videos = path.join(e.storage, 'videos')
     const usage = () => {
@@ -491,12 +539,23 @@ describe('download and the disk (CLI)', function () {
   })
 
   it('ends when its limit is reached or nothing is left, even while the disk is over the threshold', async () => {
-    const show: Show = {record: {mal_id: 8, title: 'Filler', episodes_total: 3}, episodes: 3, selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'}}
+    const show: Show = {
+      record: {mal_id: 8, title: 'Filler', episodes_total: 3},
+      episodes: 3,
+      selection: {selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high'},
+    }
     const e = await setUp('sqlite', [show], {searches: {Filler: [{title: 'Filler', episodes: 3}]}, downloads: {Filler: {pad: 600_000}}})
     // one episode takes the disk over the pause threshold; the run must not wait for space it will never use
     // a run that waited for space would look again only after a day: past this test's timeout (the
     // hang guard; no wall time is asserted)
-    const over = {ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.0005', ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.0004', ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0', ANIMEZIPF_DISK_MANAGEMENT_CACHE_DURATION_SECONDS: '0', ANIMEZIPF_DOWNLOAD_TYPICAL_EPISODE_MB: '1', ANIMEZIPF_DISK_MANAGEMENT_CHECK_INTERVAL_SECONDS: '86400'}
+    const over = {
+      ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.0005',
+      ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.0004',
+      ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0',
+      ANIMEZIPF_DISK_MANAGEMENT_CACHE_DURATION_SECONDS: '0',
+      ANIMEZIPF_DOWNLOAD_TYPICAL_EPISODE_MB: '1',
+      ANIMEZIPF_DISK_MANAGEMENT_CHECK_INTERVAL_SECONDS: '86400',
+    }
     const limited = await download(e, ['--limit', '1', '--workers', '1', '--json'], over)
     expect(limited.code, limited.stderr).to.equal(0)
     expect(JSON.parse(limited.stdout)).to.include({done: 1})
@@ -548,7 +607,11 @@ describe('download and the disk (CLI)', function () {
     const e = await setUp('sqlite', [FMA])
     mkdirSync(path.join(e.storage, 'videos', '1', 'episodes'), {recursive: true})
     writeFileSync(path.join(e.storage, 'videos', '1', 'episodes', 'ep001.mp4'), Buffer.alloc(3_000_000))
-    const r = await download(e, ['--no-wait'], {ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.002', ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.001', ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0'})
+    const r = await download(e, ['--no-wait'], {
+      ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.002',
+      ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.001',
+      ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0',
+    })
     expect(r.code, r.stderr).to.equal(75)
     expect(r.stdout, r.stdout).to.match(/downloads stopped for disk space \(--no-wait\): 3\.\d+ MB used, at or over the pause threshold of 2\.00 MB/)
     await withQueue(e, async (q) => {

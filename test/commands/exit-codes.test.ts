@@ -19,7 +19,10 @@ async function setUp(): Promise<{work: string; data: string; target: string; env
   const q = await openAt(target)
   try {
     const animeId = await q.anime.upsert({mal_id: 61, title: 'Flaky Show', episodes_total: 2})
-    await q.jobs.enqueue([1, 2].map((episode) => ({animeId, malId: 61, animeTitle: 'Flaky Show', episode})), 3)
+    await q.jobs.enqueue(
+      [1, 2].map((episode) => ({animeId, malId: 61, animeTitle: 'Flaky Show', episode})),
+      3,
+    )
     await q.selections.record({
       mal_id: 61,
       anime_title: 'Flaky Show',
@@ -41,7 +44,10 @@ async function setUp(): Promise<{work: string; data: string; target: string; env
   }
   const searches = path.join(work, 'searches.json')
   // ani-cli exits 0 without writing a file (its downloader failed): a transient failure
-  writeFileSync(searches, JSON.stringify({searches: {'Flaky Show': [{title: 'Flaky Show', episodes: 2}]}, downloads: {'Flaky Show': 'nofile'}, media: testMedia().episode}))
+  writeFileSync(
+    searches,
+    JSON.stringify({searches: {'Flaky Show': [{title: 'Flaky Show', episodes: 2}]}, downloads: {'Flaky Show': 'nofile'}, media: testMedia().episode}),
+  )
   return {
     work,
     data,
@@ -102,7 +108,9 @@ describe('exit codes (CLI)', function () {
       })
     const plain = await run([])
     expect(plain.code, plain.stderr).to.equal(1)
-    expect(plain.stderr.trim().split('\n')).to.deep.equal(["animezipf: internal error: Cannot read properties of undefined (reading 'stage') (run again with --verbose for the stack trace)"])
+    expect(plain.stderr.trim().split('\n')).to.deep.equal([
+      "animezipf: internal error: Cannot read properties of undefined (reading 'stage') (run again with --verbose for the stack trace)",
+    ])
     const json = await run(['--json'])
     expect(json.code, json.stderr).to.equal(1)
     expect(JSON.parse(json.stdout).error).to.include({code: 1, message: "internal error: Cannot read properties of undefined (reading 'stage')"})

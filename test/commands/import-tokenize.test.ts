@@ -7,7 +7,6 @@ import {ROOT, openDatabase, runCli, tempDir, tree} from '../helpers.js'
 
 const SUBS = path.join(ROOT, 'test', 'fixtures', 'subs')
 
-
 describe('import and tokenize (CLI)', () => {
   it('imports SRT, ASS and VTT files, reports bad ones, and tokenizes them', () => {
     const work = tempDir()
@@ -26,7 +25,13 @@ describe('import and tokenize (CLI)', () => {
 
     const malId = r.anime.mal_id as number
     const t1 = JSON.parse(gunzipSync(readFileSync(path.join(data, 'transcripts', String(malId), 'ep001.json.gz'))).toString())
-    expect(t1.segments.map((s: {text: string}) => s.text)).to.deep.equal(['（雨の音）', '（ハルカ）今日は学校に行かない。', 'どうして？　弱(よえ)えな、お前は。', '♪～', '明日は晴れるといいね'])
+    expect(t1.segments.map((s: {text: string}) => s.text)).to.deep.equal([
+      '（雨の音）',
+      '（ハルカ）今日は学校に行かない。',
+      'どうして？　弱(よえ)えな、お前は。',
+      '♪～',
+      '明日は晴れるといいね',
+    ])
     expect(t1.segments[1]).to.include({start: 3.5, end: 6})
 
     // importing again changes nothing
@@ -38,7 +43,9 @@ describe('import and tokenize (CLI)', () => {
     const summary = JSON.parse(tok.stdout)
     expect(summary).to.include({done: 3, failed: 0, interrupted: false})
 
-    const csv = readFileSync(path.join(data, 'tokens', String(malId), 'ep001_freq.csv'), 'utf8').trim().split('\n')
+    const csv = readFileSync(path.join(data, 'tokens', String(malId), 'ep001_freq.csv'), 'utf8')
+      .trim()
+      .split('\n')
     expect(csv[0]).to.equal('word,count,pos,reading')
     const words = csv.slice(1).map((l) => l.split(',')[0])
     // cleaning removed the note, the label, the music mark and the ruby
@@ -54,18 +61,37 @@ describe('import and tokenize (CLI)', () => {
     expect(tokens.total_tokens).to.be.greaterThan(tokens.word_count)
 
     const db = openDatabase(path.join(data, 'jobs.db'))
-    const rows = db.prepare(`SELECT episode, stage, word_count, token_count, tokens_path FROM jobs ORDER BY episode`).all() as {stage: string; word_count: number; episode: number; tokens_path: string}[]
+    const rows = db.prepare(`SELECT episode, stage, word_count, token_count, tokens_path FROM jobs ORDER BY episode`).all() as {
+      stage: string
+      word_count: number
+      episode: number
+      tokens_path: string
+    }[]
     expect(rows.map((x) => x.stage)).to.deep.equal(['tokenized', 'tokenized', 'tokenized'])
     expect(rows[0]!.word_count).to.equal(tokens.word_count)
     expect(rows[0]!.tokens_path).to.equal(path.join('tokens', String(malId), 'ep001_tokens.json.gz'))
     const cats = db.prepare(`SELECT kind, name FROM anime_categories ORDER BY kind`).all()
-    expect(cats).to.deep.equal([{kind: 'genre', name: 'Drama'}, {kind: 'studio', name: 'Studio Q'}])
+    expect(cats).to.deep.equal([
+      {kind: 'genre', name: 'Drama'},
+      {kind: 'studio', name: 'Studio Q'},
+    ])
     db.close()
   })
 
   it('imports Shift-JIS and UTF-16 files, numbering from --episode-from', () => {
     const data = path.join(tempDir(), 'data')
-    const r = runCli(['import', path.join(SUBS, 'show-b-ep1.srt'), path.join(SUBS, 'show-b-ep2.srt'), '--title', 'Show B', '--episode-from', '5', '--data-dir', data, '--json'])
+    const r = runCli([
+      'import',
+      path.join(SUBS, 'show-b-ep1.srt'),
+      path.join(SUBS, 'show-b-ep2.srt'),
+      '--title',
+      'Show B',
+      '--episode-from',
+      '5',
+      '--data-dir',
+      data,
+      '--json',
+    ])
     expect(r.code, r.stderr).to.equal(0)
     const out = JSON.parse(r.stdout)
     expect(out.files.map((f: {episode: number; encoding: string}) => [f.episode, f.encoding])).to.deep.equal([
@@ -95,7 +121,9 @@ describe('import and tokenize (CLI)', () => {
     const out = JSON.parse(regenre.stdout) as {imported: number; already_imported: number; groups_added: string[]}
     expect(out).to.deep.include({imported: 0, already_imported: 1, groups_added: ['genre Mystery']})
     const check = openDatabase(path.join(data, 'jobs.db'))
-    const genres = check.prepare(`SELECT c.name FROM anime_categories c JOIN anime a ON a.id = c.anime_id WHERE a.title = 'First Name' AND c.kind = 'genre' ORDER BY c.name`).all() as {name: string}[]
+    const genres = check
+      .prepare(`SELECT c.name FROM anime_categories c JOIN anime a ON a.id = c.anime_id WHERE a.title = 'First Name' AND c.kind = 'genre' ORDER BY c.name`)
+      .all() as {name: string}[]
     check.close()
     expect(genres.map((g) => g.name)).to.deep.equal(['Drama', 'Mystery'])
   })

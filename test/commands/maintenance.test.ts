@@ -26,17 +26,26 @@ async function setUp(backend: 'sqlite' | 'postgres', episodes: number): Promise<
   const q = await openAt(target)
   try {
     const animeId = await q.anime.upsert({mal_id: 42, title: 'Show'})
-    await q.jobs.enqueue(Array.from({length: episodes}, (_, i) => ({animeId, malId: 42, animeTitle: 'Show', episode: i + 1})), 3)
+    await q.jobs.enqueue(
+      Array.from({length: episodes}, (_, i) => ({animeId, malId: 42, animeTitle: 'Show', episode: i + 1})),
+      3,
+    )
   } finally {
     await q.close()
   }
   return {work, data, target, env: {ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? target : `sqlite:${target}`, ANIMEZIPF_QUEUE_HOST_ID: HOST}}
 }
 
-
 /** Set a job's row directly (the states a crash or a failure leaves). */
 async function setJob(e: Env, id: number, fields: Record<string, string | number | null>): Promise<void> {
-  await withQueue(e, (q) => q.sql.run(`UPDATE jobs SET ${Object.keys(fields).map((k) => `${k} = @${k}`).join(', ')} WHERE id = @id`, {...fields, id}))
+  await withQueue(e, (q) =>
+    q.sql.run(
+      `UPDATE jobs SET ${Object.keys(fields)
+        .map((k) => `${k} = @${k}`)
+        .join(', ')} WHERE id = @id`,
+      {...fields, id},
+    ),
+  )
 }
 
 function write(file: string, bytes: number): string {
@@ -45,17 +54,19 @@ function write(file: string, bytes: number): string {
   return file
 }
 
-
 /** Rows of jobs (and their events) as one digest: "the database is unchanged". */
 async function digest(e: Env): Promise<string> {
   return withQueue(e, async (q) => {
     const jobs = await q.sql.all(`SELECT * FROM jobs ORDER BY id`)
     const events = await q.sql.all(`SELECT COUNT(*) AS n FROM job_events`)
-    return createHash('sha1').update(JSON.stringify([jobs, events])).digest('hex')
+    return createHash('sha1')
+      .update(JSON.stringify([jobs, events]))
+      .digest('hex')
   })
 }
 
-const cli = (e: Env, args: string[], extra: Record<string, string> = {}) => runCliAsync([...args, '--data-dir', e.data], {env: {...e.env, ...extra}, cwd: e.work})
+const cli = (e: Env, args: string[], extra: Record<string, string> = {}) =>
+  runCliAsync([...args, '--data-dir', e.data], {env: {...e.env, ...extra}, cwd: e.work})
 
 for (const backend of BACKENDS) {
   describe(`retry (CLI) [${backend}]`, function () {
@@ -65,13 +76,39 @@ for (const backend of BACKENDS) {
       const e = await setUp(backend, 6)
       const video = write(path.join(e.data, 'videos', '42', 'episodes', 'ep001.mp4'), 1000)
       const transcript = write(path.join(e.data, 'transcripts', '42', 'ep004.json.gz'), 100)
-      await setJob(e, 1, {stage: 'failed', failed_stage: 'transcribing', error_message: 'whisper exited 10: boom', retry_count: 1, video_path: 'videos/42/episodes/ep001.mp4', video_host: HOST})
-      await setJob(e, 2, {stage: 'failed', failed_stage: 'transcribing', error_message: 'whisper exited 10: boom', retry_count: 1, video_path: 'videos/42/episodes/ep002.mp4', video_host: HOST})
+      await setJob(e, 1, {
+        stage: 'failed',
+        failed_stage: 'transcribing',
+        error_message: 'whisper exited 10: boom',
+        retry_count: 1,
+        video_path: 'videos/42/episodes/ep001.mp4',
+        video_host: HOST,
+      })
+      await setJob(e, 2, {
+        stage: 'failed',
+        failed_stage: 'transcribing',
+        error_message: 'whisper exited 10: boom',
+        retry_count: 1,
+        video_path: 'videos/42/episodes/ep002.mp4',
+        video_host: HOST,
+      })
       await setJob(e, 3, {stage: 'failed', failed_stage: 'downloading', error_message: 'ani-cli: Episode not released!', retry_count: 0})
-      await setJob(e, 4, {stage: 'failed', failed_stage: 'tokenizing', error_message: 'transcript is empty', retry_count: 0, transcript_path: path.relative(e.data, transcript)})
+      await setJob(e, 4, {
+        stage: 'failed',
+        failed_stage: 'tokenizing',
+        error_message: 'transcript is empty',
+        retry_count: 0,
+        transcript_path: path.relative(e.data, transcript),
+      })
       await setJob(e, 5, {stage: 'failed', failed_stage: 'downloading', error_message: 'HTTP 503', retry_count: 3})
       // failed by lease recovery: it kept killing its workers, its retry count untouched
-      await setJob(e, 6, {stage: 'failed', failed_stage: 'tokenizing', error_message: 'lease of h:1:abcdef01 expired (worker died or hung) 4 times', retry_count: 0, expiries: 4})
+      await setJob(e, 6, {
+        stage: 'failed',
+        failed_stage: 'tokenizing',
+        error_message: 'lease of h:1:abcdef01 expired (worker died or hung) 4 times',
+        retry_count: 0,
+        expiries: 4,
+      })
       expect(existsSync(video)).to.equal(true)
 
       const before = await digest(e)
@@ -97,7 +134,9 @@ for (const backend of BACKENDS) {
         expect(two).to.include({stage: 'queued', video_path: null, video_host: null})
         const events = await q.jobs.events(1)
         expect(events.at(-1)).to.include({event: 'revived', stage: 'downloaded'})
-        expect(events.at(-1)!.message).to.match(/failed in transcribing \(whisper exited 10: boom\): transcribed again; the video \(or its audio\) is still there/)
+        expect(events.at(-1)!.message).to.match(
+          /failed in transcribing \(whisper exited 10: boom\): transcribed again; the video \(or its audio\) is still there/,
+        )
         expect((await q.jobs.getJob(3))!.stage).to.equal('failed')
       })
 
@@ -122,7 +161,22 @@ for (const backend of BACKENDS) {
       await withQueue(e, async (q) => {
         await q.anime.upsert({mal_id: 43, title: 'Nothing Found'})
         await q.selections.recordAttempt(42, 'ani-cli timed out', false, {baseMs: 3_600_000, maxMs: 3_600_000})
-        await q.selections.record({mal_id: 43, anime_title: 'Nothing Found', search_query: 'Nothing Found', selected_index: 0, selected_title: '', confidence: 'no_candidates', reason: 'No results found!', mal_episodes: null, selected_episodes: null, episode_match: null, method: 'none', model: null, api_calls: 0, cost_usd: 0})
+        await q.selections.record({
+          mal_id: 43,
+          anime_title: 'Nothing Found',
+          search_query: 'Nothing Found',
+          selected_index: 0,
+          selected_title: '',
+          confidence: 'no_candidates',
+          reason: 'No results found!',
+          mal_episodes: null,
+          selected_episodes: null,
+          episode_match: null,
+          method: 'none',
+          model: null,
+          api_calls: 0,
+          cost_usd: 0,
+        })
       })
       const r = await cli(e, ['retry', '--stage', 'select'])
       expect(r.code, r.stderr).to.equal(0)
@@ -141,7 +195,13 @@ for (const backend of BACKENDS) {
       const e = await setUp(backend, 6)
       const d = e.data
       // 1: its worker died (lease expired long ago)
-      await setJob(e, 1, {stage: 'transcribing', lease_owner: 'dead-host:1:abcdef01', lease_expires_at: '2000-01-01 00:00:00.000', video_path: 'videos/42/episodes/ep001.mp4', video_host: HOST})
+      await setJob(e, 1, {
+        stage: 'transcribing',
+        lease_owner: 'dead-host:1:abcdef01',
+        lease_expires_at: '2000-01-01 00:00:00.000',
+        video_path: 'videos/42/episodes/ep001.mp4',
+        video_host: HOST,
+      })
       write(path.join(d, 'videos', '42', 'episodes', 'ep001.mp4'), 1000)
       // 2: downloaded, but its video is gone
       await setJob(e, 2, {stage: 'downloaded', video_path: 'videos/42/episodes/ep002.mp4', video_host: HOST, video_size_bytes: 5000})
@@ -175,7 +235,9 @@ for (const backend of BACKENDS) {
       const before = await digest(e)
       const dry = await cli(e, ['cleanup', '--dry-run', '--orphans'])
       expect(dry.code, dry.stderr).to.equal(0)
-      expect(dry.stdout).to.match(/would free 14\.9 KB \(media 5\.00 KB, temporary 766 B, orphans 9\.10 KB\); 1 job\(s\) would go back; 1 expired lease\(s\) would be recovered/)
+      expect(dry.stdout).to.match(
+        /would free 14\.9 KB \(media 5\.00 KB, temporary 766 B, orphans 9\.10 KB\); 1 job\(s\) would go back; 1 expired lease\(s\) would be recovered/,
+      )
       expect(dry.stdout).to.match(/job 2: downloaded -> queued: its video videos\/42\/episodes\/ep002\.mp4 is gone/)
       expect(filesUnder(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(treeBefore)
       expect(await digest(e)).to.equal(before)
@@ -277,7 +339,10 @@ for (const backend of BACKENDS) {
       expect(filesUnder(d).filter((f) => !f.startsWith('jobs.db'))).to.deep.equal(['tokens/42/ep050_freq.csv', 'transcripts/42/ep050.json.gz'])
       // another queue, empty: nothing at all is removed
       const elsewhere = backend === 'postgres' ? await freshQueueTarget('postgres') : path.join(tempDir(), 'empty.db')
-      const empty = await runCliAsync(['cleanup', '--orphans', '--json', '--data-dir', d], {env: {...e.env, ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? elsewhere : `sqlite:${elsewhere}`}, cwd: e.work})
+      const empty = await runCliAsync(['cleanup', '--orphans', '--json', '--data-dir', d], {
+        env: {...e.env, ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? elsewhere : `sqlite:${elsewhere}`},
+        cwd: e.work,
+      })
       const none = JSON.parse(empty.stdout) as {actions: unknown[]; notes: string[]}
       expect(none.actions).to.deep.equal([])
       expect(none.notes[0]).to.match(/the queue has no jobs: files without a job were left alone/)
@@ -292,12 +357,21 @@ describe('a busy queue (CLI)', function () {
   it('a write lock held too long by another process is exit 75, one line, nothing changed', async () => {
     const e = await setUp('sqlite', 2)
     // another process holds the write lock
-    const holder = spawn(process.execPath, ['-e', `const D = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))}); const db = new D(${JSON.stringify(e.target)}); db.exec('BEGIN EXCLUSIVE'); console.log('locked'); setTimeout(() => {}, 60000)`], {stdio: ['ignore', 'pipe', 'inherit']})
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require(${JSON.stringify(path.join(ROOT, 'node_modules', 'better-sqlite3'))}); const db = new D(${JSON.stringify(e.target)}); db.exec('BEGIN EXCLUSIVE'); console.log('locked'); setTimeout(() => {}, 60000)`,
+      ],
+      {stdio: ['ignore', 'pipe', 'inherit']},
+    )
     try {
       await new Promise<void>((resolve) => holder.stdout.on('data', () => resolve()))
       const r = await cli(e, ['retry', '--force'], {ANIMEZIPF_QUEUE_BUSY_TIMEOUT_SECONDS: '1'})
       expect(r.code).to.equal(75)
-      expect(r.stderr.trim()).to.match(/^animezipf: the queue is busy: another animezipf process has held its write lock too long \(run again later, or raise \[queue\] busy_timeout_seconds\)$/)
+      expect(r.stderr.trim()).to.match(
+        /^animezipf: the queue is busy: another animezipf process has held its write lock too long \(run again later, or raise \[queue\] busy_timeout_seconds\)$/,
+      )
     } finally {
       holder.kill('SIGKILL')
     }
@@ -316,7 +390,9 @@ describe('doctor (CLI)', function () {
     }
     const missing = await cli(e, ['doctor', '--stage', 'transcribe'], env)
     expect(missing.code).to.equal(1)
-    expect(missing.stdout).to.match(/FAIL {2}whisper model: whisper model "large-v3-turbo" is not at .* — run `animezipf transcribe --download-model large-v3-turbo`/)
+    expect(missing.stdout).to.match(
+      /FAIL {2}whisper model: whisper model "large-v3-turbo" is not at .* — run `animezipf transcribe --download-model large-v3-turbo`/,
+    )
     expect(missing.stdout).to.match(/ok {4}ffmpeg: /)
     expect(missing.stdout).to.not.match(/ani-cli/)
     write(path.join(e.data, 'models', 'ggml-large-v3-turbo.bin'), 8)
@@ -331,9 +407,11 @@ describe('doctor (CLI)', function () {
     expect(all.stdout + all.stderr + ready.stdout).to.not.include('SECRET')
     expect(all.stdout).to.match(/ani-cli: .*test\/fakes\/bin\/ani-cli/)
     // a data folder that is a file is one line with the fix, for doctor as for every command
-    const bad = await runCliAsync(['doctor', '--data-dir', path.join(e.data, 'models', 'ggml-large-v3-turbo.bin')], {env: {...env, ANIMEZIPF_QUEUE_URL: ''}, cwd: e.work})
+    const bad = await runCliAsync(['doctor', '--data-dir', path.join(e.data, 'models', 'ggml-large-v3-turbo.bin')], {
+      env: {...env, ANIMEZIPF_QUEUE_URL: ''},
+      cwd: e.work,
+    })
     expect(bad.code).to.equal(2)
     expect(bad.stderr.trim()).to.match(/^animezipf: --data-dir .* is a file, not a folder \(point --data-dir at a folder/)
   })
 })
-

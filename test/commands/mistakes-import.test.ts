@@ -24,16 +24,32 @@ function write(dir: string, name: string, content: string | Buffer): string {
 function badImports(scratch: string): [string, string[], RegExp][] {
   const sub = write(scratch, 'ep01.srt', GOOD)
   return [
-    ['--episode-from 3000000000', [sub, '--title', 'Big', '--episode-from', '3000000000'], /Parsing --episode-from: Expected an integer less than or equal to 100000 but received: 3000000000/],
-    ['--year 99999999999', [sub, '--title', 'Big', '--year', '99999999999'], /Parsing --year: Expected an integer less than or equal to 2100 but received: 99999999999/],
+    [
+      '--episode-from 3000000000',
+      [sub, '--title', 'Big', '--episode-from', '3000000000'],
+      /Parsing --episode-from: Expected an integer less than or equal to 100000 but received: 3000000000/,
+    ],
+    [
+      '--year 99999999999',
+      [sub, '--title', 'Big', '--year', '99999999999'],
+      /Parsing --year: Expected an integer less than or equal to 2100 but received: 99999999999/,
+    ],
     ['--year -40000', [sub, '--title', 'Big', '--year=-40000'], /Parsing --year: Expected an integer greater than or equal to 1900 but received: -40000/],
     [
       'a cue whose hour has 400 digits',
       [write(scratch, 'ep02.srt', `1\n${'9'.repeat(400)}:00:00,000 --> ${'9'.repeat(400)}:00:01,000\nこんにちは。\n`), '--title', 'Long'],
       /no file could be imported: ep02\.srt: no usable cue: line 2: start: impossible time 9{24}… \(over 99 hours\)/,
     ],
-    ['a cue that ends before it starts', [write(scratch, 'ep03.srt', '1\n00:00:05,000 --> 00:00:01,000\nこんにちは。\n'), '--title', 'Backwards'], /no file could be imported: ep03\.srt: no usable cue: line 2: end 00:00:01,000 before start 00:00:05,000/],
-    ['a cue at a negative time', [write(scratch, 'ep04.srt', '1\n-00:00:05,000 --> 00:00:06,000\nこんにちは。\n'), '--title', 'Negative'], /no file could be imported: ep04\.srt: no usable cue: line 2: start: negative time -00:00:05,000/],
+    [
+      'a cue that ends before it starts',
+      [write(scratch, 'ep03.srt', '1\n00:00:05,000 --> 00:00:01,000\nこんにちは。\n'), '--title', 'Backwards'],
+      /no file could be imported: ep03\.srt: no usable cue: line 2: end 00:00:01,000 before start 00:00:05,000/,
+    ],
+    [
+      'a cue at a negative time',
+      [write(scratch, 'ep04.srt', '1\n-00:00:05,000 --> 00:00:06,000\nこんにちは。\n'), '--title', 'Negative'],
+      /no file could be imported: ep04\.srt: no usable cue: line 2: start: negative time -00:00:05,000/,
+    ],
   ]
 }
 
@@ -52,7 +68,12 @@ describe('import mistakes: one line, exit 2, nothing written', function () {
 
   const cases: MistakeCase[] = [
     // a refused file comes after its warning ("skipped …"); a refused flag is the only line
-    ...badImports(scratch).map(([name, args, message]): MistakeCase => ({name: `import with ${name}`, args: () => ['import', '--data-dir', data, ...args], message, warnings: !name.startsWith('--')})),
+    ...badImports(scratch).map(([name, args, message]): MistakeCase => ({
+      name: `import with ${name}`,
+      args: () => ['import', '--data-dir', data, ...args],
+      message,
+      warnings: !name.startsWith('--'),
+    })),
     {
       name: 'import of an .ass Dialogue of {\\p1 × 20,000 (80 KB)',
       args: () => ['import', '--data-dir', data, write(scratch, 'ep05.ass', shape('ass-drawing-repeated', 80_000)), '--title', 'Drawing'],
@@ -90,7 +111,10 @@ for (const backend of BACKENDS) {
       const target = await freshQueueTarget(backend)
       const data = path.join(tempDir(), 'data')
       const env: Record<string, string> = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: target} : {ANIMEZIPF_QUEUE_URL: `sqlite:${target}`}
-      const first = await runCliAsync(['import', '--data-dir', data, write(tempDir(), 'ep01.srt', '1\n00:00:01,000 --> 00:00:02,000\n最初の番組です。\n'), '--title', 'First'], {env})
+      const first = await runCliAsync(
+        ['import', '--data-dir', data, write(tempDir(), 'ep01.srt', '1\n00:00:01,000 --> 00:00:02,000\n最初の番組です。\n'), '--title', 'First'],
+        {env},
+      )
       expect(first.code, first.stderr).to.equal(0)
       return {target, data, env}
     }
@@ -103,7 +127,10 @@ for (const backend of BACKENDS) {
         const r = await runCliAsync(['import', '--data-dir', data, ...args], {env})
         expect(r.code, `${name}: ${r.stderr}`).to.equal(2)
         const lines = r.stderr.trim().split('\n')
-        expect(lines.slice(0, -1).every((l) => l.startsWith('warning: ')), `${name}: ${r.stderr}`).to.equal(true)
+        expect(
+          lines.slice(0, -1).every((l) => l.startsWith('warning: ')),
+          `${name}: ${r.stderr}`,
+        ).to.equal(true)
         expect(lines.at(-1), name).to.match(message)
         expect(r.stderr, name).to.not.match(/internal error|\n\s+at /)
         expect(await counts(target), name).to.deep.equal(before)

@@ -20,8 +20,16 @@ describe('mistakes that quote hostile names: one line, escaped, exit 2, nothing 
 
   const cases: MistakeCase[] = [
     {name: 'a misspelt command holding ESC', args: () => ['stat\u001b[2Jus', '--data-dir', data], message: /^animezipf: no command "stat\\x1b\[2Jus" \(/},
-    {name: 'a --config path holding ESC and U+202E', args: () => ['status', '--data-dir', data, '--config', path.join(scratch, 'no\u001b[2J\u202e.toml')], message: /config file not found: .*no\\x1b\[2J\\u202e\.toml \(/},
-    {name: 'a --data-dir that is a file whose name holds ESC', args: () => ['status', '--data-dir', path.join(scratch, 'file\u001b[2J')], message: /--data-dir .*file\\x1b\[2J is a file, not a folder/},
+    {
+      name: 'a --config path holding ESC and U+202E',
+      args: () => ['status', '--data-dir', data, '--config', path.join(scratch, 'no\u001b[2J\u202e.toml')],
+      message: /config file not found: .*no\\x1b\[2J\\u202e\.toml \(/,
+    },
+    {
+      name: 'a --data-dir that is a file whose name holds ESC',
+      args: () => ['status', '--data-dir', path.join(scratch, 'file\u001b[2J')],
+      message: /--data-dir .*file\\x1b\[2J is a file, not a folder/,
+    },
   ]
 
   mistakeCases(cases, () => path.join(data, 'jobs.db'))

@@ -105,8 +105,16 @@ describe('a jobs.db that is not the queue: refused untouched, exit 2', function 
 
   describe("another program's SQLite file at jobs.db", () => {
     const shapes: [string, string, RegExp][] = [
-      ['no schema version, tables of its own', `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me')`, /another program \(tables notes\)/],
-      ['its own jobs table', `CREATE TABLE jobs (id INTEGER PRIMARY KEY, cron TEXT); INSERT INTO jobs (cron) VALUES ('0 * * * *')`, /another program \(tables jobs\)/],
+      [
+        'no schema version, tables of its own',
+        `CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('keep me')`,
+        /another program \(tables notes\)/,
+      ],
+      [
+        'its own jobs table',
+        `CREATE TABLE jobs (id INTEGER PRIMARY KEY, cron TEXT); INSERT INTO jobs (cron) VALUES ('0 * * * *')`,
+        /another program \(tables jobs\)/,
+      ],
       ['an older schema version that is not ours', `CREATE TABLE settings (k TEXT, v TEXT); PRAGMA user_version = 3`, /another program \(tables settings\)/],
       ['an application id of its own', `PRAGMA application_id = 1198894414; CREATE TABLE t (x)`, /another program \(application id 0x4775ad4e\)/],
     ]
@@ -185,7 +193,11 @@ describe('a jobs.db that is not the queue: refused untouched, exit 2', function 
         await seedDatabase(db, 30, 20, 'transcribed')
         writeFileSync(db, damage(readFileSync(db)))
         for (const args of [['status'], ['tokenize', '--dry-run'], ['retry'], ['tokenize']]) {
-          await expectRefused([...args, '--data-dir', data], db, /the queue database .*jobs\.db is damaged \(database disk image is malformed\).*restore it from a backup/)
+          await expectRefused(
+            [...args, '--data-dir', data],
+            db,
+            /the queue database .*jobs\.db is damaged \(database disk image is malformed\).*restore it from a backup/,
+          )
         }
       })
     }

@@ -18,9 +18,15 @@ const KEY = 'sk-ant-test-outside-text'
 const RAW = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/
 
 function noRawControls(r: CliResult, what: string): void {
-  for (const [stream, text] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
+  for (const [stream, text] of [
+    ['stdout', r.stdout],
+    ['stderr', r.stderr],
+  ] as const) {
     const m = RAW.exec(text)
-    expect(m, `${what}: a raw U+${m ? m[0].codePointAt(0)!.toString(16).padStart(4, '0') : ''} in ${stream}: ${JSON.stringify(m ? text.slice(Math.max(0, m.index - 60), m.index + 60) : '')}`).to.equal(null)
+    expect(
+      m,
+      `${what}: a raw U+${m ? m[0].codePointAt(0)!.toString(16).padStart(4, '0') : ''} in ${stream}: ${JSON.stringify(m ? text.slice(Math.max(0, m.index - 60), m.index + 60) : '')}`,
+    ).to.equal(null)
   }
 }
 
@@ -133,7 +139,15 @@ describe('text from outside: cleaned where it comes in, escaped where it is prin
     const imported = await cli(['import', subs, '--title', title, '--genre', 'Gen\u001b[31mre', '--studio', 'Stu\u2066dio\u0085'])
     noRawControls(imported, 'import')
     if (imported.code === 0) {
-      for (const args of [['tokenize'], ['analyze'], ['status'], ['status', '--json'], ['word', 'の'], ['word', 'の', '--json'], ['import', subs, '--title', title, '--dry-run', '--allow-duplicate']]) {
+      for (const args of [
+        ['tokenize'],
+        ['analyze'],
+        ['status'],
+        ['status', '--json'],
+        ['word', 'の'],
+        ['word', 'の', '--json'],
+        ['import', subs, '--title', title, '--dry-run', '--allow-duplicate'],
+      ]) {
         const r = await cli(args)
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.be.oneOf([0, 75])
         noRawControls(r, args.join(' '))
@@ -164,9 +178,28 @@ describe('text from outside: cleaned where it comes in, escaped where it is prin
       const data = path.join(work, 'data')
       const target = backend === 'postgres' ? await freshPgDatabase() : path.join(data, 'jobs.db')
       const srt = path.join(work, 'ep01.srt')
-      writeFileSync(srt, '1\n00:00:01,000 --> 00:00:02,000\nこんにちは、\u001b[31m世界\u001b[0m。\u0007元気ですか。\n\n2\n00:00:03,000 --> 00:00:04,000\n\u001b[0m\u0007\n\n3\n00:00:05,000 --> 00:00:06,000\nまた\u0000明日。\n')
+      writeFileSync(
+        srt,
+        '1\n00:00:01,000 --> 00:00:02,000\nこんにちは、\u001b[31m世界\u001b[0m。\u0007元気ですか。\n\n2\n00:00:03,000 --> 00:00:04,000\n\u001b[0m\u0007\n\n3\n00:00:05,000 --> 00:00:06,000\nまた\u0000明日。\n',
+      )
       const env: Record<string, string> = backend === 'postgres' ? {ANIMEZIPF_QUEUE_URL: target} : {}
-      const r = await runCliAsync(['import', srt, '--title', 'Evil\u001b]0;x\u0007 Title\tTwo', '--genre', 'Dra\u0007ma', '--genre', '\u001b', '--studio', 'Stu\ndio', '--data-dir', data], {env})
+      const r = await runCliAsync(
+        [
+          'import',
+          srt,
+          '--title',
+          'Evil\u001b]0;x\u0007 Title\tTwo',
+          '--genre',
+          'Dra\u0007ma',
+          '--genre',
+          '\u001b',
+          '--studio',
+          'Stu\ndio',
+          '--data-dir',
+          data,
+        ],
+        {env},
+      )
       expect(r.code, r.stderr).to.equal(0)
       const q = await openAt(target)
       try {
@@ -174,7 +207,7 @@ describe('text from outside: cleaned where it comes in, escaped where it is prin
         expect(anime.title).to.equal('Evil]0;x Title Two')
         expect(JSON.parse(anime.genres as unknown as string)).to.deep.equal(['Drama'])
         expect(JSON.parse(anime.studios as unknown as string)).to.deep.equal(['Stu dio'])
-        const job = (await q.jobs.episodesOf({animeId: anime.id}))
+        const job = await q.jobs.episodesOf({animeId: anime.id})
         expect(job).to.deep.equal([1])
       } finally {
         await q.close()
@@ -215,7 +248,13 @@ describe('text from outside: cleaned where it comes in, escaped where it is prin
       await q.jobs.enqueue([{animeId, malId, animeTitle: t, episode: 1}], 3)
     }
     await q.close()
-    const env = {PATH: `${FAKES}${path.delimiter}${process.env.PATH}`, FAKE_ANI_CLI_DATA: searches, FAKE_ANI_CLI_LOG: calls, ANTHROPIC_API_KEY: KEY, ANTHROPIC_BASE_URL: 'http://127.0.0.1:9'}
+    const env = {
+      PATH: `${FAKES}${path.delimiter}${process.env.PATH}`,
+      FAKE_ANI_CLI_DATA: searches,
+      FAKE_ANI_CLI_LOG: calls,
+      ANTHROPIC_API_KEY: KEY,
+      ANTHROPIC_BASE_URL: 'http://127.0.0.1:9',
+    }
     const r = await runCliAsync(['select', '--data-dir', data, '--json'], {env, cwd: work})
     expect(r.code, r.stderr).to.equal(0)
     const check = await openAt(path.join(data, 'jobs.db'))
@@ -227,7 +266,10 @@ describe('text from outside: cleaned where it comes in, escaped where it is prin
       await check.close()
     }
     // every call searched: none ran as a download or printed the help
-    const logged = readFileSync(calls, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {args: string[]; query: string})
+    const logged = readFileSync(calls, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {args: string[]; query: string})
     expect(logged.length).to.be.greaterThan(0)
     for (const call of logged) expect(['-d', '--help'], JSON.stringify(call.args)).to.include(call.query)
   })

@@ -23,7 +23,12 @@ async function seedSource(file: string): Promise<void> {
 
 const view = (stdout: string) => {
   const r = JSON.parse(stdout)
-  return {anime: r.anime, jobs: r.jobs, failures: r.failures, progress: r.anime_progress.map((a: {mal_id: number; total: number; complete: number; failed: number}) => [a.mal_id, a.total, a.complete, a.failed])}
+  return {
+    anime: r.anime,
+    jobs: r.jobs,
+    failures: r.failures,
+    progress: r.anime_progress.map((a: {mal_id: number; total: number; complete: number; failed: number}) => [a.mal_id, a.total, a.complete, a.failed]),
+  }
 }
 
 for (const backend of BACKENDS) {

@@ -28,12 +28,24 @@ for (const backend of BACKENDS) {
       const e = {target}
       const env = {ANIMEZIPF_QUEUE_URL: backend === 'postgres' ? target : `sqlite:${target}`, ANIMEZIPF_QUEUE_HOST_ID: HOST}
       const rel = (kind: 'video' | 'transcript' | 'tokens', ep: number) =>
-        kind === 'video' ? `videos/42/episodes/ep00${ep}.mp4` : kind === 'transcript' ? `transcripts/42/ep00${ep}.json.gz` : `tokens/42/ep00${ep}_tokens.json.gz`
+        kind === 'video'
+          ? `videos/42/episodes/ep00${ep}.mp4`
+          : kind === 'transcript'
+            ? `transcripts/42/ep00${ep}.json.gz`
+            : `tokens/42/ep00${ep}_tokens.json.gz`
       await withQueue(e, async (q) => {
         const animeId = await q.anime.upsert({mal_id: 42, title: 'Show'})
-        await q.jobs.enqueue(Array.from({length: 6}, (_, i) => ({animeId, malId: 42, animeTitle: 'Show', episode: i + 1})), 3)
+        await q.jobs.enqueue(
+          Array.from({length: 6}, (_, i) => ({animeId, malId: 42, animeTitle: 'Show', episode: i + 1})),
+          3,
+        )
         const fail = (id: number, failed: string, fields: Record<string, string | null>) =>
-          q.sql.run(`UPDATE jobs SET stage = 'failed', failed_stage = @failed, error_message = 'boom', retry_count = 0, video_host = @host${Object.keys(fields).map((k) => `, ${k} = @${k}`).join('')} WHERE id = @id`, {...fields, failed, host: HOST, id})
+          q.sql.run(
+            `UPDATE jobs SET stage = 'failed', failed_stage = @failed, error_message = 'boom', retry_count = 0, video_host = @host${Object.keys(fields)
+              .map((k) => `, ${k} = @${k}`)
+              .join('')} WHERE id = @id`,
+            {...fields, failed, host: HOST, id},
+          )
         // 1: tokenize failed, transcript and video gone -> downloaded again
         await fail(1, 'tokenizing', {video_path: rel('video', 1), transcript_path: rel('transcript', 1)})
         // 2: tokenize failed, transcript gone, the video still there -> transcribed again

@@ -19,7 +19,13 @@ describe('scrape (CLI) against the local Jikan stand-in', function () {
   afterEach(() => server.stop())
 
   it('stores the top anime of every category once, with one job per episode, through failures; a second run makes no request', async () => {
-    server.scenario = {burst429: 2, upstream500Once: 'genres=8', errorBody200Once: '/genres/anime?filter=themes', truncatedOnce: '/producers', perSecondLimit: 3}
+    server.scenario = {
+      burst429: 2,
+      upstream500Once: 'genres=8',
+      errorBody200Once: '/genres/anime?filter=themes',
+      truncatedOnce: '/producers',
+      perSecondLimit: 3,
+    }
     const data = path.join(tempDir(), 'data')
     const r = await runCliAsync(['scrape', '--limit', '6', '--data-dir', data, '--json'], {env})
     expect(r.code, r.stderr).to.equal(0)
@@ -33,7 +39,11 @@ describe('scrape (CLI) against the local Jikan stand-in', function () {
     // scripted burst above (the exact spacing is the pacer's, tested on a fake clock)
 
     const db = openDatabase(path.join(data, 'jobs.db'))
-    const anime = db.prepare(`SELECT mal_id, title, episodes_total FROM anime ORDER BY mal_id`).all() as {mal_id: number; title: string; episodes_total: number | null}[]
+    const anime = db.prepare(`SELECT mal_id, title, episodes_total FROM anime ORDER BY mal_id`).all() as {
+      mal_id: number
+      title: string
+      episodes_total: number | null
+    }[]
     expect(new Set(anime.map((a) => a.mal_id)).size).to.equal(anime.length)
     expect(s.unique_anime).to.equal(anime.length)
     expect(s.new_anime).to.equal(anime.length)
@@ -51,7 +61,11 @@ describe('scrape (CLI) against the local Jikan stand-in', function () {
     expect(ranks).to.deep.equal({name: 'Action', lo: 1, hi: 6, n: 6})
 
     // jobs: one per episode; the airing show (episodes null) by its episode list, recaps last
-    const jobs = db.prepare(`SELECT a.mal_id, a.episodes_total, COUNT(j.id) AS n FROM anime a LEFT JOIN jobs j ON j.anime_id = a.id GROUP BY a.id`).all() as {mal_id: number; episodes_total: number | null; n: number}[]
+    const jobs = db.prepare(`SELECT a.mal_id, a.episodes_total, COUNT(j.id) AS n FROM anime a LEFT JOIN jobs j ON j.anime_id = a.id GROUP BY a.id`).all() as {
+      mal_id: number
+      episodes_total: number | null
+      n: number
+    }[]
     for (const j of jobs) expect(j.n, `anime ${j.mal_id}`).to.equal(j.mal_id === 21 ? 130 : j.episodes_total)
     const recaps = db.prepare(`SELECT episode FROM jobs WHERE mal_id = 21 AND priority < 0 ORDER BY episode`).all()
     expect(recaps).to.deep.equal([{episode: 54}, {episode: 55}])
@@ -74,13 +88,18 @@ describe('scrape (CLI) against the local Jikan stand-in', function () {
   it('--dry-run shows what it would store and changes nothing', async () => {
     const dir = tempDir()
     const data = path.join(dir, 'data')
-    const r = await runCliAsync(['scrape', '--limit', '3', '--category', 'genre:Action', '--category', 'studio:Bones', '--data-dir', data, '--dry-run', '--json'], {env})
+    const r = await runCliAsync(
+      ['scrape', '--limit', '3', '--category', 'genre:Action', '--category', 'studio:Bones', '--data-dir', data, '--dry-run', '--json'],
+      {env},
+    )
     expect(r.code, r.stderr).to.equal(0)
     const s = JSON.parse(r.stdout)
     expect(s).to.include({dry_run: true, categories_read: 2})
     expect(s.new_anime).to.be.greaterThan(0)
     expect(existsSync(data)).to.equal(false)
-    const real = JSON.parse((await runCliAsync(['scrape', '--limit', '3', '--category', 'genre:Action', '--category', 'studio:Bones', '--data-dir', data, '--json'], {env})).stdout)
+    const real = JSON.parse(
+      (await runCliAsync(['scrape', '--limit', '3', '--category', 'genre:Action', '--category', 'studio:Bones', '--data-dir', data, '--json'], {env})).stdout,
+    )
     expect(real).to.include({new_anime: s.new_anime, jobs_enqueued: s.jobs_enqueued, unique_anime: s.unique_anime})
   })
 
@@ -89,7 +108,10 @@ describe('scrape (CLI) against the local Jikan stand-in', function () {
     const data = path.join(tempDir(), 'data')
     const r = await runCliAsync(['scrape', '--limit', '4', '--category', 'genre:Action', '--category', 'genre:Drama', '--data-dir', data], {env})
     expect(r.code).to.equal(1)
-    const lines = r.stderr.trim().split('\n').filter((l) => l.includes('scrape stopped'))
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('scrape stopped'))
     expect(lines).to.have.length(1)
     expect(lines[0]).to.match(/genres=8.*HTTP 400 ValidationException/)
     expect(r.stderr).to.not.match(/\n\s+at /)
@@ -134,7 +156,9 @@ describe('import --mal-id looks the anime up through the scrape client', functio
       expect(offline.code).to.equal(2)
       expect(offline.stderr).to.match(/add --title/)
       // the same file as MAL 1004's: a duplicate, imported on purpose here
-      const titled = await runCliAsync(['import', sub, '--mal-id', '1005', '--title', 'Offline Show', '--allow-duplicate', '--data-dir', data, '--json'], {env: {ANIMEZIPF_SCRAPE_BASE_URL: base}})
+      const titled = await runCliAsync(['import', sub, '--mal-id', '1005', '--title', 'Offline Show', '--allow-duplicate', '--data-dir', data, '--json'], {
+        env: {ANIMEZIPF_SCRAPE_BASE_URL: base},
+      })
       expect(titled.code, titled.stderr).to.equal(0)
       expect(JSON.parse(titled.stdout).anime).to.deep.equal({mal_id: 1005, title: 'Offline Show'})
     } finally {

@@ -37,8 +37,21 @@ describe('select: the API key in an error message (CLI)', function () {
     await q.jobs.enqueue([{animeId, malId: 9253, animeTitle: 'Steins;Gate', episode: 1}], 3)
     await q.close()
     const searches = path.join(work, 'searches.json')
-    writeFileSync(searches, JSON.stringify({searches: {'Steins;Gate': [{title: 'Steins;Gate', episodes: 24}, {title: 'Steins;Gate', episodes: 1}]}}))
-    api.script('Steins;Gate', [{status: 500, echoKey: true}, {status: 500, echoKey: true}])
+    writeFileSync(
+      searches,
+      JSON.stringify({
+        searches: {
+          'Steins;Gate': [
+            {title: 'Steins;Gate', episodes: 24},
+            {title: 'Steins;Gate', episodes: 1},
+          ],
+        },
+      }),
+    )
+    api.script('Steins;Gate', [
+      {status: 500, echoKey: true},
+      {status: 500, echoKey: true},
+    ])
     const env = {
       PATH: `${FAKES}${path.delimiter}${process.env.PATH}`,
       FAKE_ANI_CLI_DATA: searches,

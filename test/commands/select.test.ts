@@ -16,7 +16,17 @@ interface Show {
   episodes: number
 }
 
-const FMA: Show = {record: {mal_id: 5114, title: 'Fullmetal Alchemist: Brotherhood', title_english: 'Fullmetal Alchemist: Brotherhood', episodes_total: 64, type: 'TV', year: 2009}, episodes: 64}
+const FMA: Show = {
+  record: {
+    mal_id: 5114,
+    title: 'Fullmetal Alchemist: Brotherhood',
+    title_english: 'Fullmetal Alchemist: Brotherhood',
+    episodes_total: 64,
+    type: 'TV',
+    year: 2009,
+  },
+  episodes: 64,
+}
 const STEINS: Show = {record: {mal_id: 9253, title: 'Steins;Gate', episodes_total: 24, type: 'TV', year: 2011}, episodes: 24}
 const KINO: Show = {record: {mal_id: 486, title: `Kino's "Journey" $(touch pwned)`, episodes_total: 13, type: 'TV'}, episodes: 13}
 const HARUHI: Show = {record: {mal_id: 849, title: '涼宮ハルヒの憂鬱', episodes_total: 14, type: 'TV'}, episodes: 14}
@@ -43,7 +53,7 @@ const SEARCHES = {
     {title: 'Kino&#039;s Journey: the Beautiful World', episodes: 12},
   ],
   Mushishi: [{title: 'Mushishi', episodes: 26}],
-  '涼宮ハルヒの憂鬱': [
+  涼宮ハルヒの憂鬱: [
     {title: '涼宮ハルヒの憂鬱 (2009)', episodes: 28},
     {title: '涼宮ハルヒの憂鬱', episodes: 14},
   ],
@@ -80,7 +90,6 @@ async function seed(data: string, shows: Show[]): Promise<void> {
   await q.close()
 }
 
-
 /** Every byte under a folder, as text, for "the key is nowhere" checks (the database included). */
 function allBytes(dir: string): string {
   let out = ''
@@ -103,7 +112,8 @@ describe('select (CLI)', function () {
   let calls: string
   let env: Record<string, string>
 
-  const select = (args: string[], extra: Record<string, string> = {}) => runCliAsync(['select', '--data-dir', data, ...args], {env: {...env, ...extra}, cwd: work})
+  const select = (args: string[], extra: Record<string, string> = {}) =>
+    runCliAsync(['select', '--data-dir', data, ...args], {env: {...env, ...extra}, cwd: work})
   const aniCalls = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean).length : 0)
 
   beforeEach(async () => {
@@ -133,7 +143,9 @@ describe('select (CLI)', function () {
     await seed(data, [FMA, STEINS, KINO, MUSHI, AOT, HARUHI])
     api.script('Steins;Gate', [{tool: {index: 1, confidence: 'high', reason: 'the TV series with 24 episodes', selected_episodes: 24, episode_match: 'exact'}}])
     // a lone result shows no title (ani-cli skips the anime menu): never a title match, the model decides
-    api.script('Mushishi', [{tool: {index: 1, confidence: 'medium', reason: 'the only result, 26 episodes as on MAL', selected_episodes: 26, episode_match: 'exact'}}])
+    api.script('Mushishi', [
+      {tool: {index: 1, confidence: 'medium', reason: 'the only result, 26 episodes as on MAL', selected_episodes: 26, episode_match: 'exact'}},
+    ])
     const r = await select(['--json'])
     expect(r.code, r.stderr).to.equal(0)
     const out = JSON.parse(r.stdout)
@@ -156,7 +168,9 @@ describe('select (CLI)', function () {
     const billed = api.billed
     expect(out.api.cost_usd).to.be.closeTo((billed.input * 1 + billed.output * 5) / 1e6, 1e-12)
     expect(out.api.usd_per_1000_anime).to.be.closeTo((out.api.cost_usd / 6) * 1000, 1e-9)
-    expect(api.requests.find((x) => x.prompt.includes('title: Mushishi\n'))!.prompt).to.include('1. (the only result: ani-cli does not show its title) (26 episodes)')
+    expect(api.requests.find((x) => x.prompt.includes('title: Mushishi\n'))!.prompt).to.include(
+      '1. (the only result: ani-cli does not show its title) (26 episodes)',
+    )
 
     const q = await openAt(path.join(data, 'jobs.db'))
     const fma = (await q.selections.get(5114))!
@@ -177,7 +191,10 @@ describe('select (CLI)', function () {
     await q.close()
 
     // the fake saw our menu hook, the debug player and a temporary history folder, arguments unsplit
-    const seen = readFileSync(calls, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as {args: string[]; player: string; hist: string; menu: string})
+    const seen = readFileSync(calls, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {args: string[]; player: string; hist: string; menu: string})
     expect(seen.every((c) => c.player === 'debug' && c.hist && c.menu.endsWith('animezipf-menu'))).to.equal(true)
     expect(seen.some((c) => c.args.includes(`Kino's "Journey" $(touch pwned)`))).to.equal(true)
 
@@ -204,7 +221,11 @@ describe('select (CLI)', function () {
       {tool: {index: 1, confidence: 'medium', reason: 'the 26-episode TV series', selected_episodes: 26, episode_match: 'exact'}},
     ])
     api.script('Broken Answers', [{tool: {index: 'two', confidence: 'sure'}}, {text: 'I think it is the second one.'}])
-    api.script('Busy Servers', [{status: 429, retryAfterMs: 5}, {status: 529, retryAfterMs: 5}, {tool: {index: 2, confidence: 'high', reason: 'eleven', episode_match: 'close'}}])
+    api.script('Busy Servers', [
+      {status: 429, retryAfterMs: 5},
+      {status: 529, retryAfterMs: 5},
+      {tool: {index: 2, confidence: 'high', reason: 'eleven', episode_match: 'close'}},
+    ])
     const r = await select(['--json', '--workers', '1'])
     expect(r.code, r.stderr).to.equal(0)
     const q = await openAt(path.join(data, 'jobs.db'))
@@ -263,7 +284,9 @@ describe('select (CLI)', function () {
     const data2 = path.join(work, 'data2')
     await seed(data2, [MUSHI])
     const pids = path.join(work, 'hung-pids.txt')
-    const hung = await runCliAsync(['select', '--data-dir', data2, '--json'], {env: {...env, FAKE_ANI_CLI_DATA: hungData, FAKE_ANI_CLI_PIDS: pids, ANIMEZIPF_ANI_CLI_SEARCH_TIMEOUT_SECONDS: '2'}})
+    const hung = await runCliAsync(['select', '--data-dir', data2, '--json'], {
+      env: {...env, FAKE_ANI_CLI_DATA: hungData, FAKE_ANI_CLI_PIDS: pids, ANIMEZIPF_ANI_CLI_SEARCH_TIMEOUT_SECONDS: '2'},
+    })
     // (a kill that never came would hang this test past its timeout: the pids below are the proof)
     expect(hung.code).to.equal(75)
     const out = JSON.parse(hung.stdout)

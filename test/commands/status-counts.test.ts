@@ -44,7 +44,11 @@ describe('status: the disk state', function () {
     writeFileSync(path.join(data, 'videos', '1001', 'episodes', 'ep001.mp4'), Buffer.alloc(3_000_000))
     const state = async (pauseMb: number, hardMb: number) => {
       const r = await runCliAsync(['status', '--json', '--data-dir', data], {
-        env: {ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: String(pauseMb / 1000), ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: String(pauseMb / 2000), ANIMEZIPF_DISK_MANAGEMENT_HARD_LIMIT_GB: String(hardMb / 1000)},
+        env: {
+          ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: String(pauseMb / 1000),
+          ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: String(pauseMb / 2000),
+          ANIMEZIPF_DISK_MANAGEMENT_HARD_LIMIT_GB: String(hardMb / 1000),
+        },
       })
       expect(r.code, r.stderr).to.equal(0)
       const disk = JSON.parse(r.stdout).disk as {state: string; total_bytes: number}
@@ -54,7 +58,14 @@ describe('status: the disk state', function () {
     expect(await state(10, 20)).to.equal('ok')
     expect(await state(2, 20)).to.equal('paused')
     expect(await state(1, 2)).to.equal('over_limit')
-    const text = await runCliAsync(['status', '--data-dir', data], {env: {NO_COLOR: '1', ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.002', ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.001', ANIMEZIPF_DISK_MANAGEMENT_HARD_LIMIT_GB: '0.02'}})
+    const text = await runCliAsync(['status', '--data-dir', data], {
+      env: {
+        NO_COLOR: '1',
+        ANIMEZIPF_DISK_MANAGEMENT_PAUSE_THRESHOLD_GB: '0.002',
+        ANIMEZIPF_DISK_MANAGEMENT_RESUME_THRESHOLD_GB: '0.001',
+        ANIMEZIPF_DISK_MANAGEMENT_HARD_LIMIT_GB: '0.02',
+      },
+    })
     expect(text.stdout).to.match(/total .*: downloads pause/)
   })
 })

@@ -16,7 +16,8 @@ async function seeded(): Promise<{dir: string; file: string}> {
   const queue = await openAt(file)
   const q = queue.jobs
   const tok = STAGES.tokenize
-  for (const j of await q.claim({stage: tok, owner: 'a', count: 8, leaseMs: 60_000, malId: 1001})) await q.finish(j.id, 'a', tok, {tokens_size_bytes: 1000, transcript_size_bytes: 500})
+  for (const j of await q.claim({stage: tok, owner: 'a', count: 8, leaseMs: 60_000, malId: 1001}))
+    await q.finish(j.id, 'a', tok, {tokens_size_bytes: 1000, transcript_size_bytes: 500})
   const [bad] = await q.claim({stage: tok, owner: 'b', count: 1, leaseMs: 60_000, malId: 1002})
   await q.fail(bad!.id, 'b', tok, 'transcript is empty', false, backoff)
   const [bad2] = await q.claim({stage: tok, owner: 'b', count: 1, leaseMs: 60_000, malId: 1002})

@@ -26,7 +26,19 @@ async function setUp(scenario: string, slowMs = 0) {
   const q = await openAt(target)
   try {
     const animeId = await q.anime.upsert({mal_id: 9, title: 'Media Show'})
-    await q.jobs.enqueue([{animeId, malId: 9, animeTitle: 'Media Show', episode: 1, stage: 'downloaded', fields: {video_path: stored, video_size_bytes: statSync(path.join(storage, stored)).size, video_host: HOST, duration_seconds: 3}}], 2)
+    await q.jobs.enqueue(
+      [
+        {
+          animeId,
+          malId: 9,
+          animeTitle: 'Media Show',
+          episode: 1,
+          stage: 'downloaded',
+          fields: {video_path: stored, video_size_bytes: statSync(path.join(storage, stored)).size, video_host: HOST, duration_seconds: 3},
+        },
+      ],
+      2,
+    )
   } finally {
     await q.close()
   }
@@ -56,7 +68,10 @@ describe('transcribe: the media after the transcript (CLI)', function () {
 
   it('delete_video_after_transcription = false keeps the video and deletes the audio', async () => {
     const e = await setUp('normal')
-    const r = await runCliAsync(['transcribe', '--data-dir', e.data, '--json'], {env: {...e.env, ANIMEZIPF_DISK_MANAGEMENT_CLEANUP_DELETE_VIDEO_AFTER_TRANSCRIPTION: 'false'}, cwd: e.work})
+    const r = await runCliAsync(['transcribe', '--data-dir', e.data, '--json'], {
+      env: {...e.env, ANIMEZIPF_DISK_MANAGEMENT_CLEANUP_DELETE_VIDEO_AFTER_TRANSCRIPTION: 'false'},
+      cwd: e.work,
+    })
     expect(r.code, r.stderr).to.equal(0)
     expect(JSON.parse(r.stdout)).to.include({done: 1})
     expect(existsSync(e.video), 'the video is kept').to.equal(true)
@@ -77,6 +92,8 @@ describe('transcribe: the media after the transcript (CLI)', function () {
     expect(existsSync(e.video), `the video is still there: ${stderr}`).to.equal(true)
     expect(existsSync(e.audio), 'the audio is still there').to.equal(true)
     expect(filesUnder(path.dirname(e.video))).to.deep.equal(['ep001.mp4'])
-    await withQueue(e, async (q) => expect((await q.jobs.getJob(1))!).to.include({stage: 'transcribing', lease_owner: 'other-host:1:0123abcd', video_deleted: 0}))
+    await withQueue(e, async (q) =>
+      expect((await q.jobs.getJob(1))!).to.include({stage: 'transcribing', lease_owner: 'other-host:1:0123abcd', video_deleted: 0}),
+    )
   })
 })

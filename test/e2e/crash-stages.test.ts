@@ -19,8 +19,6 @@ const SHOWS = 3
 const EPISODES = 6
 const SEED = 20261122
 
-
-
 describe('crash safety: kill -9 at random moments in every stage', function () {
   this.timeout(600_000)
 
@@ -36,13 +34,38 @@ describe('crash safety: kill -9 at random moments in every stage', function () {
     for (let s = 1; s <= SHOWS; s++) {
       const title = `Crash Show ${s}`
       const animeId = await q.anime.upsert({mal_id: 700 + s, title, episodes_total: EPISODES, genres: ['Drama'], studios: ['Test Studio']})
-      await q.jobs.enqueue(Array.from({length: EPISODES}, (_, i) => ({animeId, malId: 700 + s, animeTitle: title, episode: i + 1})), 50)
-      await q.selections.record({mal_id: 700 + s, anime_title: title, search_query: title, selected_index: 1, selected_title: SINGLE_RESULT_TEXT, confidence: 'high', reason: null, mal_episodes: EPISODES, selected_episodes: EPISODES, episode_match: 'exact', method: 'rule', model: null, api_calls: 0, cost_usd: 0})
+      await q.jobs.enqueue(
+        Array.from({length: EPISODES}, (_, i) => ({animeId, malId: 700 + s, animeTitle: title, episode: i + 1})),
+        50,
+      )
+      await q.selections.record({
+        mal_id: 700 + s,
+        anime_title: title,
+        search_query: title,
+        selected_index: 1,
+        selected_title: SINGLE_RESULT_TEXT,
+        confidence: 'high',
+        reason: null,
+        mal_episodes: EPISODES,
+        selected_episodes: EPISODES,
+        episode_match: 'exact',
+        method: 'rule',
+        model: null,
+        api_calls: 0,
+        cost_usd: 0,
+      })
       searches[title] = [{title, episodes: EPISODES}]
     }
     await q.close()
     const fake = path.join(work, 'fake.json')
-    writeFileSync(fake, JSON.stringify({searches, downloads: Object.fromEntries(Object.keys(searches).map((t) => [t, {random: {pad: [50_000, 400_000], ms: [300, 1200]}}])), media: media.episode}))
+    writeFileSync(
+      fake,
+      JSON.stringify({
+        searches,
+        downloads: Object.fromEntries(Object.keys(searches).map((t) => [t, {random: {pad: [50_000, 400_000], ms: [300, 1200]}}])),
+        media: media.episode,
+      }),
+    )
     const whisperData = path.join(work, 'whisper.json')
     writeFileSync(whisperData, JSON.stringify({default: 'slow', slowMs: 800}))
     const env: Record<string, string> = {
@@ -84,7 +107,10 @@ describe('crash safety: kill -9 at random moments in every stage', function () {
 
     // two copies of each stage at once, in pipeline order, until everything is through
     for (const args of stages) {
-      const [a, b] = await Promise.all([runCliAsync([...args, '--data-dir', data], {env, cwd: work}), runCliAsync([...args, '--data-dir', data], {env, cwd: work})])
+      const [a, b] = await Promise.all([
+        runCliAsync([...args, '--data-dir', data], {env, cwd: work}),
+        runCliAsync([...args, '--data-dir', data], {env, cwd: work}),
+      ])
       expect([a.code, b.code], a.stderr + b.stderr).to.satisfy((codes: number[]) => codes.every((c) => c === 0))
     }
 
@@ -107,7 +133,10 @@ describe('crash safety: kill -9 at random moments in every stage', function () {
         expect(job.audio_deleted).to.equal(1)
         // finished once in each stage's last attempt: one 'finished' event per stage that counted
         const finishes = (await check.jobs.events(id)).filter((e) => e.event === 'finished').map((e) => e.stage)
-        expect(finishes.filter((s) => s === 'complete'), `job ${id} completed once`).to.have.length(1)
+        expect(
+          finishes.filter((s) => s === 'complete'),
+          `job ${id} completed once`,
+        ).to.have.length(1)
       }
       // one analysis per anime, the aggregate once
       const analyzed = await check.analysis.analyzedAnime()
@@ -117,7 +146,10 @@ describe('crash safety: kill -9 at random moments in every stage', function () {
     }
     // no temp, scratch or orphan file anywhere; the media are gone
     const all = filesUnder(data)
-    expect(all.filter((f) => /\.tmp$|\.part$/.test(f)), 'temp files').to.deep.equal([])
+    expect(
+      all.filter((f) => /\.tmp$|\.part$/.test(f)),
+      'temp files',
+    ).to.deep.equal([])
     expect(filesUnder(path.join(data, 'videos')), 'videos').to.deep.equal([])
     expect(filesUnder(path.join(data, 'audio')), 'audio').to.deep.equal([])
     expect(filesUnder(path.join(data, 'tmp')), 'scratch').to.deep.equal([])

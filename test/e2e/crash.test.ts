@@ -10,7 +10,7 @@ import {BIN, openDatabase, runCli, tempDir, writeShowSubtitles} from '../helpers
 describe('crash safety: kill -9 in the middle of tokenize', function () {
   this.timeout(300_000)
 
-  it('loses nothing and duplicates nothing; the next run recovers the dead worker\'s jobs', async () => {
+  it("loses nothing and duplicates nothing; the next run recovers the dead worker's jobs", async () => {
     const work = tempDir()
     const data = path.join(work, 'data')
     const files = writeShowSubtitles(path.join(work, 'subs'), 40, 77, 400)
@@ -30,7 +30,11 @@ describe('crash safety: kill -9 in the middle of tokenize', function () {
 
     // every row that says tokenized points at complete files
     const check = () => {
-      const rows = db.prepare(`SELECT episode, tokens_path, word_count FROM jobs WHERE stage = 'tokenized'`).all() as {episode: number; tokens_path: string; word_count: number}[]
+      const rows = db.prepare(`SELECT episode, tokens_path, word_count FROM jobs WHERE stage = 'tokenized'`).all() as {
+        episode: number
+        tokens_path: string
+        word_count: number
+      }[]
       for (const r of rows) {
         const tokens = JSON.parse(gunzipSync(readFileSync(path.join(data, r.tokens_path))).toString())
         expect(tokens.word_count).to.equal(r.word_count)

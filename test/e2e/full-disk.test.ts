@@ -9,7 +9,6 @@ import {gzipSync} from 'node:zlib'
 
 import {filesUnder, openAt, runCliAsync, seedDatabase, tempDir} from '../helpers.js'
 
-
 describe('a full disk', function () {
   this.timeout(120_000)
   let mountPoint: string | undefined
@@ -41,7 +40,20 @@ describe('a full disk', function () {
       const rel = `transcripts/1/ep00${ep}.json.gz`
       mkdirSync(path.join(data, 'transcripts', '1'), {recursive: true})
       const segments = Array.from({length: 40}, (_, i) => ({id: i, start: i, end: i + 1, text: lines[i % lines.length]!, confidence: null}))
-      writeFileSync(path.join(data, rel), gzipSync(JSON.stringify({anime_id: 1, episode: ep, duration_seconds: 40, language: 'ja', model: 'subtitles', segments, transcribed_at: new Date().toISOString()})))
+      writeFileSync(
+        path.join(data, rel),
+        gzipSync(
+          JSON.stringify({
+            anime_id: 1,
+            episode: ep,
+            duration_seconds: 40,
+            language: 'ja',
+            model: 'subtitles',
+            segments,
+            transcribed_at: new Date().toISOString(),
+          }),
+        ),
+      )
       jobs.push({animeId, malId: 1, animeTitle: 'Full Disk', episode: ep, stage: 'transcribed' as const, fields: {transcript_path: rel}})
     }
     await q.jobs.enqueue(jobs, 3)
@@ -49,7 +61,12 @@ describe('a full disk', function () {
     // fill the disk
     const s = statfsSync(data)
     writeFileSync(path.join(data, 'filler'), Buffer.alloc(s.bavail * s.bsize))
-    const env = {ANIMEZIPF_QUEUE_URL: `sqlite:${db}`, ANIMEZIPF_QUEUE_BACKOFF_BASE_SECONDS: '0', ANIMEZIPF_QUEUE_BACKOFF_MAX_SECONDS: '0', ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0'}
+    const env = {
+      ANIMEZIPF_QUEUE_URL: `sqlite:${db}`,
+      ANIMEZIPF_QUEUE_BACKOFF_BASE_SECONDS: '0',
+      ANIMEZIPF_QUEUE_BACKOFF_MAX_SECONDS: '0',
+      ANIMEZIPF_DISK_MANAGEMENT_MIN_FREE_GB: '0',
+    }
     const before = filesUnder(data)
     const full = await runCliAsync(['tokenize', '--data-dir', data, '--workers', '1', '--json'], {env})
     expect(full.code, full.stderr + full.stdout).to.equal(75)
@@ -78,7 +95,12 @@ describe('a full disk', function () {
     const rel = 'transcripts/2/ep001.json.gz'
     mkdirSync(path.join(root, 'transcripts', '2'), {recursive: true})
     const segments = [{id: 0, start: 0, end: 1, text: '今日はいい天気ですね。', confidence: null}]
-    writeFileSync(path.join(root, rel), gzipSync(JSON.stringify({anime_id: 2, episode: 1, duration_seconds: 1, language: 'ja', model: 'subtitles', segments, transcribed_at: new Date().toISOString()})))
+    writeFileSync(
+      path.join(root, rel),
+      gzipSync(
+        JSON.stringify({anime_id: 2, episode: 1, duration_seconds: 1, language: 'ja', model: 'subtitles', segments, transcribed_at: new Date().toISOString()}),
+      ),
+    )
     await q.jobs.enqueue([{animeId, malId: 2, animeTitle: 'Read Only', episode: 1, stage: 'transcribed', fields: {transcript_path: rel}}], 3)
     await q.close()
     const tokens = path.join(root, 'tokens')

@@ -74,7 +74,9 @@ async function setUp(backend: 'sqlite' | 'postgres'): Promise<Run> {
   const base = await jikan.start()
   const api = new AnthropicStandIn(KEY)
   await api.start()
-  api.script('Umi no Koe', [{tool: {index: 1, confidence: 'high', reason: 'the TV series, 2 episodes as on MyAnimeList', selected_episodes: EPISODES, episode_match: 'exact'}}])
+  api.script('Umi no Koe', [
+    {tool: {index: 1, confidence: 'high', reason: 'the TV series, 2 episodes as on MyAnimeList', selected_episodes: EPISODES, episode_match: 'exact'}},
+  ])
   const fake = path.join(work, 'ani-cli.json')
   writeFileSync(fake, JSON.stringify({searches: SEARCHES, media: testMedia().episode}))
   const whisperData = path.join(work, 'whisper.json')
@@ -151,7 +153,10 @@ async function expectFinished(r: Run): Promise<void> {
   // the media are gone; transcripts, tokens and frequency lists are there, one per episode
   expect(filesUnder(path.join(r.data, 'videos')), 'videos').to.deep.equal([])
   expect(filesUnder(path.join(r.data, 'audio')), 'audio').to.deep.equal([])
-  expect(filesUnder(r.data).filter((f) => /\.tmp$|\.part$/.test(f)), 'temp files').to.deep.equal([])
+  expect(
+    filesUnder(r.data).filter((f) => /\.tmp$|\.part$/.test(f)),
+    'temp files',
+  ).to.deep.equal([])
   const q = await openAt(r.queueUrl ?? path.join(r.data, 'jobs.db'))
   let corpus = 0
   let episodes = 0
@@ -296,7 +301,10 @@ describe('the cron chain of the README: every stage again and again with --limit
     // every stage ended cleanly (exit 0) in some run, not only with "try later"
     for (const args of order) expect([...codes.get(args[0]!)!], args[0]).to.include(0)
     expect(statuses.length, 'status ran while the stages did').to.be.greaterThan(3)
-    expect(statuses.every((c) => c === 0), `status exit codes ${[...new Set(statuses)].join(', ')}`).to.equal(true)
+    expect(
+      statuses.every((c) => c === 0),
+      `status exit codes ${[...new Set(statuses)].join(', ')}`,
+    ).to.equal(true)
     await expectFinished({...r, env: {...r.env, ...env}})
   })
 })

@@ -58,7 +58,19 @@ async function downloadedQueue(episodes: number, whisperMs: number): Promise<{ur
       const stored = `videos/4242/episodes/ep${String(e).padStart(3, '0')}.mp4`
       mkdirSync(path.dirname(path.join(storage, stored)), {recursive: true})
       copyFileSync(media.episode, path.join(storage, stored))
-      await q.jobs.enqueue([{animeId, malId: 4242, animeTitle: 'Gone Show', episode: e, stage: 'downloaded', fields: {video_path: stored, video_size_bytes: statSync(media.episode).size, video_host: HOST, duration_seconds: 3}}], 2)
+      await q.jobs.enqueue(
+        [
+          {
+            animeId,
+            malId: 4242,
+            animeTitle: 'Gone Show',
+            episode: e,
+            stage: 'downloaded',
+            fields: {video_path: stored, video_size_bytes: statSync(media.episode).size, video_host: HOST, duration_seconds: 3},
+          },
+        ],
+        2,
+      )
     }
   } finally {
     await q.close()
@@ -121,7 +133,10 @@ describe('PostgreSQL going away under a run', function () {
       await watcher.connect()
       try {
         await until('the run to wait on the lock', async () => {
-          const {rows} = await watcher.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'animezipf' AND wait_event_type = 'Lock'`, [dbname])
+          const {rows} = await watcher.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'animezipf' AND wait_event_type = 'Lock'`,
+            [dbname],
+          )
           return rows[0].n > 0
         })
       } finally {

@@ -4,7 +4,6 @@ import path from 'node:path'
 
 import {openDatabase, runCli, tempDir, tree, writeShowSubtitles} from '../helpers.js'
 
-
 function csvTotal(file: string): number {
   return readFileSync(file, 'utf8')
     .trim()
@@ -41,11 +40,17 @@ describe('end to end: import -> tokenize -> analyze -> status, as separate proce
     ] as const) {
       for (let e = 1; e <= eps; e++) {
         const ep = `ep${String(e).padStart(3, '0')}`
-        for (const f of [`transcripts/${id}/${ep}.json.gz`, `transcripts/${id}/${ep}.txt.gz`, `tokens/${id}/${ep}_tokens.json.gz`, `tokens/${id}/${ep}_freq.csv`]) {
+        for (const f of [
+          `transcripts/${id}/${ep}.json.gz`,
+          `transcripts/${id}/${ep}.txt.gz`,
+          `tokens/${id}/${ep}_tokens.json.gz`,
+          `tokens/${id}/${ep}_freq.csv`,
+        ]) {
           expect(existsSync(path.join(data, f)), f).to.equal(true)
         }
       }
-      for (const f of ['word_freq.csv', 'zipf_params.json', 'statistics.json', 'zipf_plot.html']) expect(existsSync(path.join(data, 'analysis', 'per_anime', String(id), f))).to.equal(true)
+      for (const f of ['word_freq.csv', 'zipf_params.json', 'statistics.json', 'zipf_plot.html'])
+        expect(existsSync(path.join(data, 'analysis', 'per_anime', String(id), f))).to.equal(true)
     }
     for (const f of ['aggregated/all_anime_freq.csv', 'aggregated/comparison.html', 'aggregated/by_genre/drama_freq.csv', 'reports/final_report.html']) {
       expect(existsSync(path.join(data, 'analysis', f)), f).to.equal(true)
@@ -53,7 +58,11 @@ describe('end to end: import -> tokenize -> analyze -> status, as separate proce
 
     // totals add up: episodes -> anime -> corpus
     const db = openDatabase(path.join(data, 'jobs.db'))
-    const perAnime = db.prepare(`SELECT mal_id, SUM(word_count) AS words, SUM(token_count) AS tokens FROM jobs GROUP BY mal_id`).all() as {mal_id: number; words: number; tokens: number}[]
+    const perAnime = db.prepare(`SELECT mal_id, SUM(word_count) AS words, SUM(token_count) AS tokens FROM jobs GROUP BY mal_id`).all() as {
+      mal_id: number
+      words: number
+      tokens: number
+    }[]
     db.close()
     let corpus = 0
     for (const a of perAnime) {
@@ -75,7 +84,14 @@ describe('end to end: import -> tokenize -> analyze -> status, as separate proce
     expect(JSON.parse(cli(['tokenize', '--json']).stdout).claimed).to.equal(0)
     expect(JSON.parse(cli(['analyze', '--json']).stdout).anime).to.deep.equal([])
     expect(tree(data)).to.deep.equal(before)
-    for (const args of [['import', ...one, '--title', 'Show One', '--dry-run'], ['tokenize', '--dry-run'], ['tokenize', '--dry-run', '--force'], ['analyze', '--dry-run'], ['analyze', '--dry-run', '--force'], ['status']]) {
+    for (const args of [
+      ['import', ...one, '--title', 'Show One', '--dry-run'],
+      ['tokenize', '--dry-run'],
+      ['tokenize', '--dry-run', '--force'],
+      ['analyze', '--dry-run'],
+      ['analyze', '--dry-run', '--force'],
+      ['status'],
+    ]) {
       cli(args)
       expect(tree(data), args.join(' ')).to.deep.equal(before)
     }

@@ -5,10 +5,7 @@
 import {type IncomingMessage, type Server, type ServerResponse, createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 
-export type Step =
-  | {tool: Record<string, unknown>}
-  | {text: string}
-  | {status: 429 | 529 | 500 | 400 | 401; retryAfterMs?: number; echoKey?: boolean}
+export type Step = {tool: Record<string, unknown>} | {text: string} | {status: 429 | 529 | 500 | 400 | 401; retryAfterMs?: number; echoKey?: boolean}
 
 export interface RecordedRequest {
   headers: IncomingMessage['headers']
@@ -49,7 +46,10 @@ export class AnthropicStandIn {
 
   /** Token totals of the replies that carried usage (what the caller should have been billed). */
   get billed(): {input: number; output: number} {
-    return this.requests.reduce((t, r) => ({input: t.input + (r.usage?.input_tokens ?? 0), output: t.output + (r.usage?.output_tokens ?? 0)}), {input: 0, output: 0})
+    return this.requests.reduce((t, r) => ({input: t.input + (r.usage?.input_tokens ?? 0), output: t.output + (r.usage?.output_tokens ?? 0)}), {
+      input: 0,
+      output: 0,
+    })
   }
 
   async start(): Promise<void> {
@@ -98,7 +98,11 @@ export class AnthropicStandIn {
     if ('status' in step) {
       record.replied = step.status
       const message = step.echoKey ? `upstream refused the request with headers x-api-key: ${String(key)}` : `scripted ${step.status}`
-      send(step.status, {type: 'error', error: {type: ERROR_TYPES[step.status], message}}, step.retryAfterMs === undefined ? {} : {'retry-after-ms': String(step.retryAfterMs)})
+      send(
+        step.status,
+        {type: 'error', error: {type: ERROR_TYPES[step.status], message}},
+        step.retryAfterMs === undefined ? {} : {'retry-after-ms': String(step.retryAfterMs)},
+      )
       return
     }
     // billed like the real API: a figure per request, roughly a token per four bytes of prompt
@@ -106,7 +110,9 @@ export class AnthropicStandIn {
     record.usage = usage
     record.replied = 200
     const content =
-      'tool' in step ? [{type: 'tool_use', id: `toolu_${this.requests.length}`, name: body.tool_choice?.name ?? 'record_selection', input: step.tool}] : [{type: 'text', text: step.text}]
+      'tool' in step
+        ? [{type: 'tool_use', id: `toolu_${this.requests.length}`, name: body.tool_choice?.name ?? 'record_selection', input: step.tool}]
+        : [{type: 'text', text: step.text}]
     send(200, {
       id: `msg_${this.requests.length}`,
       type: 'message',

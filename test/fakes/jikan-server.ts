@@ -63,7 +63,17 @@ export function defaultAnime(): FakeAnime[] {
       licensors: [17],
     })
   }
-  list.push({mal_id: 21, title: 'Endless Voyage', score: 9.45, episodes: null, status: 'Currently Airing', genres: [1], studios: [4], aired: 130, recaps: [54, 55]})
+  list.push({
+    mal_id: 21,
+    title: 'Endless Voyage',
+    score: 9.45,
+    episodes: null,
+    status: 'Currently Airing',
+    genres: [1],
+    studios: [4],
+    aired: 130,
+    recaps: [54, 55],
+  })
   list.push({mal_id: 30, title: 'Unrated Thing', score: null, episodes: 12, genres: [1], studios: [4]})
   list.push({mal_id: 31, title: 'Licensed Only', score: 9.5, episodes: 10, genres: [8], studios: [11], licensors: [4]})
   list.push({mal_id: 32, title: 'A Movie', score: 9.0, episodes: 1, type: 'Movie', genres: [8], studios: [4]})
@@ -191,13 +201,28 @@ export class FakeJikan {
       return
     }
     if (s.burst429 && this.requests.length < s.burst429) {
-      status = this.send(res, 429, {status: 429, type: 'RateLimitException', message: 'You are being rate-limited.', error: null}, s.retryAfterSeconds ? {'retry-after': String(s.retryAfterSeconds)} : {})
+      status = this.send(
+        res,
+        429,
+        {status: 429, type: 'RateLimitException', message: 'You are being rate-limited.', error: null},
+        s.retryAfterSeconds ? {'retry-after': String(s.retryAfterSeconds)} : {},
+      )
     } else if ((s.perSecondLimit && recent >= s.perSecondLimit) || (s.perMinuteLimit && lastMinute >= s.perMinuteLimit)) {
       status = this.send(res, 429, {status: 429, type: 'RateLimitException', message: 'You are being rate-limited.', error: null})
     } else if (s.permanent400 && full.includes(s.permanent400)) {
-      status = this.send(res, 400, {status: 400, type: 'ValidationException', messages: {page: ['The page must be at least 1.']}, error: 'Invalid or incomplete request.'})
+      status = this.send(res, 400, {
+        status: 400,
+        type: 'ValidationException',
+        messages: {page: ['The page must be at least 1.']},
+        error: 'Invalid or incomplete request.',
+      })
     } else if (this.once(s.upstream500Once, full)) {
-      status = this.send(res, 500, {status: 500, type: 'UpstreamException', message: 'Request to MyAnimeList.net has failed. The upstream server has returned a non-successful status code.', error: 'Internal Server Error'})
+      status = this.send(res, 500, {
+        status: 500,
+        type: 'UpstreamException',
+        message: 'Request to MyAnimeList.net has failed. The upstream server has returned a non-successful status code.',
+        error: 'Internal Server Error',
+      })
     } else if (this.once(s.errorBody200Once, full)) {
       status = this.send(res, 200, {status: 504, type: 'UpstreamException', message: 'Request to MyAnimeList.net timed out', error: 'Gateway Timeout'})
     } else if (this.once(s.truncatedOnce, full)) {
@@ -221,7 +246,18 @@ export class FakeJikan {
       const slice = sorted.slice((page - 1) * 2, page * 2)
       return this.send(res, 200, {
         pagination: {last_visible_page: 2, has_next_page: page * 2 < sorted.length},
-        data: slice.map((p) => ({mal_id: p.id, url: '', titles: [{type: 'Default', title: p.name}, {type: 'Japanese', title: 'テスト'}], favorites: 1, established: null, about: null, count: p.count})),
+        data: slice.map((p) => ({
+          mal_id: p.id,
+          url: '',
+          titles: [
+            {type: 'Default', title: p.name},
+            {type: 'Japanese', title: 'テスト'},
+          ],
+          favorites: 1,
+          established: null,
+          about: null,
+          count: p.count,
+        })),
       })
     }
     const episodes = /^\/anime\/(\d+)\/episodes$/.exec(path)
@@ -239,12 +275,24 @@ export class FakeJikan {
     const one = /^\/anime\/(\d+)$/.exec(path)
     if (one) {
       const a = this.anime.find((x) => x.mal_id === Number(one[1]))
-      if (!a) return this.send(res, 404, {status: 404, type: 'BadResponseException', message: 'Resource does not exist', error: '404 on https://myanimelist.net/anime/'})
+      if (!a)
+        return this.send(res, 404, {
+          status: 404,
+          type: 'BadResponseException',
+          message: 'Resource does not exist',
+          error: '404 on https://myanimelist.net/anime/',
+        })
       return this.send(res, 200, {data: this.item(a)})
     }
     if (path === '/anime') {
       const limit = Number(q.get('limit') ?? 25)
-      if (limit > 25) return this.send(res, 400, {status: 400, type: 'ValidationException', messages: {limit: ['The limit may not be greater than 25.']}, error: 'Invalid or incomplete request.'})
+      if (limit > 25)
+        return this.send(res, 400, {
+          status: 400,
+          type: 'ValidationException',
+          messages: {limit: ['The limit may not be greater than 25.']},
+          error: 'Invalid or incomplete request.',
+        })
       const page = Number(q.get('page') ?? 1)
       const genre = q.get('genres')
       const producer = q.get('producers')
@@ -261,7 +309,12 @@ export class FakeJikan {
       // ties repeat across pages: the page starts with the previous page's last item
       const slice = page > 1 ? list.slice(start - 1, start - 1 + limit) : list.slice(0, limit)
       return this.send(res, 200, {
-        pagination: {last_visible_page: Math.ceil(list.length / limit), has_next_page: start + limit < list.length, current_page: page, items: {count: slice.length, total: list.length, per_page: limit}},
+        pagination: {
+          last_visible_page: Math.ceil(list.length / limit),
+          has_next_page: start + limit < list.length,
+          current_page: page,
+          items: {count: slice.length, total: list.length, per_page: limit},
+        },
         data: slice.map((a) => this.item(a)),
       })
     }

@@ -22,7 +22,21 @@ export function testMedia(): {episode: string; videoOnly: string} {
     }
   }
   const picture = ['-f', 'lavfi', '-i', 'color=c=black:s=64x36:r=5:d=3']
-  ffmpeg([...picture, '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=16000:duration=3', '-shortest', '-c:v', 'mpeg4', '-c:a', 'aac', '-b:a', '32k', episode])
+  ffmpeg([
+    ...picture,
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=16000:duration=3',
+    '-shortest',
+    '-c:v',
+    'mpeg4',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '32k',
+    episode,
+  ])
   ffmpeg([...picture, '-an', '-c:v', 'mpeg4', videoOnly])
   made = {episode, videoOnly}
   return made

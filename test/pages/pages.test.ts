@@ -77,8 +77,21 @@ describe('analysis pages in Chromium', function () {
 
   it('draws the comparison page, the corpus page and the report, also at a narrow width', async () => {
     const expected: Record<string, string[]> = {
-      [path.join(analysis, 'aggregated', 'comparison.html')]: ['All anime by rank', 'Vocabulary growth at equal length', 'Anime: rank exponents', 'Genres: rank exponents', 'Studios: rank exponents'],
-      [path.join(analysis, 'reports', 'final_report.html')]: ['Rank–frequency, all anime', 'CCDF, all anime', 'Coverage, all anime', 'Anime', 'Genres', 'Studios'],
+      [path.join(analysis, 'aggregated', 'comparison.html')]: [
+        'All anime by rank',
+        'Vocabulary growth at equal length',
+        'Anime: rank exponents',
+        'Genres: rank exponents',
+        'Studios: rank exponents',
+      ],
+      [path.join(analysis, 'reports', 'final_report.html')]: [
+        'Rank–frequency, all anime',
+        'CCDF, all anime',
+        'Coverage, all anime',
+        'Anime',
+        'Genres',
+        'Studios',
+      ],
     }
     for (const [file, titles] of Object.entries(expected)) {
       for (const width of [1400, 700]) {

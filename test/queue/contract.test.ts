@@ -140,7 +140,9 @@ for (const backend of BACKENDS) {
         outcomes.push(await q.recoverExpired())
       }
       expect(outcomes.map((o) => o.failed)).to.deep.equal([0, 0, 0, 1])
-      const failed = await queue.sql.all<{failed_stage: string; error_message: string}>(`SELECT id, failed_stage, error_message FROM jobs WHERE stage = 'failed'`)
+      const failed = await queue.sql.all<{failed_stage: string; error_message: string}>(
+        `SELECT id, failed_stage, error_message FROM jobs WHERE stage = 'failed'`,
+      )
       expect(failed).to.have.length(1)
       expect(failed[0]!.failed_stage).to.equal('tokenizing')
       expect(failed[0]!.error_message).to.match(/lease of w3 expired/)
@@ -226,14 +228,21 @@ for (const backend of BACKENDS) {
     it('claims a whole anime as one unit, and only anime with nothing earlier in the pipeline when asked', async () => {
       const queue = await open()
       const second = await queue.anime.upsert({mal_id: 1002, title: 'Show 2'})
-      await queue.jobs.enqueue([1, 2].map((e) => ({animeId: second, malId: 1002, animeTitle: 'Show 2', episode: e, stage: 'tokenized' as const})), 3)
+      await queue.jobs.enqueue(
+        [1, 2].map((e) => ({animeId: second, malId: 1002, animeTitle: 'Show 2', episode: e, stage: 'tokenized' as const})),
+        3,
+      )
       await queue.jobs.enqueue([{animeId: second, malId: 1002, animeTitle: 'Show 2', episode: 3, stage: 'queued'}], 3)
       const first = (await queue.anime.byMalId(1001))!.id
       await queue.jobs.rewind(STAGES.analyze, ['transcribed'])
       const analyze = STAGES.analyze
       // show 1's episodes are all tokenized (rewound to the analyze input); show 2 waits for episode 3
       const whole = await queue.jobs.claimAnime({stage: analyze, owner: 'a', leaseMs: 1000, whole: true})
-      expect(whole.map((j) => [j.anime_id, j.episode])).to.deep.equal([[first, 1], [first, 2], [first, 3]])
+      expect(whole.map((j) => [j.anime_id, j.episode])).to.deep.equal([
+        [first, 1],
+        [first, 2],
+        [first, 3],
+      ])
       expect(await queue.jobs.claimAnime({stage: analyze, owner: 'b', leaseMs: 1000, whole: true})).to.deep.equal([])
       const partial = await queue.jobs.claimAnime({stage: analyze, owner: 'b', leaseMs: 1000, whole: false})
       expect(partial.map((j) => j.episode)).to.deep.equal([1, 2])
@@ -245,7 +254,14 @@ for (const backend of BACKENDS) {
       const animeId = (await queue.anime.byMalId(1001))!.id
       const transcribe = STAGES.transcribe
       await queue.jobs.enqueue(
-        [10, 11, 12].map((e) => ({animeId, malId: 1001, animeTitle: 'Show 1', episode: e, stage: 'downloaded' as const, fields: {video_host: e === 12 ? 'host-b' : 'host-a'}})),
+        [10, 11, 12].map((e) => ({
+          animeId,
+          malId: 1001,
+          animeTitle: 'Show 1',
+          episode: e,
+          stage: 'downloaded' as const,
+          fields: {video_host: e === 12 ? 'host-b' : 'host-a'},
+        })),
         3,
       )
       expect((await queue.jobs.claim({stage: transcribe, owner: 'b', count: 10, leaseMs: 1000, host: 'host-b'})).map((j) => j.episode)).to.deep.equal([12])
@@ -299,8 +315,26 @@ for (const backend of BACKENDS) {
       expect(first!.mal_id).to.equal(1001)
       expect((await b.selections.claim('sel-b', 1000, {}))!.mal_id).to.equal(1002)
       expect(await b.selections.claim('sel-b', 1000, {after: 1002})).to.equal(undefined)
-      await a.selections.saveCandidates(1001, 'Show 1', [{idx: 1, text: 'Show 1', episodes: 3, single: false}, {idx: 2, text: 'Show 1 OVA', episodes: 1, single: false}])
-      const decision = {mal_id: 1001, anime_title: 'Show 1', search_query: 'Show 1', selected_index: 1, selected_title: 'Show 1', confidence: 'high' as const, reason: 'r', mal_episodes: 3, selected_episodes: 3, episode_match: 'exact' as const, method: 'rule' as const, model: null, api_calls: 0, cost_usd: 0}
+      await a.selections.saveCandidates(1001, 'Show 1', [
+        {idx: 1, text: 'Show 1', episodes: 3, single: false},
+        {idx: 2, text: 'Show 1 OVA', episodes: 1, single: false},
+      ])
+      const decision = {
+        mal_id: 1001,
+        anime_title: 'Show 1',
+        search_query: 'Show 1',
+        selected_index: 1,
+        selected_title: 'Show 1',
+        confidence: 'high' as const,
+        reason: 'r',
+        mal_episodes: 3,
+        selected_episodes: 3,
+        episode_match: 'exact' as const,
+        method: 'rule' as const,
+        model: null,
+        api_calls: 0,
+        cost_usd: 0,
+      }
       // the lease expires and another selector takes the anime: the first one's decision is refused
       clock.advance(1500)
       expect((await b.selections.claim('sel-c', 1000, {}))!.mal_id).to.equal(1001)

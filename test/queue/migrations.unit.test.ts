@@ -18,7 +18,9 @@ describe('schema migrations', () => {
     expect(db.pragma('foreign_keys', {simple: true})).to.equal(1)
     const tables = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as {name: string}[]).map((t) => t.name)
     for (const t of ['anime', 'jobs', 'analysis_results', 'workers', 'anime_selection_cache', 'job_events', 'anime_categories']) expect(tables).to.include(t)
-    const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'`).all() as {name: string}[]).map((i) => i.name)
+    const indexes = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%'`).all() as {name: string}[]).map(
+      (i) => i.name,
+    )
     expect(new Set(indexes).size).to.equal(indexes.length)
     // the stage CHECK list holds
     expect(() => db.prepare(`INSERT INTO anime (mal_id, title) VALUES (1, 'x')`).run()).to.not.throw()

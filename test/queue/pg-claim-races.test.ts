@@ -16,7 +16,10 @@ async function seedAnime(url: string, stage: 'queued' | 'tokenized', episodes: n
   try {
     for (let a = 1; a <= ANIME; a++) {
       const animeId = await q.anime.upsert({mal_id: 7000 + a, title: `Show ${a}`})
-      await q.jobs.enqueue(Array.from({length: episodes}, (_, i) => ({animeId, malId: 7000 + a, animeTitle: `Show ${a}`, episode: i + 1, stage})), 3)
+      await q.jobs.enqueue(
+        Array.from({length: episodes}, (_, i) => ({animeId, malId: 7000 + a, animeTitle: `Show ${a}`, episode: i + 1, stage})),
+        3,
+      )
     }
   } finally {
     await q.close()
@@ -52,9 +55,15 @@ if (BACKENDS.includes('postgres')) {
       expect(claimed, 'each anime once').to.have.length(ANIME)
       expect(new Set(claimed).size).to.equal(ANIME)
       // while enough were left, no claimer came back empty-handed
-      for (const round of all.slice(0, ANIME / CLAIMERS)) expect(round.every((m) => m !== undefined), `round ${JSON.stringify(round)}`).to.equal(true)
+      for (const round of all.slice(0, ANIME / CLAIMERS))
+        expect(
+          round.every((m) => m !== undefined),
+          `round ${JSON.stringify(round)}`,
+        ).to.equal(true)
       // each lease names the one claimer that got the anime
-      const owners = await queues[0]!.sql.all<{name: string; n: number}>(`SELECT name, COUNT(DISTINCT owner) AS n FROM run_locks WHERE name LIKE 'select:%' GROUP BY name`)
+      const owners = await queues[0]!.sql.all<{name: string; n: number}>(
+        `SELECT name, COUNT(DISTINCT owner) AS n FROM run_locks WHERE name LIKE 'select:%' GROUP BY name`,
+      )
       expect(owners).to.have.length(ANIME)
     })
 
@@ -69,11 +78,18 @@ if (BACKENDS.includes('postgres')) {
       const claims = all.flat().filter((j): j is NonNullable<typeof j> => j !== undefined)
       expect(claims, 'one claim per anime').to.have.length(ANIME)
       for (const jobs of claims) {
-        expect(jobs.map((j) => j.episode), `anime ${jobs[0]!.mal_id}`).to.deep.equal([1, 2, 3])
+        expect(
+          jobs.map((j) => j.episode),
+          `anime ${jobs[0]!.mal_id}`,
+        ).to.deep.equal([1, 2, 3])
         expect(new Set(jobs.map((j) => j.mal_id)).size).to.equal(1)
       }
       expect(new Set(claims.map((jobs) => jobs[0]!.mal_id)).size).to.equal(ANIME)
-      for (const round of all.slice(0, ANIME / CLAIMERS)) expect(round.every((r) => r !== undefined), 'no claimer came back empty while anime were left').to.equal(true)
+      for (const round of all.slice(0, ANIME / CLAIMERS))
+        expect(
+          round.every((r) => r !== undefined),
+          'no claimer came back empty while anime were left',
+        ).to.equal(true)
       const claimedEvents = await queues[0]!.sql.get<{n: number}>(`SELECT COUNT(*) AS n FROM job_events WHERE event = 'claimed'`)
       expect(claimedEvents!.n).to.equal(ANIME * 3)
     })

@@ -88,7 +88,9 @@ if (BACKENDS.includes('postgres')) {
       expect(done.reduce((a, b) => a + b, 0)).to.equal(9)
       const q = await openAt(url)
       expect(await q.stats.jobsPerStage()).to.include({transcribed: 0, tokenizing: 0, tokenized: 9})
-      const finishes = await q.sql.all<{job_id: number; n: number}>(`SELECT job_id, COUNT(*) AS n FROM job_events WHERE event = 'finished' AND stage = 'tokenized' GROUP BY job_id`)
+      const finishes = await q.sql.all<{job_id: number; n: number}>(
+        `SELECT job_id, COUNT(*) AS n FROM job_events WHERE event = 'finished' AND stage = 'tokenized' GROUP BY job_id`,
+      )
       expect(finishes).to.have.length(9)
       expect(finishes.every((f) => f.n === 1)).to.equal(true)
       // the workers were registered under their host ids

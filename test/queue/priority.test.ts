@@ -10,11 +10,20 @@ import {BACKENDS} from '../pg.js'
 async function seed(q: Queue): Promise<void> {
   // the ordinary episodes come first; the urgent ones, and the recaps (negative priority), later
   const plain = await q.anime.upsert({mal_id: 100, title: 'Plain'})
-  await q.jobs.enqueue(Array.from({length: 6}, (_, i) => ({animeId: plain, malId: 100, animeTitle: 'Plain', episode: i + 1})), 3)
+  await q.jobs.enqueue(
+    Array.from({length: 6}, (_, i) => ({animeId: plain, malId: 100, animeTitle: 'Plain', episode: i + 1})),
+    3,
+  )
   const recap = await q.anime.upsert({mal_id: 200, title: 'Recaps'})
-  await q.jobs.enqueue([1, 2].map((episode) => ({animeId: recap, malId: 200, animeTitle: 'Recaps', episode, priority: -1})), 3)
+  await q.jobs.enqueue(
+    [1, 2].map((episode) => ({animeId: recap, malId: 200, animeTitle: 'Recaps', episode, priority: -1})),
+    3,
+  )
   const urgent = await q.anime.upsert({mal_id: 300, title: 'Urgent'})
-  await q.jobs.enqueue([1, 2, 3].map((episode) => ({animeId: urgent, malId: 300, animeTitle: 'Urgent', episode, priority: 5})), 3)
+  await q.jobs.enqueue(
+    [1, 2, 3].map((episode) => ({animeId: urgent, malId: 300, animeTitle: 'Urgent', episode, priority: 5})),
+    3,
+  )
 }
 
 for (const backend of BACKENDS) {

@@ -83,7 +83,12 @@ describe('download: finding the selected show again', function () {
   })
 
   it('finds a title that moved, keeps one that did not, and says gone when it is not listed', async () => {
-    const ani = cli({Show: [{title: 'Show 2', episodes: 12}, {title: 'Show', episodes: 12}]})
+    const ani = cli({
+      Show: [
+        {title: 'Show 2', episodes: 12},
+        {title: 'Show', episodes: 12},
+      ],
+    })
     expect(await findSelected(ani, selection({selected_index: 1}))).to.deep.equal({kind: 'found', index: 2, movedFrom: 1})
     expect(await findSelected(ani, selection({selected_index: 2}))).to.deep.equal({kind: 'found', index: 2})
     const gone = await findSelected(ani, selection({selected_title: 'Other'}))
@@ -91,14 +96,38 @@ describe('download: finding the selected show again', function () {
   })
 
   it('tells same-titled results apart by episode count, allowing for an airing show that gained episodes', async () => {
-    const ani = cli({Show: [{title: 'Show', episodes: 1}, {title: 'Show', episodes: 14}]}, true)
+    const ani = cli(
+      {
+        Show: [
+          {title: 'Show', episodes: 1},
+          {title: 'Show', episodes: 14},
+        ],
+      },
+      true,
+    )
     expect(await findSelected(ani, selection({selected_index: 1, selected_episodes: 12}))).to.deep.equal({kind: 'found', index: 2, movedFrom: 1})
-    const blind = cli({Show: [{title: 'Show', episodes: 1}, {title: 'Show', episodes: 14}]}, false)
+    const blind = cli(
+      {
+        Show: [
+          {title: 'Show', episodes: 1},
+          {title: 'Show', episodes: 14},
+        ],
+      },
+      false,
+    )
     expect((await findSelected(blind, selection({selected_index: 3}))).kind, 'no counts shown: cannot tell').to.equal('gone')
   })
 
   it('finds a single result again among new ones by its episode count, and a list that shrank to one when the count fits', async () => {
-    const grew = cli({Show: [{title: 'Show Season 2', episodes: 10}, {title: 'Show', episodes: 12}]}, true)
+    const grew = cli(
+      {
+        Show: [
+          {title: 'Show Season 2', episodes: 10},
+          {title: 'Show', episodes: 12},
+        ],
+      },
+      true,
+    )
     expect(await findSelected(grew, selection({selected_title: SINGLE_RESULT_TEXT, selected_index: 1}))).to.deep.equal({kind: 'found', index: 2, movedFrom: 1})
     const shrank = cli({Show: [{title: 'Show', episodes: 13}]})
     expect(await findSelected(shrank, selection({selected_index: 2, selected_episodes: 12}))).to.deep.equal({kind: 'found', index: 1, movedFrom: 2})

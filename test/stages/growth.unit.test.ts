@@ -38,8 +38,22 @@ describe('vocabulary growth on the token stream', () => {
   })
 
   it('the corpus curve counts a word once, where the first anime says it', () => {
-    const a = {total: 5, points: [], first_seen: [['x', 0], ['y', 2]] as [string, number][]}
-    const b = {total: 4, points: [], first_seen: [['y', 0], ['z', 3]] as [string, number][]}
+    const a = {
+      total: 5,
+      points: [],
+      first_seen: [
+        ['x', 0],
+        ['y', 2],
+      ] as [string, number][],
+    }
+    const b = {
+      total: 4,
+      points: [],
+      first_seen: [
+        ['y', 0],
+        ['z', 3],
+      ] as [string, number][],
+    }
     expect(corpusGrowth([a, b])).to.deep.equal([
       {tokens: 1, types: 1},
       {tokens: 3, types: 2},

@@ -9,7 +9,12 @@ const seg = (text: string, i: number): Segment => ({id: i, start: i, end: i + 1,
 
 describe('transcribe: stock phrases', () => {
   it('flags a stock closing inside a longer segment, with punctuation and spaces around it', () => {
-    const segments = [seg('今日も、ご視聴 ありがとうございました！また来週', 0), seg('えっと、チャンネル登録よろしくお願いします。', 1), seg('ありがとうございました', 2), seg('普通の台詞だ', 3)]
+    const segments = [
+      seg('今日も、ご視聴 ありがとうございました！また来週', 0),
+      seg('えっと、チャンネル登録よろしくお願いします。', 1),
+      seg('ありがとうございました', 2),
+      seg('普通の台詞だ', 3),
+    ]
     const summary = flagHallucinations(segments, rules)
     expect(segments.map((s) => s.hallucination ?? '-')).to.deep.equal(['stock_phrase', 'stock_phrase', '-', '-'])
     expect(summary).to.include({segments: 2, stock_phrase: 2})

@@ -68,7 +68,10 @@ describe('import fuzz: hostile subtitle files are read or refused, never hang, n
 
   it('the same shapes under limits that let them through are read, their markup gone', () => {
     const open = {maxCues: 1_000_000, maxLineChars: 1_000_000}
-    const make = (name: string, bytes: number) => HOSTILE_SHAPES.find((s) => s.name === name)!.make(bytes, seededRandom(SEED)).toString('utf8')
+    const make = (name: string, bytes: number) =>
+      HOSTILE_SHAPES.find((s) => s.name === name)!
+        .make(bytes, seededRandom(SEED))
+        .toString('utf8')
     // an unclosed block runs to the end of the Dialogue: nothing of it is words
     expect(parseAss(make('ass-drawing-repeated', 80_000), open)).to.deep.equal({cues: [], problems: []})
     // an unclosed {\ or <a runs to the end of its line: the cue keeps its first line

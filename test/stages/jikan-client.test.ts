@@ -127,7 +127,9 @@ describe('Jikan client against the local stand-in', function () {
 
   it('gives up on a transient error after max_retries', async () => {
     server.scenario = {burst429: 100}
-    const error = await client({maxRetries: 2}).get('/anime/1001').catch((e: unknown) => e)
+    const error = await client({maxRetries: 2})
+      .get('/anime/1001')
+      .catch((e: unknown) => e)
     expect((error as JikanError).transient).to.equal(true)
     expect((error as Error).message).to.match(/gave up after 3 attempts/)
     expect(server.requests).to.have.length(3)

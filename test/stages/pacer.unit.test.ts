@@ -18,7 +18,14 @@ function maxInWindow(times: number[], windowMs: number): number {
 describe('pacer', () => {
   it('keeps every sliding window of every limit at once (3 per second and 60 per minute), and no slower than needed', async () => {
     const clock = fakeClock()
-    const pacer = new Pacer([{count: 3, windowMs: 1000}, {count: 60, windowMs: 60_000}], clock.now, clock.wait)
+    const pacer = new Pacer(
+      [
+        {count: 3, windowMs: 1000},
+        {count: 60, windowMs: 60_000},
+      ],
+      clock.now,
+      clock.wait,
+    )
     const sent: number[] = []
     for (let i = 0; i < 130; i++) {
       await pacer.take()
@@ -34,7 +41,14 @@ describe('pacer', () => {
 
   it('two limits at once (2 per 600 ms, 4 per 2 s), as the Jikan client is set up in its tests: exact windows and span', async () => {
     const clock = fakeClock()
-    const pacer = new Pacer([{count: 2, windowMs: 600}, {count: 4, windowMs: 2000}], clock.now, clock.wait)
+    const pacer = new Pacer(
+      [
+        {count: 2, windowMs: 600},
+        {count: 4, windowMs: 2000},
+      ],
+      clock.now,
+      clock.wait,
+    )
     const sent: number[] = []
     await Promise.all(Array.from({length: 9}, () => pacer.take().then(() => sent.push(clock.now()))))
     expect(sent).to.have.length(9)

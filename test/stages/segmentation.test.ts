@@ -6,7 +6,9 @@ import path from 'node:path'
 import {TokenizerThreads} from '../../src/stages/tokenize/threads.js'
 import {ROOT} from '../helpers.js'
 
-const lines = readFileSync(path.join(ROOT, 'test', 'fixtures', 'text', 'dialogue.txt'), 'utf8').trim().split('\n')
+const lines = readFileSync(path.join(ROOT, 'test', 'fixtures', 'text', 'dialogue.txt'), 'utf8')
+  .trim()
+  .split('\n')
 
 /** Token end offsets, counted in non-space characters, for each line. */
 function boundaries(tokensPerLine: string[][]): Set<string> {
@@ -31,7 +33,26 @@ describe('kuromoji segmentation', function () {
 
   it('segments test lines as IPADIC does', async () => {
     const tokens = await threads.tokenize(1, ['今日は学校に行かない。', '俺はもう逃げないって決めたんだ。'])
-    expect(tokens.map((t) => t.surface)).to.deep.equal(['今日', 'は', '学校', 'に', '行か', 'ない', '。', '俺', 'は', 'もう', '逃げ', 'ない', 'って', '決め', 'た', 'ん', 'だ', '。'])
+    expect(tokens.map((t) => t.surface)).to.deep.equal([
+      '今日',
+      'は',
+      '学校',
+      'に',
+      '行か',
+      'ない',
+      '。',
+      '俺',
+      'は',
+      'もう',
+      '逃げ',
+      'ない',
+      'って',
+      '決め',
+      'た',
+      'ん',
+      'だ',
+      '。',
+    ])
     const iku = tokens[4]!
     expect(iku).to.deep.equal({surface: '行か', pos: '動詞', pos_detail: '自立', reading: 'イカ', base_form: '行く'})
     expect(tokens[6]!.pos).to.equal('記号')
@@ -45,7 +66,10 @@ describe('kuromoji segmentation', function () {
     }
     const mecab = spawnSync('mecab', ['-Owakati'], {input: lines.join('\n') + '\n', encoding: 'utf8'})
     expect(mecab.status).to.equal(0)
-    const mecabLines = mecab.stdout.trimEnd().split('\n').map((l) => l.trim().split(/\s+/))
+    const mecabLines = mecab.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.trim().split(/\s+/))
     expect(mecabLines).to.have.length(lines.length)
     const kuro: string[][] = []
     for (const line of lines) kuro.push((await threads.tokenize(1, [line])).map((t) => t.surface))
@@ -66,7 +90,9 @@ describe('the faster lattice builder', function () {
     const require = createRequire(import.meta.url)
     const kuromoji = require('kuromoji') as {builder(o: {dicPath: string}): {build(cb: (e: Error | null, t: {tokenize(s: string): unknown[]}) => void): void}}
     const dicPath = path.join(path.dirname(require.resolve('kuromoji/package.json')), 'dict')
-    const tokenizer = await new Promise<{tokenize(s: string): unknown[]}>((resolve, reject) => kuromoji.builder({dicPath}).build((e, t) => (e ? reject(e) : resolve(t))))
+    const tokenizer = await new Promise<{tokenize(s: string): unknown[]}>((resolve, reject) =>
+      kuromoji.builder({dicPath}).build((e, t) => (e ? reject(e) : resolve(t))),
+    )
     const texts = [
       ...lines,
       lines.join(''),

@@ -15,7 +15,13 @@ const text = (name: string) => decodeSubtitle(readFileSync(fixture(name))).text
 describe('subtitle parsing', () => {
   it('SRT: times, markup removed, overlapping duplicates merged', () => {
     const cues = mergeDuplicateCues(parseSrt(text('show-a-ep01.srt')).cues)
-    expect(cues.map((c) => c.text)).to.deep.equal(['（雨の音）', '（ハルカ）今日は学校に行かない。', 'どうして？　弱(よえ)えな、お前は。', '♪～', '明日は晴れるといいね'])
+    expect(cues.map((c) => c.text)).to.deep.equal([
+      '（雨の音）',
+      '（ハルカ）今日は学校に行かない。',
+      'どうして？　弱(よえ)えな、お前は。',
+      '♪～',
+      '明日は晴れるといいね',
+    ])
     expect(cues[1]).to.deep.include({start: 3.5, end: 6})
   })
 
@@ -43,7 +49,8 @@ describe('subtitle parsing', () => {
   })
 
   it('decodes EUC-JP, and UTF-16 without a byte-order mark in either order (made with iconv from the same text)', () => {
-    const original = '1\n00:00:01,000 --> 00:00:03,000\nおはようございます、先輩。今日はいい天気ですね。\n\n2\n00:00:04,000 --> 00:00:06,000\n東京タワーに行きましょう！ｶﾀｶﾅではない。\n'
+    const original =
+      '1\n00:00:01,000 --> 00:00:03,000\nおはようございます、先輩。今日はいい天気ですね。\n\n2\n00:00:04,000 --> 00:00:06,000\n東京タワーに行きましょう！ｶﾀｶﾅではない。\n'
     const as = (encoding: string) => execFileSync('iconv', ['-f', 'UTF-8', '-t', encoding], {input: original})
     for (const [encoding, name] of [
       ['EUC-JP', 'euc-jp'],
@@ -52,7 +59,10 @@ describe('subtitle parsing', () => {
       ['SHIFT_JIS', 'shift_jis'],
     ] as const) {
       const bytes = as(encoding)
-      expect(bytes.subarray(0, 2).equals(Buffer.from([0xff, 0xfe])) || bytes.subarray(0, 2).equals(Buffer.from([0xfe, 0xff])), `${encoding} has no BOM`).to.equal(false)
+      expect(
+        bytes.subarray(0, 2).equals(Buffer.from([0xff, 0xfe])) || bytes.subarray(0, 2).equals(Buffer.from([0xfe, 0xff])),
+        `${encoding} has no BOM`,
+      ).to.equal(false)
       expect(decodeSubtitle(bytes), encoding).to.deep.equal({text: original, encoding: name})
     }
   })
@@ -80,12 +90,30 @@ describe('subtitle parsing', () => {
 
   it('refuses impossible cue times, each with its line: negative, end before start, a 400-digit hour, 61 minutes', () => {
     const srt = [
-      '1', '00:00:01,000 --> 00:00:02,000', '猫が好きです。', '',
-      '2', '-00:00:03,000 --> 00:00:04,000', '負の時間', '',
-      '3', '00:00:09,000 --> 00:00:05,000', '逆の時間', '',
-      '4', `${'9'.repeat(400)}:00:00,000 --> ${'9'.repeat(400)}:00:01,000`, '長すぎる時間', '',
-      '5', '00:61:00,000 --> 00:62:00,000', '六十一分', '',
-      '6', '00:00:10,000 --> 00:00:10,000', '一瞬', '',
+      '1',
+      '00:00:01,000 --> 00:00:02,000',
+      '猫が好きです。',
+      '',
+      '2',
+      '-00:00:03,000 --> 00:00:04,000',
+      '負の時間',
+      '',
+      '3',
+      '00:00:09,000 --> 00:00:05,000',
+      '逆の時間',
+      '',
+      '4',
+      `${'9'.repeat(400)}:00:00,000 --> ${'9'.repeat(400)}:00:01,000`,
+      '長すぎる時間',
+      '',
+      '5',
+      '00:61:00,000 --> 00:62:00,000',
+      '六十一分',
+      '',
+      '6',
+      '00:00:10,000 --> 00:00:10,000',
+      '一瞬',
+      '',
     ].join('\n')
     const {cues, problems} = parseSrt(srt)
     expect(cues).to.deep.equal([
@@ -99,7 +127,9 @@ describe('subtitle parsing', () => {
     expect(problems[3]!.message).to.equal('start: impossible time 00:61:00,000')
     const vtt = parseVtt('WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nだめ\n\n00:01.000 --> 00:02.000\nいい\n')
     expect(vtt).to.deep.equal({cues: [{start: 1, end: 2, text: 'いい'}], problems: [{line: 3, message: 'end 00:00:01.000 before start 00:00:05.000'}]})
-    const ass = parseAss('[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\nDialogue: 0,-0:00:01.00,0:00:02.00,Default,,0,0,0,,だめ\nDialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,いい\n')
+    const ass = parseAss(
+      '[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\nDialogue: 0,-0:00:01.00,0:00:02.00,Default,,0,0,0,,だめ\nDialogue: 0,0:00:03.00,0:00:04.00,Default,,0,0,0,,いい\n',
+    )
     expect(ass).to.deep.equal({cues: [{start: 3, end: 4, text: 'いい'}], problems: [{line: 3, message: 'start: negative time -0:00:01.00'}]})
     expect(parseTime('1:02:03.5')).to.deep.equal({seconds: 3723.5})
   })
@@ -107,7 +137,10 @@ describe('subtitle parsing', () => {
   it('refuses a file whose every cue has an impossible time, naming the first line', () => {
     const bytes = Buffer.from('1\n00:00:09,000 --> 00:00:05,000\n逆の時間\n\n2\n-00:00:01,000 --> 00:00:02,000\n負の時間\n')
     const limits = {max_file_mb: 20, max_cues: 20_000, max_line_chars: 2000, min_japanese_percent: 30}
-    expect(() => readSubtitleBytes('ep01.srt', bytes, limits)).to.throw(RefusedSubtitles, /^no usable cue: line 2: end 00:00:05,000 before start 00:00:09,000 \(and 1 more\)$/)
+    expect(() => readSubtitleBytes('ep01.srt', bytes, limits)).to.throw(
+      RefusedSubtitles,
+      /^no usable cue: line 2: end 00:00:05,000 before start 00:00:09,000 \(and 1 more\)$/,
+    )
   })
 
   it('strips markup whose halves meet once a tag between them is gone, and drawings up to \\p0', () => {

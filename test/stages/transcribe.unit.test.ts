@@ -18,7 +18,9 @@ describe('transcribe: whisper.cpp output', () => {
       kan.subarray(0, 2),
       Buffer.from('", "p": nan}, {"text": "'),
       kan.subarray(2),
-      Buffer.from('\tです", "p": 0.5}]}, {"offsets": {"from": 1500, "to": 3000}, "text": "y", "tokens": [{"text": "了\n解", "p": -inf}, {"text": "[_TT_75]", "p": 0.4}]}]}'),
+      Buffer.from(
+        '\tです", "p": 0.5}]}, {"offsets": {"from": 1500, "to": 3000}, "text": "y", "tokens": [{"text": "了\n解", "p": -inf}, {"text": "[_TT_75]", "p": 0.4}]}]}',
+      ),
     ])
     const parsed = parseWhisperJson(json)
     expect(parsed.language).to.equal('ja')
@@ -27,9 +29,9 @@ describe('transcribe: whisper.cpp output', () => {
     expect(parsed.segments[1]!.confidence, 'no finite probability').to.equal(null)
   })
 
-  it('says the loader\'s reason for a model that did not load, not just that it failed', () => {
+  it("says the loader's reason for a model that did not load, not just that it failed", () => {
     const stderr = [
-      'whisper_init_from_file_with_params_no_state: loading model from \'m.bin\'',
+      "whisper_init_from_file_with_params_no_state: loading model from 'm.bin'",
       'whisper_model_load: ERROR not all tensors loaded from model file - expected 245, got 3',
       'whisper_init_with_params_no_state: failed to load model',
       'error: failed to initialize whisper context',
@@ -49,9 +51,25 @@ describe('transcribe: hallucinations', () => {
   })
 
   it('flags all but the first of a line repeated past max_repeats, stock closings and very unsure segments', () => {
-    const segments = [seg('行くぞ。', 0), ...Array.from({length: 5}, (_, i) => seg('うん。', i + 1)), seg('ご視聴ありがとうございました', 6), seg('何か', 7, 0.05), seg('普通の台詞だ', 8)]
+    const segments = [
+      seg('行くぞ。', 0),
+      ...Array.from({length: 5}, (_, i) => seg('うん。', i + 1)),
+      seg('ご視聴ありがとうございました', 6),
+      seg('何か', 7, 0.05),
+      seg('普通の台詞だ', 8),
+    ]
     const summary = flagHallucinations(segments, rules)
-    expect(segments.map((s) => s.hallucination ?? '-')).to.deep.equal(['-', '-', 'repeated', 'repeated', 'repeated', 'repeated', 'stock_phrase', 'low_confidence', '-'])
+    expect(segments.map((s) => s.hallucination ?? '-')).to.deep.equal([
+      '-',
+      '-',
+      'repeated',
+      'repeated',
+      'repeated',
+      'repeated',
+      'stock_phrase',
+      'low_confidence',
+      '-',
+    ])
     expect(summary).to.include({segments: 6, repeated: 4, stock_phrase: 1, low_confidence: 1})
     expect(summary.share).to.be.closeTo(6 / 9, 1e-4)
     // three in a row is not more than max_repeats

@@ -3,7 +3,16 @@ import {readFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {seededRandom} from '../../src/stages/analyze/optimize.js'
-import {type CountTable, bootstrapPValue, compareLognormal, countTable, drawPowerLaw, fitDiscretePowerLaw, powerLawRankCurve, powerLawRankPoints} from '../../src/stages/analyze/powerlaw.js'
+import {
+  type CountTable,
+  bootstrapPValue,
+  compareLognormal,
+  countTable,
+  drawPowerLaw,
+  fitDiscretePowerLaw,
+  powerLawRankCurve,
+  powerLawRankPoints,
+} from '../../src/stages/analyze/powerlaw.js'
 import {coverage, fitHeaps, fitLeastSquares, fitZipfMandelbrot, rarefiedVocabulary, zipfMandelbrotSampler} from '../../src/stages/analyze/rank-fits.js'
 import {hurwitzZeta} from '../../src/stages/analyze/zeta.js'
 import {ROOT} from '../helpers.js'

@@ -8,7 +8,10 @@ export default class QueueCopy extends BaseCommand<typeof QueueCopy> {
 aggregate's signature into an empty database, in one transaction, and verifies the row counts (any difference rolls
 everything back). Refuses a target that is not empty and a source where a stage is running (a live lease).
 The source is only read. Afterwards point [queue] url (or ANIMEZIPF_QUEUE_URL) at the target on every host.`
-  static override examples = ['<%= config.bin %> queue copy --to postgres://animezipf@db.lan:5432/animezipf', '<%= config.bin %> queue copy --to sqlite:/backup/jobs.db --json']
+  static override examples = [
+    '<%= config.bin %> queue copy --to postgres://animezipf@db.lan:5432/animezipf',
+    '<%= config.bin %> queue copy --to sqlite:/backup/jobs.db --json',
+  ]
 
   static override flags = {
     to: Flags.string({description: 'the target queue: postgres://user@host:port/db or sqlite:PATH (the password may come from PGPASSWORD)', required: true}),

@@ -12,9 +12,14 @@ function explain(error: unknown, url: string): UserError {
   const e = error as {code?: string; message?: string}
   const where = maskUrl(url)
   if (e.code === 'ECONNREFUSED' || e.code === 'ETIMEDOUT' || e.code === 'EHOSTUNREACH' || e.code === 'ENOTFOUND' || e.code === '57P03') {
-    return new UserError(`cannot reach PostgreSQL at ${where}: ${e.code}`, 'start the server or fix [queue] url / ANIMEZIPF_QUEUE_URL; run again later', EXIT.TRY_LATER)
+    return new UserError(
+      `cannot reach PostgreSQL at ${where}: ${e.code}`,
+      'start the server or fix [queue] url / ANIMEZIPF_QUEUE_URL; run again later',
+      EXIT.TRY_LATER,
+    )
   }
-  if (e.code === '28P01' || e.code === '28000') return new UserError(`PostgreSQL at ${where} refused the login: ${e.message}`, 'check the user and password (PGPASSWORD) of [queue] url')
+  if (e.code === '28P01' || e.code === '28000')
+    return new UserError(`PostgreSQL at ${where} refused the login: ${e.message}`, 'check the user and password (PGPASSWORD) of [queue] url')
   if (e.code === '3D000') return new UserError(`PostgreSQL at ${where}: ${e.message}`, 'create the database first (createdb NAME), or fix the URL')
   return new UserError(`PostgreSQL at ${where}: ${e.message ?? String(error)}`, 'check [queue] url and the server log')
 }
@@ -39,7 +44,9 @@ async function migrate(pool: pg.Pool, url: string): Promise<void> {
   await inTransaction(
     pool,
     async (client) => {
-      await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)`)
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT CURRENT_TIMESTAMP)`,
+      )
       const {rows} = await client.query<{v: number}>(`SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations`)
       const version = Number(rows[0]!.v)
       if (version > PG_SCHEMA_VERSION) {
@@ -75,7 +82,10 @@ export async function openPostgres(url: string, options: {readonly: boolean; poo
     if (options.readonly) {
       const version = await schemaVersion(pool)
       if (version > PG_SCHEMA_VERSION) {
-        throw new UserError(`the PostgreSQL queue at ${maskUrl(url)} has schema version ${version}, newer than this animezipf understands (${PG_SCHEMA_VERSION})`, 'upgrade animezipf on this host')
+        throw new UserError(
+          `the PostgreSQL queue at ${maskUrl(url)} has schema version ${version}, newer than this animezipf understands (${PG_SCHEMA_VERSION})`,
+          'upgrade animezipf on this host',
+        )
       }
       if (version < PG_SCHEMA_VERSION) {
         throw new SchemaBehindError(

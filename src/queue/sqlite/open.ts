@@ -59,13 +59,15 @@ function openSnapshot(file: string, timeout: number): DB {
 export function migrate(db: DB): number {
   let applied = 0
   for (;;) {
-    const done = db.transaction(() => {
-      const version = userVersion(db)
-      if (version >= SCHEMA_VERSION) return false
-      db.exec(MIGRATIONS[version]!)
-      db.pragma(`user_version = ${version + 1}`)
-      return true
-    }).immediate()
+    const done = db
+      .transaction(() => {
+        const version = userVersion(db)
+        if (version >= SCHEMA_VERSION) return false
+        db.exec(MIGRATIONS[version]!)
+        db.pragma(`user_version = ${version + 1}`)
+        return true
+      })
+      .immediate()
     if (!done) return applied
     applied++
   }
@@ -84,7 +86,10 @@ export function openDatabase(file: string, options: OpenOptions = {}): DB {
     const fault = queueFaultError(error, file)
     if (fault) throw fault
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOTDIR' || code === 'EISDIR') {
-      throw new UserError(`cannot open the queue database ${file}: ${(error as Error).message}`, 'check --data-dir or [queue] url and the permissions of the folder')
+      throw new UserError(
+        `cannot open the queue database ${file}: ${(error as Error).message}`,
+        'check --data-dir or [queue] url and the permissions of the folder',
+      )
     }
     throw error
   }
@@ -143,7 +148,14 @@ function openLive(file: string, timeout: number): DB | undefined {
   } catch (error) {
     if (db?.open) db.close()
     const code = (error as {code?: string}).code ?? ''
-    if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return undefined
+    if (
+      code.startsWith('SQLITE_CANTOPEN') ||
+      code.startsWith('SQLITE_READONLY') ||
+      code.startsWith('SQLITE_IOERR') ||
+      code === 'SQLITE_PERM' ||
+      code === 'SQLITE_AUTH'
+    )
+      return undefined
     throw error
   }
 }
@@ -157,7 +169,10 @@ function pinSnapshot(db: DB): DB {
 
 function openReadWrite(file: string, timeout: number): DB {
   const cannotWrite = (why: string) =>
-    new UserError(`cannot write the queue database ${file}: ${why}`, 'read-only commands (status, --dry-run) still work; for the others make the folder writable or point --data-dir elsewhere')
+    new UserError(
+      `cannot write the queue database ${file}: ${why}`,
+      'read-only commands (status, --dry-run) still work; for the others make the folder writable or point --data-dir elsewhere',
+    )
   try {
     ensureDir(path.dirname(file))
   } catch (error) {
@@ -171,7 +186,10 @@ function openReadWrite(file: string, timeout: number): DB {
     db = new Database(file, {timeout})
   } catch (error) {
     if ((error as {code?: string}).code === 'SQLITE_CANTOPEN' && existsSync(file)) {
-      throw new UserError(`cannot open the queue database ${file} for writing: ${(error as Error).message}`, 'check the file and folder permissions, or use a read-only command (status, --dry-run)')
+      throw new UserError(
+        `cannot open the queue database ${file} for writing: ${(error as Error).message}`,
+        'check the file and folder permissions, or use a read-only command (status, --dry-run)',
+      )
     }
     throw new UserError(`cannot open the queue database ${file}: ${(error as Error).message}`, 'check --data-dir and the folder permissions')
   }
@@ -186,7 +204,8 @@ function openReadWrite(file: string, timeout: number): DB {
   } catch (error) {
     if (db.open) db.close()
     const code = (error as {code?: string}).code
-    if (code === 'SQLITE_READONLY' || code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR_WRITE') throw cannotWrite(`${(error as Error).message} (a read-only filesystem or file?)`)
+    if (code === 'SQLITE_READONLY' || code === 'SQLITE_READONLY_DIRECTORY' || code === 'SQLITE_CANTOPEN' || code === 'SQLITE_IOERR_WRITE')
+      throw cannotWrite(`${(error as Error).message} (a read-only filesystem or file?)`)
     throw error
   }
   return db

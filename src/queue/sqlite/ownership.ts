@@ -94,7 +94,10 @@ export function refuseStrayWal(file: string): void {
   const p1 = summary.page1
   const foreign =
     summary.pageSize !== main.pageSize ||
-    (p1 !== undefined && (p1.pageSize !== main.pageSize || (p1.applicationId !== main.applicationId && p1.applicationId !== APPLICATION_ID) || p1.schemaCookie < main.schemaCookie))
+    (p1 !== undefined &&
+      (p1.pageSize !== main.pageSize ||
+        (p1.applicationId !== main.applicationId && p1.applicationId !== APPLICATION_ID) ||
+        p1.schemaCookie < main.schemaCookie))
   if (foreign) {
     throw new UserError(
       `${wal} is the write-ahead log of another database, not of ${file} (SQLite would replay it over the queue); nothing was touched`,
@@ -133,9 +136,10 @@ export function refuseForeignDatabase(db: Database.Database, file: string): void
   const ours = appId === 0 && version > 0 && version <= MIGRATIONS.length && tablesAt(version).every((t) => have.has(t))
   if (ours) return
   db.close()
-  const what = appId !== 0 ? `application id 0x${appId.toString(16).padStart(8, '0')}` : `tables ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}`
+  const what =
+    appId !== 0 ? `application id 0x${appId.toString(16).padStart(8, '0')}` : `tables ${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}`
   throw new UserError(
     `${file} is an SQLite database of another program (${what}), not an animezipf queue; it was left untouched`,
-    'point --data-dir or [queue] url at a folder or file of animezipf\'s own',
+    "point --data-dir or [queue] url at a folder or file of animezipf's own",
   )
 }

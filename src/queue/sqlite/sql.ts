@@ -67,7 +67,7 @@ export class SqliteSql implements Sql {
     try {
       this.stmt('BEGIN IMMEDIATE').run()
       try {
-        const result = await fn(this.inside ??= new SqliteSql(this.db, true, this))
+        const result = await fn((this.inside ??= new SqliteSql(this.db, true, this)))
         this.stmt('COMMIT').run()
         return result
       } catch (error) {

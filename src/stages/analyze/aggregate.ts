@@ -186,20 +186,36 @@ export async function aggregate(queue: Queue, paths: DataPaths, options: FitOpti
   const groupTable = (kind: 'genre' | 'studio') =>
     `<table><tr><th>${kind}</th><th>anime</th><th>words</th><th>distinct</th><th>distinct at ${Math.min(groupMin, 50_000)} words</th><th>s [95% interval]</th></tr>${summaries
       .filter((s) => s.kind === kind)
-      .map((s) => `<tr><td>${escapeHtml(s.name)}</td><td>${s.anime}</td><td>${s.total_words}</td><td>${s.unique_words}</td><td>${fmt(s.rarefied_vocabulary, 0)}</td><td>${interval(s.s, s.s_se)}</td></tr>`)
+      .map(
+        (s) =>
+          `<tr><td>${escapeHtml(s.name)}</td><td>${s.anime}</td><td>${s.total_words}</td><td>${s.unique_words}</td><td>${fmt(s.rarefied_vocabulary, 0)}</td><td>${interval(s.s, s.s_se)}</td></tr>`,
+      )
       .join('')}</table>`
   const animeHeader = `<tr><th>anime</th><th>episodes</th><th>words</th><th>distinct</th><th>distinct at ${commonN} words</th><th>s [95% interval]</th></tr>`
   const reference = corpusReference(globalFit)
   const animeItems: ForestItem[] = analyzed.flatMap((a) =>
-    a.mle_s === null ? [] : [{label: figureName(a), s: a.mle_s, se: a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null, words: a.total_words ?? 0}],
+    a.mle_s === null
+      ? []
+      : [
+          {
+            label: figureName(a),
+            s: a.mle_s,
+            se: a.mle_alpha !== null && a.mle_alpha_se !== null ? rankExponentSe({alpha: a.mle_alpha, alpha_se: a.mle_alpha_se}) : null,
+            words: a.total_words ?? 0,
+          },
+        ],
   )
-  const groupItems = (kind: 'genre' | 'studio'): ForestItem[] => summaries.filter((g) => g.kind === kind && g.s !== null).map((g) => ({label: g.name, s: g.s!, se: g.s_se, words: g.total_words}))
+  const groupItems = (kind: 'genre' | 'studio'): ForestItem[] =>
+    summaries.filter((g) => g.kind === kind && g.s !== null).map((g) => ({label: g.name, s: g.s!, se: g.s_se, words: g.total_words}))
   const forests = {
     anime: await forestSvg(animeItems, reference),
     genre: await forestSvg(groupItems('genre'), reference),
     studio: await forestSvg(groupItems('studio'), reference),
   }
-  const lengths = streams.filter((g): g is AnimeGrowth => g !== undefined).map((g) => g.total).sort((x, y) => x - y)
+  const lengths = streams
+    .filter((g): g is AnimeGrowth => g !== undefined)
+    .map((g) => g.total)
+    .sort((x, y) => x - y)
   const equalLength = lengths[Math.floor(lengths.length * 0.1)] ?? 0
   const growthSvg = await growthCurvesSvg(
     analyzed.flatMap((a, i) => (streams[i] ? [{title: figureName(a), points: streams[i].points}] : [])),
@@ -250,8 +266,12 @@ ${figureBlock('CCDF, all anime', globalFigures.ccdf, 'Share of distinct words sa
 <div>
 <h2>Coverage</h2><p>How many of the most frequent words cover a share of all words.</p>
 <table><tr><th></th><th>80%</th><th>90%</th><th>95%</th><th>98%</th><th>seen once</th></tr>
-<tr><td>all words</td>${Object.values(cov.all.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.all.hapax_share)}</td></tr>
-<tr><td>without particles</td>${Object.values(cov.without_particles.types_for).map((v) => `<td>${v}</td>`).join('')}<td>${fmt(cov.without_particles.hapax_share)}</td></tr></table>
+<tr><td>all words</td>${Object.values(cov.all.types_for)
+      .map((v) => `<td>${v}</td>`)
+      .join('')}<td>${fmt(cov.all.hapax_share)}</td></tr>
+<tr><td>without particles</td>${Object.values(cov.without_particles.types_for)
+      .map((v) => `<td>${v}</td>`)
+      .join('')}<td>${fmt(cov.without_particles.hapax_share)}</td></tr></table>
 ${figureBlock('Coverage, all anime', globalFigures.coverage, 'Share of all words covered by the k most frequent ones, with and without particles.')}
 </div>
 </div>
@@ -261,11 +281,17 @@ ${figureBlock('Anime', reportAnimeForest, animeItems.length <= REPORT_FOREST ? f
 <div>${figureBlock('Genres', forests.genre, forestCaption('genre'), 'no genre has a fit')}${figureBlock('Studios', forests.studio, forestCaption('studio'), 'no studio has a fit')}</div>
 </div>
 <h2>Top words</h2><table><tr><th>rank</th><th>word</th><th>POS</th><th>count</th><th>share</th></tr>${globalFit.top_words
-      .map((w) => `<tr><td>${w.rank}</td><td class="t">${escapeHtml(w.word)}</td><td class="t">${escapeHtml(w.pos)}</td><td>${w.count}</td><td>${fmt(w.frequency * 100, 2)}%</td></tr>`)
+      .map(
+        (w) =>
+          `<tr><td>${w.rank}</td><td class="t">${escapeHtml(w.word)}</td><td class="t">${escapeHtml(w.pos)}</td><td>${w.count}</td><td>${fmt(w.frequency * 100, 2)}%</td></tr>`,
+      )
       .join('')}</table>
 <h2>Difficulty for learners</h2><p>How many of the corpus's most frequent words a viewer must know to understand 90, 95 and 98% of the words of each anime, easiest first (<a href="${escapeHtml(path.relative(paths.reportsDir, paths.difficultyJson))}">difficulty.json</a>).</p>
 <table><tr><th>anime</th><th>words</th>${DIFFICULTY_SHARES.map((p) => `<th>${p}%</th>`).join('')}</tr>${difficulty
-      .map((d) => `<tr><td><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(d.mal_id)))}">${escapeHtml(d.title)}</a></td><td>${d.words}</td>${DIFFICULTY_SHARES.map((p) => `<td>${d.words_to_know[p] ?? '–'}</td>`).join('')}</tr>`)
+      .map(
+        (d) =>
+          `<tr><td><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(d.mal_id)))}">${escapeHtml(d.title)}</a></td><td>${d.words}</td>${DIFFICULTY_SHARES.map((p) => `<td>${d.words_to_know[p] ?? '–'}</td>`).join('')}</tr>`,
+      )
       .join('')}</table>
 <h2>Outliers</h2><p>An exponent outside ${OUTLIER_LOW}–${OUTLIER_HIGH} usually means a tokenizer or transcription problem.</p>
 ${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class="warn"><a href="${escapeHtml(path.relative(paths.reportsDir, paths.zipfPlot(o.mal_id)))}">${escapeHtml(o.title)}</a>: s = ${fmt(o.s)}</li>`).join('')}</ul>`}
@@ -279,6 +305,13 @@ ${outliers.length === 0 ? '<p>none</p>' : `<ul>${outliers.map((o) => `<li class=
     groups: summaries,
     outliers,
     difficulty,
-    files: {all_anime_freq: paths.allAnimeFreq, global_fit: paths.globalFit, comparison: paths.comparisonHtml, report: paths.finalReport, global_plot: globalPlot, difficulty: paths.difficultyJson},
+    files: {
+      all_anime_freq: paths.allAnimeFreq,
+      global_fit: paths.globalFit,
+      comparison: paths.comparisonHtml,
+      report: paths.finalReport,
+      global_plot: globalPlot,
+      difficulty: paths.difficultyJson,
+    },
   }
 }

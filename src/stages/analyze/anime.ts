@@ -68,7 +68,10 @@ function figuresTable(fit: FitReport, heaps: HeapsFit | null): string {
   const rows: [string, string][] = [
     ['words (tokens counted)', String(fit.total_words)],
     ['distinct words', String(fit.unique_words)],
-    ['least-squares slope (ranks)', fit.zipf_fit ? `${fmt(fit.zipf_fit.rank_slope)} (R² ${fmt(fit.zipf_fit.r_squared)}, ranks ${fit.zipf_fit.rank_range.join('–')})` : '–'],
+    [
+      'least-squares slope (ranks)',
+      fit.zipf_fit ? `${fmt(fit.zipf_fit.rank_slope)} (R² ${fmt(fit.zipf_fit.r_squared)}, ranks ${fit.zipf_fit.rank_range.join('–')})` : '–',
+    ],
     ['power-law α (MLE)', pl ? `${fmt(pl.alpha, 4)} ± ${fmt(pl.alpha_se, 4)}` : '–'],
     ['rank exponent s = 1/(α−1)', pl ? fmt(pl.s) : '–'],
     ['xmin, words in tail', pl ? `${pl.xmin}, ${pl.n_tail}` : '–'],

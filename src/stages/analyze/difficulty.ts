@@ -19,7 +19,12 @@ export function corpusRanks(global: CountVector): Int32Array {
   const counts = global.countsById()
   const ids: number[] = []
   for (let i = 0; i < counts.length; i++) if (counts[i]! > 0) ids.push(i)
-  ids.sort((a, b) => counts[b]! - counts[a]! || (v.words[a]! < v.words[b]! ? -1 : v.words[a]! > v.words[b]! ? 1 : 0) || (v.pos[a]! < v.pos[b]! ? -1 : v.pos[a]! > v.pos[b]! ? 1 : 0))
+  ids.sort(
+    (a, b) =>
+      counts[b]! - counts[a]! ||
+      (v.words[a]! < v.words[b]! ? -1 : v.words[a]! > v.words[b]! ? 1 : 0) ||
+      (v.pos[a]! < v.pos[b]! ? -1 : v.pos[a]! > v.pos[b]! ? 1 : 0),
+  )
   const rank = new Int32Array(v.size)
   ids.forEach((id, i) => (rank[id] = i + 1))
   return rank

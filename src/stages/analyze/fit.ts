@@ -36,7 +36,10 @@ export function fitFrequencies(rows: readonly WordCount[], options: FitOptions):
     power_law: pl
       ? {
           ...pl,
-          bootstrap: options.bootstrap > 0 ? {replicates: options.bootstrap, seed: options.seed, p_value: bootstrapPValue(table, pl, options.bootstrap, options.seed)} : null,
+          bootstrap:
+            options.bootstrap > 0
+              ? {replicates: options.bootstrap, seed: options.seed, p_value: bootstrapPValue(table, pl, options.bootstrap, options.seed)}
+              : null,
           lognormal: compareLognormal(table, pl),
         }
       : null,

@@ -63,7 +63,8 @@ export class CountVector {
   rows(): WordCount[] {
     const v = this.vocabulary
     const out: WordCount[] = []
-    for (let i = 0; i < this.counts.length; i++) if (this.counts[i]! > 0) out.push({word: v.words[i]!, count: this.counts[i]!, pos: v.pos[i]!, reading: v.readings[i]!})
+    for (let i = 0; i < this.counts.length; i++)
+      if (this.counts[i]! > 0) out.push({word: v.words[i]!, count: this.counts[i]!, pos: v.pos[i]!, reading: v.readings[i]!})
     return out.sort(compareCounts)
   }
 

@@ -45,7 +45,12 @@ export function thin(points: readonly GrowthPoint[], max = 300): GrowthPoint[] {
  * order, from the tokens files; undefined when an episode has none (imported before tokens files
  * kept their tokens, or removed): the per-episode points are used then.
  */
-export function streamGrowth(paths: DataPaths, malId: number, episodes: readonly {episode: number}[], excludePos: ReadonlySet<string>): AnimeGrowth | undefined {
+export function streamGrowth(
+  paths: DataPaths,
+  malId: number,
+  episodes: readonly {episode: number}[],
+  excludePos: ReadonlySet<string>,
+): AnimeGrowth | undefined {
   const seen = new Map<string, number>()
   const points: GrowthPoint[] = []
   let n = 0

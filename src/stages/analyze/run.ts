@@ -175,11 +175,18 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
               const inputs = await queue.analysis.inputs(c.anime_id, lease.owner)
               const signature = inputSignature(paths, c.mal_id, inputs, fitOptions)
               const previous = await queue.analysis.latest(c.anime_id)
-              const unchanged = !options.force && previous?.input_signature === signature && existsSync(paths.zipfParams(c.mal_id)) && existsSync(paths.zipfPlot(c.mal_id))
+              const unchanged =
+                !options.force && previous?.input_signature === signature && existsSync(paths.zipfParams(c.mal_id)) && existsSync(paths.zipfPlot(c.mal_id))
               const fields = {analysis_path: paths.relative(paths.zipfParams(c.mal_id))}
               if (unchanged) return {fields, message: 'unchanged', record: {mal_id: c.mal_id, title: c.title, status: 'unchanged', episodes: inputs.length}}
               const partial = c.pending > 0
-              const a = await analyzeAnime(paths, c, inputs, {...fitOptions, partial, pending: c.pending, failed: c.failed, excludePos: ctx.config.tokenize.exclude_pos})
+              const a = await analyzeAnime(paths, c, inputs, {
+                ...fitOptions,
+                partial,
+                pending: c.pending,
+                failed: c.failed,
+                excludePos: ctx.config.tokenize.exclude_pos,
+              })
               await queue.analysis.record(analysisRow(c.anime_id, a, signature, partial))
               const pl = a.fit.power_law
               return {
@@ -198,7 +205,12 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
                   alpha_se: pl?.alpha_se ?? null,
                   xmin: pl?.xmin ?? null,
                   least_squares_slope: a.fit.zipf_fit?.rank_slope ?? null,
-                  files: {plot: paths.zipfPlot(c.mal_id), params: paths.zipfParams(c.mal_id), word_freq: paths.animeWordFreq(c.mal_id), statistics: paths.statistics(c.mal_id)},
+                  files: {
+                    plot: paths.zipfPlot(c.mal_id),
+                    params: paths.zipfParams(c.mal_id),
+                    word_freq: paths.animeWordFreq(c.mal_id),
+                    statistics: paths.statistics(c.mal_id),
+                  },
                 },
               }
             } catch (error) {
@@ -252,17 +264,23 @@ export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise
   }
   if (outcomes.length === 0) {
     const blocked = await queue.analysis.blockedAnimeCount()
-    text.push(`analyze: nothing new to analyze${blocked ? ` (${blocked} anime wait for episodes still in the pipeline; --partial analyzes them now)` : ''}${aggregated ? '; the corpus-wide outputs were out of date and are rebuilt' : ''}`)
+    text.push(
+      `analyze: nothing new to analyze${blocked ? ` (${blocked} anime wait for episodes still in the pipeline; --partial analyzes them now)` : ''}${aggregated ? '; the corpus-wide outputs were out of date and are rebuilt' : ''}`,
+    )
   } else {
     text.push(`analyze: ${result.analyzed} analyzed, ${result.unchanged} unchanged, ${failed.length} failed`)
     for (const o of outcomes.filter((x) => x.status === 'analyzed')) {
-      text.push(`  ${o.title}: s = ${o.s?.toFixed(3) ?? '–'} (α = ${o.alpha?.toFixed(4) ?? '–'} ± ${o.alpha_se?.toFixed(4) ?? '–'}, xmin ${o.xmin ?? '–'})${o.partial ? ' [partial]' : ''}  ${o.files?.plot}`)
+      text.push(
+        `  ${o.title}: s = ${o.s?.toFixed(3) ?? '–'} (α = ${o.alpha?.toFixed(4) ?? '–'} ± ${o.alpha_se?.toFixed(4) ?? '–'}, xmin ${o.xmin ?? '–'})${o.partial ? ' [partial]' : ''}  ${o.files?.plot}`,
+      )
     }
     for (const o of failed) text.push(`  FAILED ${o.title}: ${o.error}`)
   }
   if (aggregated) {
     const g = aggregated.global.power_law
-    text.push(`corpus: ${aggregated.corpus.anime} anime, ${aggregated.corpus.episodes} episodes, ${aggregated.corpus.total_words} words, ${aggregated.corpus.unique_words} distinct`)
+    text.push(
+      `corpus: ${aggregated.corpus.anime} anime, ${aggregated.corpus.episodes} episodes, ${aggregated.corpus.total_words} words, ${aggregated.corpus.unique_words} distinct`,
+    )
     if (g) text.push(`global fit: s = ${g.s.toFixed(3)} (α = ${g.alpha.toFixed(4)} ± ${g.alpha_se.toFixed(4)}, xmin ${g.xmin}, KS D ${g.ks_d.toFixed(4)})`)
     text.push(`report:     ${aggregated.files.report}\ncomparison: ${aggregated.files.comparison}\nfrequencies: ${aggregated.files.all_anime_freq}`)
   }

@@ -120,7 +120,15 @@ export async function lookUpWord(ctx: AppContext, options: WordOptions): Promise
   }
   anime.sort((a, b) => b.count - a.count || a.mal_id - b.mal_id)
 
-  const result = {word, base_forms: [...forms], overall, anime, genres: groups.filter((g) => g.kind === 'genre'), studios: groups.filter((g) => g.kind === 'studio'), lines}
+  const result = {
+    word,
+    base_forms: [...forms],
+    overall,
+    anime,
+    genres: groups.filter((g) => g.kind === 'genre'),
+    studios: groups.filter((g) => g.kind === 'studio'),
+    lines,
+  }
   const fmtTime = (t: number | null) => (t === null ? '--:--' : `${String(Math.floor(t / 60)).padStart(2, '0')}:${String(Math.floor(t % 60)).padStart(2, '0')}`)
   const text: string[] = []
   if (overall.length === 0 && lines.length === 0) {

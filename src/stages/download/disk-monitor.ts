@@ -38,22 +38,44 @@ const mb = (b: number) => formatBytes(b)
  * pause lasts until use is back at the resume threshold (no flapping between a block and a start).
  * `storageDevice` is the filesystem downloads write to.
  */
-export function decide(reading: DiskReading, limits: DiskLimits, remaining: readonly number[], expected: number, wasPaused: boolean, storageDevice: number): DiskDecision {
+export function decide(
+  reading: DiskReading,
+  limits: DiskLimits,
+  remaining: readonly number[],
+  expected: number,
+  wasPaused: boolean,
+  storageDevice: number,
+): DiskDecision {
   const inFlight = remaining.reduce((a, b) => a + b, 0)
   const projected = reading.usage + inFlight + expected
   const base = {reading, projected}
   const running = remaining.length > 0 ? ` + ${mb(inFlight)} still to come from ${remaining.length} running download(s)` : ''
   if (projected > limits.hardLimit) {
-    return {...base, claim: false, paused: true, reason: `${mb(reading.usage)} used${running} + ${mb(expected)} for the next would pass the hard limit of ${mb(limits.hardLimit)}`}
+    return {
+      ...base,
+      claim: false,
+      paused: true,
+      reason: `${mb(reading.usage)} used${running} + ${mb(expected)} for the next would pass the hard limit of ${mb(limits.hardLimit)}`,
+    }
   }
   for (const fs of reading.filesystems) {
     const writes = fs.device === storageDevice ? inFlight + expected : 0
     if (fs.free - writes < limits.minFree) {
-      return {...base, claim: false, paused: true, reason: `the filesystem of ${fs.label} has ${mb(fs.free)} free${writes > 0 ? ` and ${mb(writes)} to be written` : ''}, under min_free_gb (${mb(limits.minFree)})`}
+      return {
+        ...base,
+        claim: false,
+        paused: true,
+        reason: `the filesystem of ${fs.label} has ${mb(fs.free)} free${writes > 0 ? ` and ${mb(writes)} to be written` : ''}, under min_free_gb (${mb(limits.minFree)})`,
+      }
     }
   }
   if (reading.usage >= limits.pause) {
-    return {...base, claim: false, paused: true, reason: `${mb(reading.usage)} used, at or over the pause threshold of ${mb(limits.pause)}; resuming at ${mb(limits.resume)}`}
+    return {
+      ...base,
+      claim: false,
+      paused: true,
+      reason: `${mb(reading.usage)} used, at or over the pause threshold of ${mb(limits.pause)}; resuming at ${mb(limits.resume)}`,
+    }
   }
   if (wasPaused && reading.usage > limits.resume) {
     return {...base, claim: false, paused: true, reason: `${mb(reading.usage)} used; paused until transcription brings it down to ${mb(limits.resume)}`}

@@ -42,7 +42,8 @@ export async function probeMedia(ffprobe: string, file: string, timeoutMs: numbe
   const run = await runTool(ffprobe, ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file], {env: process.env, timeoutMs, signal})
   if (run.notFound) throw new ProbeError(`ffprobe not found: ${ffprobe}`, true)
   if (run.timedOut) throw new ProbeError(`ffprobe did not finish in ${Math.round(timeoutMs / 1000)}s`)
-  if (run.exitCode !== 0) throw new ProbeError(`not a media file ffprobe can read: ${lastMeaningfulLine(run.stderr).replace(`${file}: `, '') || `exit ${run.exitCode}`}`)
+  if (run.exitCode !== 0)
+    throw new ProbeError(`not a media file ffprobe can read: ${lastMeaningfulLine(run.stderr).replace(`${file}: `, '') || `exit ${run.exitCode}`}`)
   let parsed: {streams?: {codec_type?: string; duration?: string}[]; format?: {format_name?: string; duration?: string}}
   try {
     parsed = JSON.parse(run.stdout) as typeof parsed

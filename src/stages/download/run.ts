@@ -60,7 +60,11 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
   const ani = new AniCli({path: resolveAniCli(ctx), timeoutMs: config.ani_cli.search_timeout_seconds * 1000, workRoot: ctx.paths.workRoot})
   checkMenuHook()
   const ffprobe = findProgram(config.media.ffprobe)
-  if (!ffprobe) throw new UserError(`ffprobe not found: ${config.media.ffprobe}`, 'install ffmpeg (apt install ffmpeg), or set [media] ffprobe; every download is checked with it')
+  if (!ffprobe)
+    throw new UserError(
+      `ffprobe not found: ${config.media.ffprobe}`,
+      'install ffmpeg (apt install ffmpeg), or set [media] ffprobe; every download is checked with it',
+    )
   const selected = acceptedConfidences(config.download.min_confidence)
   const workers = options.workers ?? config.disk_management.max_concurrent_downloads
   const timeoutMs = config.download.timeout_seconds * 1000
@@ -103,7 +107,9 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         if (sel) selections.set(j.mal_id, sel)
       }
     }
-    const preamble = [`disk now: ${formatBytes(reading.usage)} used (${formatBytes(reading.temporary)} temporary); pause at ${config.disk_management.pause_threshold_gb} GB, hard limit ${config.disk_management.hard_limit_gb} GB; next download expected ${formatBytes(expected)}`]
+    const preamble = [
+      `disk now: ${formatBytes(reading.usage)} used (${formatBytes(reading.temporary)} temporary); pause at ${config.disk_management.pause_threshold_gb} GB, hard limit ${config.disk_management.hard_limit_gb} GB; next download expected ${formatBytes(expected)}`,
+    ]
     const w = waitLine(waitingBefore)
     if (w) preamble.push(w)
     const r = await runStage(ctx, {
@@ -116,7 +122,14 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
       preamble,
       describe: (job) => {
         const running = Math.min(k++, workers - 1)
-        const d = decide({...reading, usage: reading.usage + (k - 1 - running) * expected}, diskLimits(config.disk_management), Array.from({length: running}, () => expected), expected, paused, monitor.storageDevice)
+        const d = decide(
+          {...reading, usage: reading.usage + (k - 1 - running) * expected},
+          diskLimits(config.disk_management),
+          Array.from({length: running}, () => expected),
+          expected,
+          paused,
+          monitor.storageDevice,
+        )
         paused = d.paused
         const dir = `${paths.downloadAttempt(job.id)}XXXXXX`
         const sel = selections.get(job.mal_id!)
@@ -158,12 +171,17 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         }
         if (found.kind === 'found') {
           await queue.selections.recordIndexCheck(sel.mal_id, sel.selected_index, found.index)
-          if (found.movedFrom !== undefined) output.log(`${sel.anime_title} (MAL ${sel.mal_id}): "${sel.selected_title}" moved from #${found.movedFrom} to #${found.index} in ani-cli's list; using #${found.index}`)
+          if (found.movedFrom !== undefined)
+            output.log(
+              `${sel.anime_title} (MAL ${sel.mal_id}): "${sel.selected_title}" moved from #${found.movedFrom} to #${found.index} in ani-cli's list; using #${found.index}`,
+            )
         } else {
           // its waiting episodes would all fail the same way; the selection goes to review
           const n = await queue.jobs.failWaiting(sel.mal_id, stage, found.reason)
           await queue.selections.demote(sel.mal_id, sel.selected_index, found.reason)
-          output.log(`${sel.anime_title} (MAL ${sel.mal_id}): ${found.reason} (${n} waiting episode(s) failed; the selection is listed by \`animezipf select --review\`)`)
+          output.log(
+            `${sel.anime_title} (MAL ${sel.mal_id}): ${found.reason} (${n} waiting episode(s) failed; the selection is listed by \`animezipf select --review\`)`,
+          )
         }
         return found
       })()
@@ -240,7 +258,8 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
     handler: async ({job, worker, signal, note, progress, status, extend}) => {
       const malId = job.mal_id!
       const sel = await queue.selections.get(malId)
-      if (!sel || sel.confidence === 'no_candidates') throw new PermanentJobError(`anime ${malId} has no usable selection any more: run \`animezipf select --anime-id ${malId}\``)
+      if (!sel || sel.confidence === 'no_candidates')
+        throw new PermanentJobError(`anime ${malId} has no usable selection any more: run \`animezipf select --anime-id ${malId}\``)
       const check = await indexFor(sel, signal)
       if (check.kind === 'gone') throw new PermanentJobError(check.reason)
       if (check.movedFrom !== undefined) {
@@ -260,15 +279,19 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
       let size: number | undefined
       try {
         const args = downloadArgs(sel.search_query, check.index, job.episode, quality)
-        const result = await ani.download(sel.search_query, check.index, job.episode, quality, dir, timeoutMs, signal, (pgid) => recordGroup(dir, pgid)).catch(async (error: unknown) => {
-          if (!(error instanceof AniCliError)) throw error
-          await note(`ani-cli ${JSON.stringify(args)}: ${error.message}`)
-          if (!error.transient) throw new StopRunError(error.message, 'install ani-cli 5.x or set [ani_cli] path')
-          throw error
-        })
+        const result = await ani
+          .download(sel.search_query, check.index, job.episode, quality, dir, timeoutMs, signal, (pgid) => recordGroup(dir, pgid))
+          .catch(async (error: unknown) => {
+            if (!(error instanceof AniCliError)) throw error
+            await note(`ani-cli ${JSON.stringify(args)}: ${error.message}`)
+            if (!error.transient) throw new StopRunError(error.message, 'install ani-cli 5.x or set [ani_cli] path')
+            throw error
+          })
         signal.throwIfAborted()
         const said = aniCliSaid(result)
-        await note(`ani-cli ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${minutesSeconds((Date.now() - t0) / 1000)}${said ? `: ${said}` : ''}`)
+        await note(
+          `ani-cli ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${minutesSeconds((Date.now() - t0) / 1000)}${said ? `: ${said}` : ''}`,
+        )
         const verdict = classifyAniCli(result)
         if (verdict?.kind === 'environment') throw new StopRunError(verdict.message, verdict.hint)
         if (verdict?.kind === 'permanent') throw new PermanentJobError(verdict.message)
@@ -276,7 +299,8 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         const got = downloadedFile(dir)
         const tail = said ? ` (ani-cli said: ${said})` : ''
         if (!got) throw new Error(`ani-cli exited 0 but wrote no file${tail}`)
-        if (got.size <= config.download.min_bytes) throw new Error(`ani-cli wrote only ${got.size} bytes (${path.basename(got.file)}): an error page or a playlist, not an episode${tail}`)
+        if (got.size <= config.download.min_bytes)
+          throw new Error(`ani-cli wrote only ${got.size} bytes (${path.basename(got.file)}): an error page or a playlist, not an episode${tail}`)
         let probe
         try {
           probe = await probeMedia(ffprobe, got.file, config.media.probe_timeout_seconds * 1000, signal)
@@ -290,8 +314,12 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         if (minutes && minutes > 0) {
           const expectedS = minutes * 60
           const tol = config.download.duration_tolerance_percent / 100
-          if (probe.duration < expectedS * (1 - tol)) throw new Error(`the downloaded file lasts ${minutesSeconds(probe.duration)}, MyAnimeList says ${minutes} min per episode: truncated`)
-          if (probe.duration > expectedS * 3 + 120) throw new PermanentJobError(`the downloaded file lasts ${minutesSeconds(probe.duration)}, over three times MyAnimeList's ${minutes} min per episode: is the selection the right show? (\`animezipf select --review\`)`)
+          if (probe.duration < expectedS * (1 - tol))
+            throw new Error(`the downloaded file lasts ${minutesSeconds(probe.duration)}, MyAnimeList says ${minutes} min per episode: truncated`)
+          if (probe.duration > expectedS * 3 + 120)
+            throw new PermanentJobError(
+              `the downloaded file lasts ${minutesSeconds(probe.duration)}, over three times MyAnimeList's ${minutes} min per episode: is the selection the right show? (\`animezipf select --review\`)`,
+            )
         }
         signal.throwIfAborted()
         // still ours? a worker whose lease was lost must not touch the file another one recorded
@@ -306,7 +334,13 @@ export async function download(ctx: AppContext, options: DownloadOptions): Promi
         size = got.size
         bytesWritten += got.size
         return {
-          fields: {video_path: paths.storedVideo(target), video_size_bytes: got.size, duration_seconds: Math.round(probe.duration), video_host: ctx.host, video_deleted: 0},
+          fields: {
+            video_path: paths.storedVideo(target),
+            video_size_bytes: got.size,
+            duration_seconds: Math.round(probe.duration),
+            video_host: ctx.host,
+            video_deleted: 0,
+          },
           message: `${formatBytes(got.size)}, ${minutesSeconds(probe.duration)} long (${probe.extension}), in ${minutesSeconds((Date.now() - t0) / 1000)} -> ${paths.storedVideo(target)}`,
         }
       } finally {

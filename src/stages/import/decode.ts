@@ -9,10 +9,11 @@ export function decodeSubtitle(data: Buffer): {text: string; encoding: string} {
   const sample = data.subarray(0, 2000)
   let evenZeros = 0
   let oddZeros = 0
-  for (let i = 0; i < sample.length; i++) if (sample[i] === 0) {
-    if (i % 2 === 0) evenZeros++
-    else oddZeros++
-  }
+  for (let i = 0; i < sample.length; i++)
+    if (sample[i] === 0) {
+      if (i % 2 === 0) evenZeros++
+      else oddZeros++
+    }
   if (oddZeros > sample.length / 8) return {text: new TextDecoder('utf-16le').decode(data), encoding: 'utf-16le'}
   if (evenZeros > sample.length / 8) return {text: new TextDecoder('utf-16be').decode(data), encoding: 'utf-16be'}
   try {

@@ -36,7 +36,8 @@ export function readSubtitleFile(file: string, limits: ImportLimits): SubtitleFi
 /** The bytes of a subtitle file called `name` (its extension says the format). Every limit is checked before the markup is scanned. */
 export function readSubtitleBytes(name: string, data: Buffer, limits: ImportLimits): SubtitleFile {
   if (data.length === 0) throw new RefusedSubtitles('empty file')
-  if (data.length > limits.max_file_mb * 1e6) throw new RefusedSubtitles(`${(data.length / 1e6).toFixed(1)} MB, over [import] max_file_mb (${limits.max_file_mb})`)
+  if (data.length > limits.max_file_mb * 1e6)
+    throw new RefusedSubtitles(`${(data.length / 1e6).toFixed(1)} MB, over [import] max_file_mb (${limits.max_file_mb})`)
   const decoded = decodeSubtitle(data)
   const {encoding} = decoded
   // text from outside: terminal escape sequences and control characters out before any markup is
@@ -58,12 +59,18 @@ export function readSubtitleBytes(name: string, data: Buffer, limits: ImportLimi
   const all = cues.map((c) => c.text).join('')
   if (!hasJapanese(all)) throw new RefusedSubtitles('no Japanese text (kana or kanji) in it')
   const share = japaneseShare(all)
-  if (share * 100 < limits.min_japanese_percent) throw new RefusedSubtitles(`only ${Math.round(share * 100)}% of its letters are Japanese, under [import] min_japanese_percent (${limits.min_japanese_percent})`)
+  if (share * 100 < limits.min_japanese_percent)
+    throw new RefusedSubtitles(
+      `only ${Math.round(share * 100)}% of its letters are Japanese, under [import] min_japanese_percent (${limits.min_japanese_percent})`,
+    )
   return {format, encoding, cues, problems}
 }
 
 /** The first few problems of a file, for one line: "line 3: end … before start … (and 12 more)". */
 export function describeProblems(problems: readonly CueProblem[], shown = 1): string {
-  const head = problems.slice(0, shown).map((p) => `line ${p.line}: ${p.message}`).join('; ')
+  const head = problems
+    .slice(0, shown)
+    .map((p) => `line ${p.line}: ${p.message}`)
+    .join('; ')
   return problems.length > shown ? `${head} (and ${problems.length - shown} more)` : head
 }

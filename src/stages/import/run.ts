@@ -66,7 +66,8 @@ function expandPaths(inputs: string[]): string[] {
 /** A number flag in its range (what the command's flags check, for callers that are not the command). */
 function checkRange(flag: string, value: number | undefined, range: {min: number; max: number}, what: string): void {
   if (value === undefined) return
-  if (!Number.isSafeInteger(value) || value < range.min || value > range.max) throw new UserError(`${flag} ${value} is out of range`, `give ${what}, from ${range.min} to ${range.max}`)
+  if (!Number.isSafeInteger(value) || value < range.min || value > range.max)
+    throw new UserError(`${flag} ${value} is out of range`, `give ${what}, from ${range.min} to ${range.max}`)
 }
 
 /** Number the episodes: by the numbers in the names, or in order from --episode-from. */
@@ -89,7 +90,8 @@ function assignEpisodes(parsed: Parsed[], episodeFrom: number | undefined, warn:
 async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOptions): Promise<{row: AnimeRow | undefined; record: AnimeRecord}> {
   const extra = {genres: options.genres, studios: options.studios}
   if (options.malId !== undefined) {
-    if (options.malId <= 0 || options.malId >= LOCAL_ID_BASE) throw new UserError(`--mal-id ${options.malId} is not a MyAnimeList id`, 'use the number in the anime\'s MyAnimeList URL, or --title')
+    if (options.malId <= 0 || options.malId >= LOCAL_ID_BASE)
+      throw new UserError(`--mal-id ${options.malId} is not a MyAnimeList id`, "use the number in the anime's MyAnimeList URL, or --title")
     const row = await queue.anime.byMalId(options.malId)
     if (row) return {row, record: withExtra(rowToRecord(row), extra)}
     let fetched: AnimeRecord | undefined
@@ -100,7 +102,10 @@ async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOption
     }
     if (fetched) return {row: undefined, record: {...fetched, ...nonEmpty(extra), year: options.year ?? fetched.year}}
     if (!options.title) {
-      throw new UserError(`anime ${options.malId} is not in the database and MyAnimeList (Jikan) could not be reached`, 'add --title "…" to import it with that id anyway')
+      throw new UserError(
+        `anime ${options.malId} is not in the database and MyAnimeList (Jikan) could not be reached`,
+        'add --title "…" to import it with that id anyway',
+      )
     }
     return {row: undefined, record: {mal_id: options.malId, title: options.title, ...extra, year: options.year ?? null}}
   }
@@ -109,7 +114,13 @@ async function resolveAnime(ctx: AppContext, queue: Queue, options: ImportOption
   if (row) return {row, record: withExtra(rowToRecord(row), extra)}
   return {
     row: undefined,
-    record: {mal_id: await queue.anime.nextLocalMalId(), title: options.title, title_japanese: options.titleJapanese ?? null, ...extra, year: options.year ?? null},
+    record: {
+      mal_id: await queue.anime.nextLocalMalId(),
+      title: options.title,
+      title_japanese: options.titleJapanese ?? null,
+      ...extra,
+      year: options.year ?? null,
+    },
   }
 }
 
@@ -151,9 +162,11 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
     genres: [...new Set(options.genres.map((g) => cleanText(g).trim()).filter((g) => g !== ''))],
     studios: [...new Set(options.studios.map((s) => cleanText(s).trim()).filter((s) => s !== ''))],
   }
-  if (options.malId === undefined && !options.title?.trim()) throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
-  if (options.title && options.title.length > 300) throw new UserError(`--title is ${options.title.length} characters long`, 'give the anime\'s title (at most 300 characters)')
-  checkRange('--episode-from', options.episodeFrom, EPISODE_RANGE, 'the first file\'s episode number')
+  if (options.malId === undefined && !options.title?.trim())
+    throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
+  if (options.title && options.title.length > 300)
+    throw new UserError(`--title is ${options.title.length} characters long`, "give the anime's title (at most 300 characters)")
+  checkRange('--episode-from', options.episodeFrom, EPISODE_RANGE, "the first file's episode number")
   checkRange('--year', options.year, YEAR_RANGE, 'the year the anime aired')
   const files = expandPaths(options.paths)
   const parsed: Parsed[] = []
@@ -172,7 +185,10 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   // nothing usable: say why, and write nothing (no anime row without episodes)
   if (parsed.length === 0) {
     const first = bad[0]!
-    throw new UserError(`no file could be imported: ${printable(path.basename(first.file))}: ${first.error}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`, 'see the warnings above for each file')
+    throw new UserError(
+      `no file could be imported: ${printable(path.basename(first.file))}: ${first.error}${bad.length > 1 ? ` (and ${bad.length - 1} more)` : ''}`,
+      'see the warnings above for each file',
+    )
   }
   assignEpisodes(parsed, options.episodeFrom, (m) => output.warn(m))
 
@@ -216,7 +232,12 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
   }))
 
   // a re-import that names genres or studios the anime lacks: they are added (and said), even with no new file
-  const addedGroups = row ? [...options.genres.filter((g) => !parseList(row.genres).includes(g)).map((g) => `genre ${g}`), ...options.studios.filter((g) => !parseList(row.studios).includes(g)).map((g) => `studio ${g}`)] : []
+  const addedGroups = row
+    ? [
+        ...options.genres.filter((g) => !parseList(row.genres).includes(g)).map((g) => `genre ${g}`),
+        ...options.studios.filter((g) => !parseList(row.studios).includes(g)).map((g) => `studio ${g}`),
+      ]
+    : []
   if (!options.dryRun && row && addedGroups.length > 0 && fresh.length === 0) {
     await queue.transaction(async (q) => {
       await q.anime.upsert(record)
@@ -252,9 +273,13 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
     `${options.dryRun ? 'dry run: would import' : 'imported'} ${fresh.length} episode(s) of "${record.title}" (MAL ${record.mal_id})` +
       `${already.length ? `, ${already.length} already imported` : ''}${bad.length ? `, ${bad.length} bad file(s) skipped` : ''}`,
   ]
-  for (const p of plan) text.push(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${printable(path.basename(p.file))} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
+  for (const p of plan)
+    text.push(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${printable(path.basename(p.file))} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
   for (const b of bad) text.push(`  bad      ${printable(path.basename(b.file))}: ${b.error}`)
-  if (addedGroups.length > 0) text.push(`${options.dryRun ? 'would add' : 'added'} to "${record.title}": ${addedGroups.join(', ')}${options.dryRun ? '' : ' (`animezipf analyze --force` recomputes the group figures)'}`)
+  if (addedGroups.length > 0)
+    text.push(
+      `${options.dryRun ? 'would add' : 'added'} to "${record.title}": ${addedGroups.join(', ')}${options.dryRun ? '' : ' (`animezipf analyze --force` recomputes the group figures)'}`,
+    )
   if (fresh.length > 0 && !options.dryRun) text.push('next: `animezipf tokenize`')
   const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
   return {code, result, text}
@@ -305,7 +330,12 @@ async function writeImport(
       episode: p.episode!,
       stage: 'transcribed',
       year: record.year ?? null,
-      fields: {transcript_path: paths.relative(jsonFile), transcript_size_bytes: bytes, duration_seconds: transcript.duration_seconds, content_hash: w.hashes.get(p)!},
+      fields: {
+        transcript_path: paths.relative(jsonFile),
+        transcript_size_bytes: bytes,
+        duration_seconds: transcript.duration_seconds,
+        content_hash: w.hashes.get(p)!,
+      },
     })
   }
   await queue.jobs.enqueue(jobs, config.queue.max_retries)

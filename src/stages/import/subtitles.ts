@@ -87,9 +87,14 @@ class Budget {
   constructor(private readonly limits: ParseLimits) {}
 
   cue(line: number, rawChars: number): void {
-    if (++this.raw > this.limits.maxCues * LAYER_ALLOWANCE) throw new RefusedSubtitles(`over ${LAYER_ALLOWANCE * this.limits.maxCues} cues by line ${line}, over [import] max_cues (${this.limits.maxCues}) even before repeated cues are merged`)
+    if (++this.raw > this.limits.maxCues * LAYER_ALLOWANCE)
+      throw new RefusedSubtitles(
+        `over ${LAYER_ALLOWANCE * this.limits.maxCues} cues by line ${line}, over [import] max_cues (${this.limits.maxCues}) even before repeated cues are merged`,
+      )
     if (rawChars > this.limits.maxLineChars * MARKUP_ALLOWANCE) {
-      throw new RefusedSubtitles(`line ${line}: a cue of ${rawChars} characters with its markup, over ${MARKUP_ALLOWANCE} × [import] max_line_chars (${this.limits.maxLineChars})`)
+      throw new RefusedSubtitles(
+        `line ${line}: a cue of ${rawChars} characters with its markup, over ${MARKUP_ALLOWANCE} × [import] max_line_chars (${this.limits.maxLineChars})`,
+      )
     }
   }
 }
@@ -120,7 +125,10 @@ function parseTimedBlocks(text: string, vtt: boolean, limits: ParseLimits): Subt
     while (at < i && !all[at]!.includes('-->')) at++
     if (at === i) continue
     const body = all.slice(at + 1, i)
-    budget.cue(at + 1, body.reduce((n, l) => n + l.length + 1, 0))
+    budget.cue(
+      at + 1,
+      body.reduce((n, l) => n + l.length + 1, 0),
+    )
     const timing = all[at]!
     const arrow = timing.indexOf('-->')
     const after = timing.slice(arrow + 3).trim()
@@ -191,7 +199,10 @@ export function parseAss(text: string, limits: ParseLimits = DEFAULT_PARSE_LIMIT
       from = comma + 1
     }
     if (format.start < 0 || format.end < 0 || fields.length < format.fields - 1) {
-      problems.push({line: n + 1, message: format.start < 0 || format.end < 0 ? 'the Format line names no Start or End field' : 'a Dialogue line with fewer fields than its Format line'})
+      problems.push({
+        line: n + 1,
+        message: format.start < 0 || format.end < 0 ? 'the Format line names no Start or End field' : 'a Dialogue line with fewer fields than its Format line',
+      })
       continue
     }
     const times = cueTimes(fields[format.start]!, fields[format.end]!)
@@ -212,7 +223,8 @@ export function parsePlainText(text: string, limits: ParseLimits = DEFAULT_PARSE
   for (let n = 0; n < all.length; n++) {
     const line = all[n]!.trim()
     if (!line) continue
-    if (line.length > limits.maxLineChars) throw new RefusedSubtitles(`line ${n + 1}: ${line.length} characters, over [import] max_line_chars (${limits.maxLineChars})`)
+    if (line.length > limits.maxLineChars)
+      throw new RefusedSubtitles(`line ${n + 1}: ${line.length} characters, over [import] max_line_chars (${limits.maxLineChars})`)
     if (cues.length >= limits.maxCues) throw new RefusedSubtitles(`over ${limits.maxCues} lines by line ${n + 1}, over [import] max_cues (${limits.maxCues})`)
     cues.push({start: 0, end: 0, text: line})
   }

@@ -135,14 +135,24 @@ export class JikanClient {
     try {
       body = JSON.parse(text)
     } catch {
-      const err = new JikanError(`HTTP ${response.status} with a body that is not JSON (${text.length} bytes, truncated or an HTML error page)`, url, response.status, true)
+      const err = new JikanError(
+        `HTTP ${response.status} with a body that is not JSON (${text.length} bytes, truncated or an HTML error page)`,
+        url,
+        response.status,
+        true,
+      )
       if (response.status === 404) throw new JikanError('not found (HTTP 404)', url, 404, false)
       throw Object.assign(err, {retryAfterMs: retryAfterMs(response.headers.get('retry-after'))})
     }
     const b = body as Record<string, unknown>
     // Jikan sometimes sends its error body with HTTP 200: the body's status and type say so
     const bodyStatus = Number(b.status)
-    const isErrorBody = typeof b === 'object' && b !== null && b.type !== undefined && (b.error !== undefined || b.message !== undefined || b.messages !== undefined) && !('data' in b)
+    const isErrorBody =
+      typeof b === 'object' &&
+      b !== null &&
+      b.type !== undefined &&
+      (b.error !== undefined || b.message !== undefined || b.messages !== undefined) &&
+      !('data' in b)
     const status = !response.ok ? response.status : isErrorBody ? (Number.isFinite(bodyStatus) ? bodyStatus : 500) : 200
     if (status !== 200) {
       const what = [b.type, b.message ?? b.error ?? (b.messages ? JSON.stringify(b.messages) : undefined)].filter(Boolean).join(': ')

@@ -38,7 +38,11 @@ export function parseCategoryFlag(value: string): {kind: CategoryKind; name: str
   const at = value.indexOf(':')
   const kind = KIND_NAMES[value.slice(0, at).trim().toLowerCase()]
   const name = value.slice(at + 1).trim()
-  if (at < 0 || !kind || !name) throw new UserError(`--category ${JSON.stringify(value)} is not KIND:NAME`, 'e.g. --category genre:Action, theme:Military, demographic:Shounen, studio:Bones')
+  if (at < 0 || !kind || !name)
+    throw new UserError(
+      `--category ${JSON.stringify(value)} is not KIND:NAME`,
+      'e.g. --category genre:Action, theme:Military, demographic:Shounen, studio:Bones',
+    )
   return {kind, name}
 }
 
@@ -76,7 +80,10 @@ async function categoriesToRead(api: JikanApi, ctx: AppContext, wanted: {kind: C
     const found = all.find((c) => c.kind === w.kind && c.name.toLowerCase() === w.name.toLowerCase())
     if (!found) {
       const names = all.filter((c) => c.kind === w.kind).map((c) => c.name)
-      throw new UserError(`no ${w.kind} named "${w.name}"`, `known: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}${w.kind === 'studio' ? ` (studios: the top ${s.top_studios} producers)` : ''}`)
+      throw new UserError(
+        `no ${w.kind} named "${w.name}"`,
+        `known: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}${w.kind === 'studio' ? ` (studios: the top ${s.top_studios} producers)` : ''}`,
+      )
     }
     return found
   })
@@ -156,11 +163,27 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<S
   const api = createJikan(ctx, options)
   const queue = await ctx.queue({readonly: options.dryRun})
   const n = options.limit ?? config.scrape.top_n
-  const summary: ScrapeSummary = {dry_run: options.dryRun, categories_read: 0, anime_found: 0, unique_anime: 0, new_anime: 0, jobs_enqueued: 0, requests: 0, from_cache: 0, retries: 0, categories: []}
+  const summary: ScrapeSummary = {
+    dry_run: options.dryRun,
+    categories_read: 0,
+    anime_found: 0,
+    unique_anime: 0,
+    new_anime: 0,
+    jobs_enqueued: 0,
+    requests: 0,
+    from_cache: 0,
+    retries: 0,
+    categories: [],
+  }
   const stored = new Map<number, number>() // mal_id -> anime row id (this run)
   const text: string[] = []
   const finish = (code: number): ServiceResult<ScrapeSummary> => {
-    Object.assign(summary, {requests: api.client.stats.requests, from_cache: api.client.stats.cached, retries: api.client.stats.retries, unique_anime: stored.size})
+    Object.assign(summary, {
+      requests: api.client.stats.requests,
+      from_cache: api.client.stats.cached,
+      retries: api.client.stats.retries,
+      unique_anime: stored.size,
+    })
     return {code, result: summary, text}
   }
 
@@ -188,10 +211,23 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<S
       const id = await q.anime.upsert(record)
       if (category) await q.anime.addCategory(id, category.kind, category.name, rank, category.id)
       else
-        for (const [kind, list] of [['genre', a.genres], ['theme', a.themes], ['demographic', a.demographics], ['studio', a.studios]] as const)
+        for (const [kind, list] of [
+          ['genre', a.genres],
+          ['theme', a.themes],
+          ['demographic', a.demographics],
+          ['studio', a.studios],
+        ] as const)
           for (const c of list) await q.anime.addCategory(id, kind, c.name, null, c.mal_id)
       for (let e = 1; e <= plan.episodes; e++) {
-        jobs.push({animeId: id, malId: a.mal_id, animeTitle: a.title, animeTitleEnglish: a.title_english, episode: e, year: a.year, priority: plan.recaps.has(e) ? -1 : 0})
+        jobs.push({
+          animeId: id,
+          malId: a.mal_id,
+          animeTitle: a.title,
+          animeTitleEnglish: a.title_english,
+          episode: e,
+          year: a.year,
+          priority: plan.recaps.has(e) ? -1 : 0,
+        })
       }
       summary.jobs_enqueued += await q.jobs.enqueue(jobs, config.queue.max_retries)
       return id
@@ -222,7 +258,8 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<S
       const code = error.transient ? EXIT.TRY_LATER : EXIT.JOBS_FAILED
       const kept = options.dryRun ? '' : `; ${stored.size} anime stored so far are kept, run again to continue`
       output.warn(`scrape stopped: ${error.url}: ${error.message}${kept}`)
-      if (error.status === 404 && options.malId !== undefined) throw new UserError(`MyAnimeList has no anime ${options.malId}`, 'check the id in the anime\'s MyAnimeList URL')
+      if (error.status === 404 && options.malId !== undefined)
+        throw new UserError(`MyAnimeList has no anime ${options.malId}`, "check the id in the anime's MyAnimeList URL")
       return finish(code)
     }
     throw error

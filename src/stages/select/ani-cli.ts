@@ -21,9 +21,7 @@ export interface MenuCall {
 
 /** What one ani-cli search printed: the anime menu, or (one result) straight the episode menu. */
 export type SearchResult =
-  | {kind: 'list'; titles: {idx: number; text: string; episodes: number | null}[]}
-  | {kind: 'single'; episodes: number}
-  | {kind: 'none'; message: string}
+  {kind: 'list'; titles: {idx: number; text: string; episodes: number | null}[]} | {kind: 'single'; episodes: number} | {kind: 'none'; message: string}
 
 export class AniCliError extends Error {
   constructor(
@@ -50,7 +48,8 @@ export interface AniCliOptions {
  * What ani-cli and the programs it starts (curl, yt-dlp, ffmpeg, the menu) need of our environment
  * beyond what every tool gets: its own settings, proxies and certificates, a display for rofi.
  */
-const ANI_CLI_ENVIRONMENT = /^(ANI_CLI_[A-Z_]+|https?_proxy|HTTPS?_PROXY|all_proxy|ALL_PROXY|no_proxy|NO_PROXY|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|DISPLAY|WAYLAND_DISPLAY)$/
+const ANI_CLI_ENVIRONMENT =
+  /^(ANI_CLI_[A-Z_]+|https?_proxy|HTTPS?_PROXY|all_proxy|ALL_PROXY|no_proxy|NO_PROXY|SSL_CERT_FILE|SSL_CERT_DIR|CURL_CA_BUNDLE|REQUESTS_CA_BUNDLE|DISPLAY|WAYLAND_DISPLAY)$/
 
 /** Menu-hook folders made by this process (their names differ by this count). */
 let runs = 0
@@ -91,7 +90,11 @@ export function parseAnimeMenu(choices: readonly string[]): {idx: number; text: 
 export class AniCli {
   constructor(private readonly options: AniCliOptions) {}
 
-  private async run(args: string[], signal?: AbortSignal, download?: {dir: string; timeoutMs: number; onStart?: (pid: number) => void}): Promise<{run: ToolRun; menus: MenuCall[]}> {
+  private async run(
+    args: string[],
+    signal?: AbortSignal,
+    download?: {dir: string; timeoutMs: number; onStart?: (pid: number) => void},
+  ): Promise<{run: ToolRun; menus: MenuCall[]}> {
     // under the data folder's tmp/, named by our pid and host like an attempt's scratch folder: when
     // we are killed, the next run (or cleanup) removes it and ends the ani-cli group recorded in it
     mkdirSync(this.options.workRoot, {recursive: true})
@@ -126,7 +129,10 @@ export class AniCli {
       if (run.notFound) throw new AniCliError(`ani-cli not found or not executable: ${this.options.path}`, false)
       if (run.timedOut) {
         const said = lastMeaningfulLine(run.stderr) || lastMeaningfulLine(run.stdout)
-        throw new AniCliError(`ani-cli ${args.join(' ')} did not finish in ${Math.round(timeoutMs / 1000)}s (killed with everything it started)${said ? `; it last said: ${said}` : ''}`, true)
+        throw new AniCliError(
+          `ani-cli ${args.join(' ')} did not finish in ${Math.round(timeoutMs / 1000)}s (killed with everything it started)${said ? `; it last said: ${said}` : ''}`,
+          true,
+        )
       }
       let text = ''
       try {
@@ -146,7 +152,11 @@ export class AniCli {
     const first = menus[0]
     if (first && /anime/i.test(first.prompt)) {
       const titles = parseAnimeMenu(first.choices)
-      if (titles.length === 0) throw new AniCliError(`ani-cli's anime menu for ${JSON.stringify(query)} was not understood (${first.choices.length} lines, e.g. ${JSON.stringify(first.choices[0] ?? '')})`, false)
+      if (titles.length === 0)
+        throw new AniCliError(
+          `ani-cli's anime menu for ${JSON.stringify(query)} was not understood (${first.choices.length} lines, e.g. ${JSON.stringify(first.choices[0] ?? '')})`,
+          false,
+        )
       return {kind: 'list', titles}
     }
     if (first && /episode/i.test(first.prompt)) return {kind: 'single', episodes: first.choices.filter((c) => c.trim() !== '').length}
@@ -161,7 +171,16 @@ export class AniCli {
    * Download one episode into `dir` (which must exist). Only the run is returned: ani-cli exits 0
    * when its downloader failed, so the caller judges the file, not the exit code.
    */
-  async download(query: string, idx: number, episode: number, quality: string, dir: string, timeoutMs: number, signal?: AbortSignal, onStart?: (pid: number) => void): Promise<ToolRun> {
+  async download(
+    query: string,
+    idx: number,
+    episode: number,
+    quality: string,
+    dir: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    onStart?: (pid: number) => void,
+  ): Promise<ToolRun> {
     return (await this.run(downloadArgs(query, idx, episode, quality), signal, {dir, timeoutMs, onStart})).run
   }
 
@@ -196,7 +215,13 @@ export function queryArgument(query: string): string {
 
 /** The environment a download gets on top of the caller's (for --dry-run: what would be set). */
 export function downloadEnvironment(dir: string): Record<string, string> {
-  return {ANI_CLI_PLAYER: 'download', ANI_CLI_DOWNLOAD_DIR: dir, ANI_CLI_MODE: 'sub', ANI_CLI_MENU: '(the menu hook, also as dmenu and rofi first on PATH)', ANI_CLI_HIST_DIR: '(a temporary folder)'}
+  return {
+    ANI_CLI_PLAYER: 'download',
+    ANI_CLI_DOWNLOAD_DIR: dir,
+    ANI_CLI_MODE: 'sub',
+    ANI_CLI_MENU: '(the menu hook, also as dmenu and rofi first on PATH)',
+    ANI_CLI_HIST_DIR: '(a temporary folder)',
+  }
 }
 
 /** A copy (it keeps the executable bit): the hook tells by its own name whether it runs as dmenu or rofi. */
@@ -209,7 +234,10 @@ export function resolveAniCli(ctx: AppContext): string {
   const p = ctx.config.ani_cli.path
   const found = findProgram(p)
   if (found) return found
-  throw new UserError(`ani-cli not found: ${p}${p.includes('/') ? '' : ' is not on PATH'}`, 'install ani-cli 5.x (https://github.com/pystardust/ani-cli) or set [ani_cli] path')
+  throw new UserError(
+    `ani-cli not found: ${p}${p.includes('/') ? '' : ' is not on PATH'}`,
+    'install ani-cli 5.x (https://github.com/pystardust/ani-cli) or set [ani_cli] path',
+  )
 }
 
 /** The shipped menu hook must be there and executable, or every search would fail the same way. */

@@ -22,7 +22,11 @@ export const SELECTION_TOOL = {
       confidence: {type: 'string', enum: [...CONFIDENCES]},
       reason: {type: 'string', description: 'one sentence: why this candidate (and not a special, recap, OVA, movie or sequel)'},
       selected_episodes: {type: ['integer', 'null'], description: "the chosen candidate's episode count, if listed"},
-      episode_match: {type: 'string', enum: [...MATCHES], description: 'its episode count against MyAnimeList: exact, close (1-2 off), acceptable (within 20%), mismatch, unknown'},
+      episode_match: {
+        type: 'string',
+        enum: [...MATCHES],
+        description: 'its episode count against MyAnimeList: exact, close (1-2 off), acceptable (within 20%), mismatch, unknown',
+      },
     },
     required: ['index', 'confidence', 'reason', 'episode_match'],
   },
@@ -87,7 +91,15 @@ export function validateAnswer(input: unknown, candidates: readonly Candidate[])
   if (typeof a.reason !== 'string' || a.reason.trim() === '') return {problem: 'the answer has no reason'}
   const match = MATCHES.includes(a.episode_match as never) ? (a.episode_match as EpisodeMatch) : 'unknown'
   const episodes = typeof a.selected_episodes === 'number' && Number.isInteger(a.selected_episodes) ? a.selected_episodes : null
-  return {answer: {index: a.index, confidence: a.confidence as ModelAnswer['confidence'], reason: a.reason.trim().slice(0, 500), selected_episodes: episodes, episode_match: match}}
+  return {
+    answer: {
+      index: a.index,
+      confidence: a.confidence as ModelAnswer['confidence'],
+      reason: a.reason.trim().slice(0, 500),
+      selected_episodes: episodes,
+      episode_match: match,
+    },
+  }
 }
 
 /** Claude (Haiku by default) choosing among candidates, through @anthropic-ai/sdk. */

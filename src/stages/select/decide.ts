@@ -12,7 +12,9 @@ export function searchQueries(anime: AnimeRow): string[] {
 
 /** Candidates whose title is one of the anime's titles, compared loosely. */
 export function titleMatches(anime: AnimeRow, candidates: readonly Candidate[]): Candidate[] {
-  const names = new Set([anime.title, anime.title_english, anime.title_japanese, ...parseList(anime.title_synonyms)].filter((t): t is string => Boolean(t)).map(normalizeTitle))
+  const names = new Set(
+    [anime.title, anime.title_english, anime.title_japanese, ...parseList(anime.title_synonyms)].filter((t): t is string => Boolean(t)).map(normalizeTitle),
+  )
   return candidates.filter((c) => names.has(normalizeTitle(c.text)))
 }
 
@@ -45,7 +47,15 @@ export function ruleDecision(anime: AnimeRow, query: string, candidates: readonl
   }
 }
 
-export function modelDecision(anime: AnimeRow, query: string, candidates: readonly Candidate[], answer: ModelAnswer, model: string, calls: number, cost: number): Decision {
+export function modelDecision(
+  anime: AnimeRow,
+  query: string,
+  candidates: readonly Candidate[],
+  answer: ModelAnswer,
+  model: string,
+  calls: number,
+  cost: number,
+): Decision {
   const c = candidates.find((x) => x.idx === answer.index)!
   // the counts ani-cli printed outrank the model's reading of them
   const match = c.episodes !== null && anime.episodes_total ? episodeMatch(anime.episodes_total, c.episodes) : answer.episode_match
@@ -65,7 +75,15 @@ export function modelDecision(anime: AnimeRow, query: string, candidates: readon
 }
 
 /** The model's answers could not be used twice: keep the best guess, marked low, with the problem. */
-export function failedModelDecision(anime: AnimeRow, query: string, candidates: readonly Candidate[], problem: string, model: string, calls: number, cost: number): Decision {
+export function failedModelDecision(
+  anime: AnimeRow,
+  query: string,
+  candidates: readonly Candidate[],
+  problem: string,
+  model: string,
+  calls: number,
+  cost: number,
+): Decision {
   const guess = titleMatches(anime, candidates)[0] ?? candidates[0]!
   return {
     ...base(anime, query),

@@ -54,7 +54,12 @@ function redact(text: string): string {
 }
 
 /** Candidates for an anime: the first of its titles that finds anything, with episode counts read for the first few. */
-async function listCandidates(ani: AniCli, anime: AnimeRow, probe: number, signal?: AbortSignal): Promise<{query: string; candidates: Candidate[]} | {none: string; queries: string[]}> {
+async function listCandidates(
+  ani: AniCli,
+  anime: AnimeRow,
+  probe: number,
+  signal?: AbortSignal,
+): Promise<{query: string; candidates: Candidate[]} | {none: string; queries: string[]}> {
   const queries = searchQueries(anime)
   let message = 'No results found!'
   for (const query of queries) {
@@ -64,7 +69,8 @@ async function listCandidates(ani: AniCli, anime: AnimeRow, probe: number, signa
       continue
     }
     // ani-cli shows no title for a lone result: it is never taken for a title match
-    const candidates: Candidate[] = r.kind === 'single' ? [{idx: 1, text: SINGLE_RESULT_TEXT, episodes: r.episodes, single: true}] : r.titles.map((t) => ({...t, single: false}))
+    const candidates: Candidate[] =
+      r.kind === 'single' ? [{idx: 1, text: SINGLE_RESULT_TEXT, episodes: r.episodes, single: true}] : r.titles.map((t) => ({...t, single: false}))
     for (const c of candidates.slice(0, probe)) {
       signal?.throwIfAborted()
       if (c.episodes === null) c.episodes = await ani.episodeCount(query, c.idx, signal)
@@ -115,9 +121,20 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
       const anime = lease.unit.anime
       const result = (outcome: Outcome, d?: Decision, calls = 0, cost = 0): {message: string; record: AnimeOutcome} => ({
         message: d ? describe(d) : outcome.replaceAll('_', ' '),
-        record: {mal_id: anime.mal_id, title: anime.title, outcome, index: d?.selected_index, selected: d?.selected_title, confidence: d?.confidence, episode_match: d?.episode_match, calls, cost_usd: cost},
+        record: {
+          mal_id: anime.mal_id,
+          title: anime.title,
+          outcome,
+          index: d?.selected_index,
+          selected: d?.selected_title,
+          confidence: d?.confidence,
+          episode_match: d?.episode_match,
+          calls,
+          cost_usd: cost,
+        },
       })
-      const store = async (outcome: Outcome, d: Decision, calls = 0, cost = 0) => ((await queue.selections.record(d, lease.owner)) ? result(outcome, d, calls, cost) : result('lost', d, calls, cost))
+      const store = async (outcome: Outcome, d: Decision, calls = 0, cost = 0) =>
+        (await queue.selections.record(d, lease.owner)) ? result(outcome, d, calls, cost) : result('lost', d, calls, cost)
 
       const listed = await listCandidates(ani, anime, probe, lease.signal)
       if ('none' in listed) {
@@ -203,14 +220,16 @@ export async function select(ctx: AppContext, options: SelectOptions): Promise<S
       `${result.needs_api_key ? `, ${result.needs_api_key} need the model` : ''}${summary.failed ? `, ${summary.failed} failed` : ''}`,
     `  API: ${calls} call(s), $${cost.toFixed(4)} this run (${result.api.calls_per_selected_anime.toFixed(2)} calls per selected anime, $${result.api.usd_per_1000_anime.toFixed(2)} per 1,000 anime); $${spending.cost_usd.toFixed(4)} in all`,
   ]
-  for (const o of outcomes.filter((x) => x.outcome !== 'rule' && x.outcome !== 'model')) text.push(`  ${o.title} (MAL ${o.mal_id}): ${o.outcome.replaceAll('_', ' ')}`)
+  for (const o of outcomes.filter((x) => x.outcome !== 'rule' && x.outcome !== 'model'))
+    text.push(`  ${o.title} (MAL ${o.mal_id}): ${o.outcome.replaceAll('_', ' ')}`)
   for (const f of summary.failures) text.push(`  failed: ${f.label}: ${f.error}`)
   if (result.needs_api_key) text.push(`  ${result.needs_api_key} anime are ambiguous and were left unselected: ${NEEDS_KEY_HINT}`)
   if (refused) text.push(`  ${refused}; nothing more was asked in this run`)
   if (budgetHit) text.push(`  stopped before a call that could pass --max-cost $${options.maxCost}; run again with a higher budget to go on`)
   if (result.with_call + result.no_candidates > 0) text.push('  see `animezipf select --review` for the low-confidence ones')
   let code: number = summary.interrupted ? EXIT.INTERRUPTED : refused ? EXIT.USAGE : summary.failed > 0 ? EXIT.JOBS_FAILED : EXIT.OK
-  if (code === EXIT.OK && selected + result.no_candidates === 0 && (result.needs_api_key > 0 || result.waiting_for_retry > 0 || budgetHit)) code = EXIT.TRY_LATER
+  if (code === EXIT.OK && selected + result.no_candidates === 0 && (result.needs_api_key > 0 || result.waiting_for_retry > 0 || budgetHit))
+    code = EXIT.TRY_LATER
   return {code, result, text}
 }
 
@@ -246,13 +265,20 @@ export async function reviewSelections(ctx: AppContext, malId?: number): Promise
   const queue = await ctx.queue({readonly: true})
   const rows = await queue.selections.forReview(malId)
   const items = []
-  const text = [rows.length === 0 ? 'select --review: nothing to review (every selection is high confidence with a matching episode count)' : `select --review: ${rows.length} selection(s) to look at`]
+  const text = [
+    rows.length === 0
+      ? 'select --review: nothing to review (every selection is high confidence with a matching episode count)'
+      : `select --review: ${rows.length} selection(s) to look at`,
+  ]
   for (const r of rows) {
     // the list the decision was made from (a later run may have listed another query)
     const candidates = await queue.selections.candidates(r.mal_id, r.search_query)
     items.push({...r, candidates})
-    text.push(`  ${r.anime_title} (MAL ${r.mal_id}, ${r.mal_episodes ?? '?'} episodes): ${r.confidence}${r.episode_match ? `, episodes ${r.episode_match}` : ''}: ${r.reason ?? ''}`)
-    for (const c of candidates) text.push(`    ${c.idx === r.selected_index ? '*' : ' '} ${String(c.idx).padStart(2)}. ${c.text} (${c.episodes ?? '?'} episodes)`)
+    text.push(
+      `  ${r.anime_title} (MAL ${r.mal_id}, ${r.mal_episodes ?? '?'} episodes): ${r.confidence}${r.episode_match ? `, episodes ${r.episode_match}` : ''}: ${r.reason ?? ''}`,
+    )
+    for (const c of candidates)
+      text.push(`    ${c.idx === r.selected_index ? '*' : ' '} ${String(c.idx).padStart(2)}. ${c.text} (${c.episodes ?? '?'} episodes)`)
   }
   if (rows.length > 0) text.push('  choose another with `animezipf select --set MAL_ID INDEX`')
   return {code: EXIT.OK, result: {review: items}, text}
@@ -267,9 +293,12 @@ export async function setSelection(ctx: AppContext, malId: number, index: number
   const candidates = query ? await queue.selections.candidates(malId, query) : []
   if (candidates.length === 0) throw new UserError(`anime ${malId} has no stored candidates`, `run \`animezipf select --anime-id ${malId}\` first to list them`)
   const c = candidates.find((x) => x.idx === index)
-  if (!c) throw new UserError(`anime ${malId} has no candidate ${index}`, `choose one of ${candidates.map((x) => x.idx).join(', ')} (see \`animezipf select --review --anime-id ${malId}\`)`)
+  if (!c)
+    throw new UserError(
+      `anime ${malId} has no candidate ${index}`,
+      `choose one of ${candidates.map((x) => x.idx).join(', ')} (see \`animezipf select --review --anime-id ${malId}\`)`,
+    )
   const d = manualDecision(anime, query!, c)
   await queue.selections.record(d)
   return {code: EXIT.OK, result: {selection: d}, text: [`select: ${anime.title} (MAL ${malId}) -> ${describe(d)}`]}
 }
-

@@ -11,7 +11,11 @@ export interface AnimeToSelect extends Unit {
  * select's units: one anime each, under a lease in run_locks (its jobs stay 'queued'). The decision
  * is stored by the handler, fenced by that lease; settling the unit lets the lease go.
  */
-export function selectUnits(queue: Queue, filter: {malId?: number | undefined; redoBefore?: string | undefined}, onAttempt: (anime: AnimeRow, error: string, transient: boolean) => Promise<void>): UnitSource<AnimeToSelect> {
+export function selectUnits(
+  queue: Queue,
+  filter: {malId?: number | undefined; redoBefore?: string | undefined},
+  onAttempt: (anime: AnimeRow, error: string, transient: boolean) => Promise<void>,
+): UnitSource<AnimeToSelect> {
   const s = queue.selections
   // one pass in MyAnimeList id order: an anime this run left undecided (no key, no results yet,
   // the budget) is not claimed again by the same run

@@ -56,7 +56,15 @@ kuromoji.builder({dicPath}).build((err, tokenizer) => {
       const counted = countWords(tokens, new Set(msg.excludePos))
       // each line's segment and times with the index of its first token: where every word was said
       const lines = msg.lineInfo?.map((info, i) => ({...info, first_token: firstTokens[i]!}))
-      const doc = {...msg.header, total_tokens: counted.tokenCount, word_count: counted.wordCount, unique_tokens: counted.rows.length, tokens, ...(lines ? {lines} : {}), tokenized_at: new Date().toISOString()}
+      const doc = {
+        ...msg.header,
+        total_tokens: counted.tokenCount,
+        word_count: counted.wordCount,
+        unique_tokens: counted.rows.length,
+        tokens,
+        ...(lines ? {lines} : {}),
+        tokenized_at: new Date().toISOString(),
+      }
       const json = JSON.stringify(doc)
       // level 3: within a fifth of level 6 in size at two and a half times the speed
       const bytes = msg.compress ? gzipSync(json, {level: 3}) : Buffer.from(json, 'utf8')

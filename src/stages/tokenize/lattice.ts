@@ -48,7 +48,11 @@ function load() {
   return {
     ViterbiLattice: require('kuromoji/src/viterbi/ViterbiLattice.js') as new () => Lattice,
     ViterbiNode: require('kuromoji/src/viterbi/ViterbiNode.js') as NodeCtor,
-    SurrogateAwareString: require('kuromoji/src/util/SurrogateAwareString.js') as new (s: string) => {length: number; index_mapping: number[]; charAt(i: number): string},
+    SurrogateAwareString: require('kuromoji/src/util/SurrogateAwareString.js') as new (s: string) => {
+      length: number
+      index_mapping: number[]
+      charAt(i: number): string
+    },
   }
 }
 

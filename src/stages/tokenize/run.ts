@@ -47,7 +47,10 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
   const asked = options.workers || config.processing.max_concurrent_tokenizations || availableParallelism()
   const cap = Math.max(1, Math.min(2 * availableParallelism(), Math.floor((0.8 * freemem()) / 400e6)))
   const workers = Math.min(asked, cap)
-  if (workers < asked) ctx.output.warn(`${asked} tokenize workers would need about ${((asked * 400e6) / 1e9).toFixed(1)} GB; running ${workers} (the cores and the free memory allow that many)`)
+  if (workers < asked)
+    ctx.output.warn(
+      `${asked} tokenize workers would need about ${((asked * 400e6) / 1e9).toFixed(1)} GB; running ${workers} (the cores and the free memory allow that many)`,
+    )
   let rewound = 0
   const preamble: string[] = []
   if (options.force) {
@@ -82,7 +85,11 @@ export async function tokenize(ctx: AppContext, options: TokenizeOptions): Promi
       const transcript = readTranscript(ctx, job)
       const cleaned = cleanSegmentLines(transcript.segments, config.tokenize.cleaning)
       const lines = cleaned.map((l) => l.text)
-      const lineInfo = cleaned.map((l) => ({segment: l.segment, start: transcript.segments[l.segment]?.start ?? null, end: transcript.segments[l.segment]?.end ?? null}))
+      const lineInfo = cleaned.map((l) => ({
+        segment: l.segment,
+        start: transcript.segments[l.segment]?.start ?? null,
+        end: transcript.segments[l.segment]?.end ?? null,
+      }))
       textBytes += lines.reduce((n, l) => n + Buffer.byteLength(l), 0)
       const malId = job.mal_id!
       const header = {anime_id: malId, episode: job.episode, tokenizer: 'kuromoji', dictionary: 'ipadic', cleaning: config.tokenize.cleaning}

