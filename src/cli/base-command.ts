@@ -3,8 +3,9 @@ import {Command, Flags, Interfaces} from '@oclif/core'
 import {EXIT, UserError} from '../errors.js'
 import {queueFaultError} from '../queue/faults.js'
 import {printable, terminalJson} from '../util/text.js'
-import {type AppContext, createContext} from './context.js'
-import type {ServiceResult} from './result.js'
+import type {AppContext} from '../app/context.js'
+import {createContext} from './context.js'
+import type {ServiceResult} from '../app/result.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>

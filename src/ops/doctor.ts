@@ -1,8 +1,8 @@
 import {accessSync, constants, existsSync, mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import type {AppContext} from '../cli/context.js'
-import type {ServiceResult} from '../cli/result.js'
+import type {AppContext} from '../app/context.js'
+import type {ServiceResult} from '../app/result.js'
 import {EXIT, SchemaBehindError, errorMessage} from '../errors.js'
 import {networkFilesystem, openQueue} from '../queue/index.js'
 import {filesystemSpace, formatBytes} from '../util/disk.js'

@@ -1,6 +1,6 @@
 import {Listr} from 'listr2'
 
-import type {Output} from '../cli/output.js'
+import type {Output} from '../app/output.js'
 import {EXIT, PermanentJobError, StopRunError, errorMessage} from '../errors.js'
 import {QueueLostError, queueGone} from '../queue/faults.js'
 import type {Queue} from '../queue/index.js'

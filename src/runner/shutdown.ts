@@ -1,5 +1,5 @@
 import {EXIT} from '../errors.js'
-import type {Output} from '../cli/output.js'
+import type {Output} from '../app/output.js'
 
 export interface ShutdownOptions {
   /** How long running work may go on after the first signal before it is aborted. */

@@ -1,5 +1,5 @@
-import type {AppContext} from '../cli/context.js'
-import type {ServiceResult} from '../cli/result.js'
+import type {AppContext} from '../app/context.js'
+import type {ServiceResult} from '../app/result.js'
 import {EXIT} from '../errors.js'
 import {requireAnime} from '../queue/anime.js'
 import type {Queue} from '../queue/index.js'

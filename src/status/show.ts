@@ -1,7 +1,7 @@
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import type {AppContext} from '../cli/context.js'
-import type {ServiceResult} from '../cli/result.js'
+import type {AppContext} from '../app/context.js'
+import type {ServiceResult} from '../app/result.js'
 import {existsSync} from 'node:fs'
 
 import {EXIT, UserError} from '../errors.js'

@@ -2,7 +2,7 @@ import {expect} from 'chai'
 import path from 'node:path'
 import {setTimeout as sleep} from 'node:timers/promises'
 
-import {Output} from '../../src/cli/output.js'
+import {Output} from '../../src/app/output.js'
 import {PermanentJobError} from '../../src/errors.js'
 import {STAGES} from '../../src/queue/stages.js'
 import {runPool, type UnitHandler} from '../../src/runner/pool.js'

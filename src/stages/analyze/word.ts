@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 
-import type {AppContext} from '../../cli/context.js'
-import type {ServiceResult} from '../../cli/result.js'
+import type {AppContext} from '../../app/context.js'
+import type {ServiceResult} from '../../app/result.js'
 import {EXIT, UserError} from '../../errors.js'
 import {requireAnime} from '../../queue/anime.js'
 import {readFrequencyCsv} from '../../formats/frequency-csv.js'

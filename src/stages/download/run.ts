@@ -2,8 +2,8 @@ import {mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync} from 
 import {hostname} from 'node:os'
 import path from 'node:path'
 
-import type {AppContext} from '../../cli/context.js'
-import type {ServiceResult} from '../../cli/result.js'
+import type {AppContext} from '../../app/context.js'
+import type {ServiceResult} from '../../app/result.js'
 import {EXIT, PermanentJobError, StopRunError, UserError} from '../../errors.js'
 import {requireAnime} from '../../queue/anime.js'
 import {episodeOfOwnFile} from '../../paths.js'

@@ -1,5 +1,5 @@
-import type {AppContext} from '../../cli/context.js'
-import type {ServiceResult} from '../../cli/result.js'
+import type {AppContext} from '../../app/context.js'
+import type {ServiceResult} from '../../app/result.js'
 import {EXIT, UserError} from '../../errors.js'
 import {writeAnimeMetadata} from '../../formats/metadata.js'
 import type {AnimeRecord, NewJob} from '../../queue/rows.js'

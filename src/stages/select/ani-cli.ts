@@ -2,7 +2,7 @@ import {accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSyn
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
-import type {AppContext} from '../../cli/context.js'
+import type {AppContext} from '../../app/context.js'
 import {UserError} from '../../errors.js'
 import {attemptPrefix, recordGroup, removeStaleAttempts} from '../../util/attempts.js'
 import {type ToolRun, findProgram, lastMeaningfulLine, runTool, stripTerminalCodes} from '../../util/process.js'

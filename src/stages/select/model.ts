@@ -1,4 +1,4 @@
-import type {AppContext} from '../../cli/context.js'
+import type {AppContext} from '../../app/context.js'
 import {SelectionModel} from './claude.js'
 
 /**

@@ -1,5 +1,5 @@
-import type {AppContext} from '../../cli/context.js'
-import type {ServiceResult} from '../../cli/result.js'
+import type {AppContext} from '../../app/context.js'
+import type {ServiceResult} from '../../app/result.js'
 import {EXIT, UserError, errorMessage} from '../../errors.js'
 import {sqlTime} from '../../queue/clock.js'
 import type {AnimeRow} from '../../queue/rows.js'

@@ -1,7 +1,7 @@
 import {existsSync, rmSync} from 'node:fs'
 import {availableParallelism, freemem} from 'node:os'
 
-import type {AppContext} from '../../cli/context.js'
+import type {AppContext} from '../../app/context.js'
 import {type StageRunResult, runStage} from '../../runner/stage.js'
 import {PermanentJobError} from '../../errors.js'
 import {type Transcript, transcriptProblem} from '../../formats/transcript.js'
