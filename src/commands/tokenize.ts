@@ -27,7 +27,7 @@ tokens/<mal_id>/epNNN_tokens.json(.gz) and epNNN_freq.csv. Jobs move to 'tokeniz
   }
 
   public async run(): Promise<void> {
-    const {tokenize} = await import('../stages/tokenize/run.js')
+    const {tokenize} = await import('../stages/tokenize/stage.js')
     const r = await tokenize(this.context(), {
       workers: this.flags.workers,
       limit: this.flags.limit,

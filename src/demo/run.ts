@@ -7,7 +7,7 @@ import type {ServiceResult} from '../app/result.js'
 import {EXIT, UserError} from '../errors.js'
 import {analyze} from '../stages/analyze/run.js'
 import {importSubtitles} from '../stages/import/run.js'
-import {tokenize} from '../stages/tokenize/run.js'
+import {tokenize} from '../stages/tokenize/stage.js'
 import {showStatus} from '../status/show.js'
 
 /** The sample shipped with the package: fictional shows with dialogue written for animezipf. */
@@ -68,7 +68,8 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
   say(output.color.bold('\n== status'))
   show(await showStatus(ctx, {}))
 
-  const nothingNew = imported === 0 && (tok.result.claimed ?? 0) === 0 && ana.result.analyzed === 0
+  const tokenized = 'done' in tok.result ? tok.result.done : 0
+  const nothingNew = imported === 0 && tokenized === 0 && ana.result.analyzed === 0
   const global = existsSync(paths.globalFit) ? (JSON.parse(readFileSync(paths.globalFit, 'utf8')) as Record<string, unknown>) : undefined
   const plots = readdirSync(paths.perAnimeRoot).map((id) => paths.zipfPlot(Number(id)))
   const pl = global?.power_law as {alpha: number; alpha_se: number; s: number; xmin: number; ks_d: number} | undefined
@@ -77,7 +78,7 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
     data_dir: paths.root,
     nothing_new: nothingNew,
     imported_episodes: imported,
-    tokenized: tok.result.done ?? 0,
+    tokenized,
     analyzed: ana.result.analyzed,
     corpus: global?.corpus ?? null,
     global_fit: pl ? {alpha: pl.alpha, alpha_se: pl.alpha_se, s: pl.s, xmin: pl.xmin, ks_d: pl.ks_d, least_squares_slope: ls?.rank_slope ?? null} : null,
