@@ -38,14 +38,15 @@ them); an episode that is mostly hallucination fails. Then the video and the aud
   }
 
   public async run(): Promise<void> {
-    const run = await import('../stages/transcribe/run.js')
     const ctx = this.context()
     if (this.flags['download-model']) {
-      this.finish(await run.fetchModel(ctx, this.flags['download-model']))
+      const {fetchModel} = await import('../stages/transcribe/fetch-model.js')
+      this.finish(await fetchModel(ctx, this.flags['download-model']))
       return
     }
+    const {transcribe} = await import('../stages/transcribe/stage.js')
     this.finish(
-      await run.transcribe(ctx, {
+      await transcribe(ctx, {
         workers: this.flags.workers,
         threads: this.flags.threads,
         model: this.flags.model,

@@ -6,7 +6,7 @@ import type {Recovery} from '../queue/jobs.js'
 import type {JobRow} from '../queue/rows.js'
 import type {JobStage, StageDef} from '../queue/stages.js'
 import {type Gate, type Lease, type PoolSummary, type UnitOutcome, emptySummary, runPool} from './pool.js'
-import {type JobStageFigures, type StageIdle, type StagePlan, nothingToDo, planClaims, poolExitCode, stageFigures} from './stage-result.js'
+import {type JobStageFigures, type StageIdle, type StagePlan, nothingToDo, planClaims, stageFigures} from './stage-result.js'
 import {type Unit, type UnitSource, jobUnits} from './units.js'
 
 export {poolExitCode} from './stage-result.js'
