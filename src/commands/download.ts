@@ -33,7 +33,7 @@ hard_limit_gb, or a filesystem would keep less than min_free_gb) and resume at r
   }
 
   public async run(): Promise<void> {
-    const {download} = await import('../stages/download/run.js')
+    const {download} = await import('../stages/download/stage.js')
     this.finish(
       await download(this.context(), {
         workers: this.flags.workers,

@@ -81,6 +81,8 @@ export interface Stage<O extends StageRunFlags, D extends StageDeps, R, T extend
   plan?(run: StageRun<O>, deps: D): Promise<ServiceResult<T>>
   /** With nothing ready: 'skip' says so and ends (job stages); 'summarize' still summarizes an empty run. */
   whenIdle?: 'skip' | 'summarize'
+  /** With nothing ready ('skip'): what the stage adds to the runner's idle result. */
+  idle?(result: ServiceResult<StageIdle>, run: StageRun<O>, deps: D): Promise<ServiceResult<T>>
   /** The typed result and the summary lines, from the pool's records. */
   summarize(summary: PoolSummary<R>, run: StageRun<O>, deps: D): Promise<ServiceResult<T>>
 }
@@ -120,7 +122,10 @@ export async function runStage<O extends StageRunFlags, D extends StageDeps, R, 
     if (options.dryRun) return await (stage.plan ? stage.plan(run, deps) : planClaims(run, stage.def, deps, (job) => stage.describe(job, deps)))
     const kind = stage.units?.(run, deps) ?? (jobUnitKind(run, stage.def, deps.selected) as unknown as UnitKind<U, W>)
     const eligible = await kind.eligible?.()
-    if (eligible?.ready === 0 && stage.whenIdle !== 'summarize') return await nothingToDo(run, stage.def, eligible.waiting)
+    if (eligible?.ready === 0 && stage.whenIdle !== 'summarize') {
+      const idle = await nothingToDo(run, stage.def, eligible.waiting)
+      return stage.idle ? await stage.idle(idle, run, deps) : idle
+    }
     const summary = eligible?.ready === 0 ? emptySummary<R>(stage.def) : await poolRun(run, stage, deps, kind, eligible?.ready)
     return await stage.summarize(summary, run, deps)
   } finally {
