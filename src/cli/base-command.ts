@@ -12,9 +12,10 @@ export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args
 
 /**
  * What every animezipf command shares: --config, --data-dir, --json, --verbose, the exit codes,
- * and errors rendered as one line with a hint (the stack only with --verbose).
+ * and errors rendered as one line with a hint (the stack only with --verbose). `R` is the named
+ * type of the command's `--json` result (as Salesforce's `SfCommand<T>`): `finish` takes only that.
  */
-export abstract class BaseCommand<T extends typeof Command> extends Command {
+export abstract class BaseCommand<T extends typeof Command, R extends object = object> extends Command {
   static override baseFlags = {
     config: Flags.string({description: 'config file (default: ./config.toml when present, else built-in defaults)', helpGroup: 'GLOBAL'}),
     'data-dir': Flags.string({description: 'data folder; overrides [data] root_dir', helpGroup: 'GLOBAL'}),
@@ -50,7 +51,7 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
   }
 
   /** Print a service's result (one JSON object under --json, its summary lines otherwise) and set the exit code. */
-  protected finish(r: ServiceResult<object>): void {
+  protected finish(r: ServiceResult<R>): void {
     const output = this.context().output
     output.result(r.result)
     for (const line of r.text) output.print(line)

@@ -1,8 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
+import type {StageIdle, StagePlan} from '../runner/stage.js'
+import type {DownloadIdle, DownloadPlan, DownloadResult} from '../stages/download/stage.js'
 
-export default class Download extends BaseCommand<typeof Download> {
+export default class Download extends BaseCommand<typeof Download, DownloadResult | DownloadPlan | DownloadIdle | StagePlan | StageIdle> {
   static override summary = 'Download the episodes of selected anime with ani-cli, checking every file and pausing when the disk fills up'
   static override description = `Claims 'queued' jobs whose anime has a usable selection ([download] min_confidence, default medium;
 manual choices always), checks once per anime and run that the selected title is still at its index in ani-cli's

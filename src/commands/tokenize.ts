@@ -1,8 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
+import type {StageIdle, StagePlan} from '../runner/stage.js'
+import type {TokenizeResult} from '../stages/tokenize/stage.js'
 
-export default class Tokenize extends BaseCommand<typeof Tokenize> {
+export default class Tokenize extends BaseCommand<typeof Tokenize, TokenizeResult | StagePlan | StageIdle> {
   static override summary = 'Tokenize transcripts with kuromoji (IPADIC) into tokens and per-episode word frequencies'
   static override description = `Claims jobs in 'transcribed', cleans the text (speaker labels, sound notes, music marks, ruby readings, width),
 tokenizes it in worker threads (one kuromoji dictionary per thread, ~0.6 s and ~400 MB each) and writes

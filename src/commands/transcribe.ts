@@ -1,8 +1,11 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
+import type {StageIdle, StagePlan} from '../runner/stage.js'
+import type {FetchModelResult} from '../stages/transcribe/fetch-model.js'
+import type {TranscribeResult} from '../stages/transcribe/stage.js'
 
-export default class Transcribe extends BaseCommand<typeof Transcribe> {
+export default class Transcribe extends BaseCommand<typeof Transcribe, TranscribeResult | StagePlan | StageIdle | FetchModelResult> {
   static override summary = 'Transcribe downloaded episodes with whisper.cpp in Japanese, then free their disk space'
   static override description = `Claims 'downloaded' jobs (on PostgreSQL only those whose video is on this host, unless
 [data] storage_shared), extracts 16 kHz mono WAV with ffmpeg to audio/<mal_id>/epNNN.wav, runs whisper.cpp

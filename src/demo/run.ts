@@ -54,7 +54,7 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
     })
     show(r)
     if (r.code !== EXIT.OK) return {code: r.code, result: {failed_step: 'import', ...r.result}, text: []}
-    imported += r.result.imported as number
+    imported += r.result.imported
   }
 
   say(output.color.bold('\n== tokenize'))

@@ -31,12 +31,7 @@ export interface StageIdle {
 export type JobStageFigures = Omit<PoolSummary, 'records'> & {recovered: number; failed_by_recovery: number}
 
 /** --dry-run: the jobs a run would claim now, in claim order, and what it would do with each; nothing is changed. */
-export async function planClaims(
-  run: StageRun,
-  stage: StageDef,
-  deps: StageDeps,
-  describe: (job: JobRow) => string,
-): Promise<ServiceResult<StagePlan>> {
+export async function planClaims(run: StageRun, stage: StageDef, deps: StageDeps, describe: (job: JobRow) => string): Promise<ServiceResult<StagePlan>> {
   const {queue, options, host} = run
   const jobs = await queue.jobs.previewClaim(stage, options.limit ?? Number.MAX_SAFE_INTEGER, options.malId, host, deps.selected, deps.rewoundFrom)
   const waiting = (await queue.jobs.countEligible(stage, options.malId, host, deps.selected)).waiting

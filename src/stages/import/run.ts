@@ -16,6 +16,7 @@ import {printable} from '../../util/process.js'
 import {episodeFromName, naturalCompare} from './episodes.js'
 import {EPISODE_RANGE, YEAR_RANGE} from './ranges.js'
 import {type SubtitleFile, describeProblems, readSubtitleFile} from './file.js'
+import type {SubtitleFormat} from './subtitles.js'
 
 export interface ImportOptions {
   paths: string[]
@@ -149,28 +150,62 @@ function rowToRecord(row: AnimeRow): AnimeRecord {
   }
 }
 
-export type ImportResult = ServiceResult
+/** What happened (or, under --dry-run, would happen) to one file. */
+export type ImportFileStatus = 'already imported' | 'duplicate, skipped' | 'would import' | 'imported'
 
-/** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
-export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ImportResult> {
-  const {output, paths} = ctx
-  // names typed on a command line are text from outside: stored without control characters
-  options = {
+/** One file of an import, in the --json result. */
+export interface ImportFilePlan {
+  file: string
+  episode: number
+  format: SubtitleFormat
+  encoding: string
+  cues: number
+  status: ImportFileStatus
+}
+
+/** A file that was not imported, and why. */
+export interface ImportRefusal {
+  file: string
+  error: string
+}
+
+/** `animezipf import --json` (the same shape under --dry-run, with `dry_run: true` and `imported: 0`). */
+export interface ImportResult {
+  dry_run: boolean
+  anime: {mal_id: number; title: string}
+  files: ImportFilePlan[]
+  imported: number
+  already_imported: number
+  groups_added: string[]
+  bad: ImportRefusal[]
+}
+
+/** Names typed on a command line are text from outside: stored without control characters. */
+function cleanNames(options: ImportOptions): ImportOptions {
+  return {
     ...options,
     title: options.title === undefined ? undefined : cleanText(options.title).trim(),
     titleJapanese: options.titleJapanese === undefined ? undefined : cleanText(options.titleJapanese).trim(),
     genres: [...new Set(options.genres.map((g) => cleanText(g).trim()).filter((g) => g !== ''))],
     studios: [...new Set(options.studios.map((s) => cleanText(s).trim()).filter((s) => s !== ''))],
   }
+}
+
+/** The checks the command's flags make, for callers that are not the command (the demo). */
+function checkOptions(options: ImportOptions): void {
   if (options.malId === undefined && !options.title?.trim())
     throw new UserError('which anime are these subtitles of?', 'give --mal-id ID (MyAnimeList) or --title "TITLE"')
   if (options.title && options.title.length > 300)
     throw new UserError(`--title is ${options.title.length} characters long`, "give the anime's title (at most 300 characters)")
   checkRange('--episode-from', options.episodeFrom, EPISODE_RANGE, "the first file's episode number")
   checkRange('--year', options.year, YEAR_RANGE, 'the year the anime aired')
-  const files = expandPaths(options.paths)
+}
+
+/** Read every file; a file that is not Japanese subtitles is warned about and kept in `bad`. */
+function readFiles(ctx: AppContext, files: string[]): {parsed: Parsed[]; bad: ImportRefusal[]} {
+  const {output} = ctx
   const parsed: Parsed[] = []
-  const bad: {file: string; error: string}[] = []
+  const bad: ImportRefusal[] = []
   for (const file of files) {
     try {
       const read = readSubtitleFile(file, ctx.config.import)
@@ -190,107 +225,142 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
       'see the warnings above for each file',
     )
   }
-  assignEpisodes(parsed, options.episodeFrom, (m) => output.warn(m))
+  return {parsed, bad}
+}
+
+/**
+ * The same text twice (another title, another episode, or two files of this batch) would be counted twice:
+ * such files are refused (added to `bad`, warned about); returns each refused file with why.
+ */
+async function refuseDuplicates(
+  ctx: AppContext,
+  queue: Queue,
+  d: {candidates: Parsed[]; hashes: Map<Parsed, string>; bad: ImportRefusal[]; anyImportedBefore: boolean},
+): Promise<Map<Parsed, string>> {
+  const duplicates = new Map<Parsed, string>()
+  const seen = new Map<string, Parsed>()
+  for (const p of d.candidates) {
+    const h = d.hashes.get(p)!
+    const before = (await queue.jobs.byContentHash(h))[0]
+    if (before) duplicates.set(p, `the same text as "${before.anime_title}" ep ${before.episode} (MAL ${before.mal_id}), imported already`)
+    else if (seen.has(h)) duplicates.set(p, `the same text as ${printable(path.basename(seen.get(h)!.file))} of this import`)
+    else seen.set(h, p)
+  }
+  for (const [p, why] of duplicates) {
+    d.bad.push({file: p.file, error: `${why} (--allow-duplicate to import it anyway)`})
+    ctx.output.warn(`skipped ${printable(p.file)}: ${why}`)
+  }
+  // every file refused: one line, and nothing written (no anime row for a title with no episode)
+  if (duplicates.size > 0 && duplicates.size === d.candidates.length && !d.anyImportedBefore) {
+    const [p, why] = [...duplicates][0]!
+    throw new UserError(`no file could be imported: ${printable(path.basename(p.file))}: ${why}`, '--allow-duplicate imports it anyway')
+  }
+  return duplicates
+}
+
+/** The genres and studios given now that an anime already there lacks ("genre X", "studio Y"). */
+function groupsToAdd(row: AnimeRow | undefined, options: ImportOptions): string[] {
+  if (!row) return []
+  return [
+    ...options.genres.filter((g) => !parseList(row.genres).includes(g)).map((g) => `genre ${g}`),
+    ...options.studios.filter((g) => !parseList(row.studios).includes(g)).map((g) => `studio ${g}`),
+  ]
+}
+
+/** A re-import with no new file that names new genres or studios: they are added to the anime all the same. */
+async function addGroups(ctx: AppContext, queue: Queue, row: AnimeRow, record: AnimeRecord, options: ImportOptions): Promise<void> {
+  await queue.transaction(async (q) => {
+    await q.anime.upsert(record)
+    for (const g of options.genres) await q.anime.addCategory(row.id, 'genre', g, null, null)
+    for (const st of options.studios) await q.anime.addCategory(row.id, 'studio', st, null, null)
+  })
+  writeAnimeMetadata(ctx.paths.metadataFile(record.mal_id), record)
+}
+
+/**
+ * The anime row, its groups and its jobs in one transaction: an import that fails half-way (a full disk,
+ * a value the database refuses) leaves no anime without episodes, and takes back the transcripts it wrote.
+ */
+async function writeImportOrNothing(ctx: AppContext, queue: Queue, w: Omit<ImportWrite, 'written'>): Promise<AnimeRecord> {
+  const written: string[] = []
+  try {
+    return await queue.transaction((q) => writeImport(ctx, q, {...w, written}))
+  } catch (error) {
+    for (const file of written) rmSync(file, {force: true})
+    throw error
+  }
+}
+
+/** `animezipf import`: subtitle files become transcripts and jobs in 'transcribed'. */
+export async function importSubtitles(ctx: AppContext, options: ImportOptions): Promise<ServiceResult<ImportResult>> {
+  options = cleanNames(options)
+  checkOptions(options)
+  const {parsed, bad} = readFiles(ctx, expandPaths(options.paths))
+  assignEpisodes(parsed, options.episodeFrom, (m) => ctx.output.warn(m))
 
   const queue = await ctx.queue({readonly: options.dryRun})
-  const resolved = await resolveAnime(ctx, queue, options)
-  const {row} = resolved
-  let {record} = resolved
+  const {row, record: found} = await resolveAnime(ctx, queue, options)
+  let record = found
   const existing = new Set<number>(row ? await queue.jobs.episodesOf({animeId: row.id}) : [])
-  let fresh = parsed.filter((p) => !existing.has(p.episode!))
-  // the same text twice (another title, another episode, or two files of this batch) would be counted twice
   const hashes = new Map<Parsed, string>(parsed.map((p) => [p, contentHash(p.cues)]))
-  const duplicates = new Map<Parsed, string>()
-  if (!options.allowDuplicate) {
-    const seen = new Map<string, Parsed>()
-    for (const p of fresh) {
-      const h = hashes.get(p)!
-      const before = (await queue.jobs.byContentHash(h))[0]
-      if (before) duplicates.set(p, `the same text as "${before.anime_title}" ep ${before.episode} (MAL ${before.mal_id}), imported already`)
-      else if (seen.has(h)) duplicates.set(p, `the same text as ${printable(path.basename(seen.get(h)!.file))} of this import`)
-      else seen.set(h, p)
-    }
-    for (const [p, why] of duplicates) {
-      bad.push({file: p.file, error: `${why} (--allow-duplicate to import it anyway)`})
-      output.warn(`skipped ${printable(p.file)}: ${why}`)
-    }
-    fresh = fresh.filter((p) => !duplicates.has(p))
-    // every file refused: one line, and nothing written (no anime row for a title with no episode)
-    if (fresh.length === 0 && duplicates.size > 0 && !parsed.some((p) => existing.has(p.episode!))) {
-      const [p, why] = [...duplicates][0]!
-      throw new UserError(`no file could be imported: ${printable(path.basename(p.file))}: ${why}`, '--allow-duplicate imports it anyway')
-    }
-  }
-  const already = parsed.filter((p) => existing.has(p.episode!))
-  const plan = parsed.map((p) => ({
-    file: p.file,
-    episode: p.episode,
-    format: p.format,
-    encoding: p.encoding,
-    cues: p.cues.length,
-    status: existing.has(p.episode!) ? 'already imported' : duplicates.has(p) ? 'duplicate, skipped' : options.dryRun ? 'would import' : 'imported',
-  }))
+  const candidates = parsed.filter((p) => !existing.has(p.episode!))
+  const anyImportedBefore = parsed.some((p) => existing.has(p.episode!))
+  const duplicates = options.allowDuplicate ? new Map<Parsed, string>() : await refuseDuplicates(ctx, queue, {candidates, hashes, bad, anyImportedBefore})
+  const fresh = candidates.filter((p) => !duplicates.has(p))
 
   // a re-import that names genres or studios the anime lacks: they are added (and said), even with no new file
-  const addedGroups = row
-    ? [
-        ...options.genres.filter((g) => !parseList(row.genres).includes(g)).map((g) => `genre ${g}`),
-        ...options.studios.filter((g) => !parseList(row.studios).includes(g)).map((g) => `studio ${g}`),
-      ]
-    : []
-  if (!options.dryRun && row && addedGroups.length > 0 && fresh.length === 0) {
-    await queue.transaction(async (q) => {
-      await q.anime.upsert(record)
-      for (const g of options.genres) await q.anime.addCategory(row.id, 'genre', g, null, null)
-      for (const st of options.studios) await q.anime.addCategory(row.id, 'studio', st, null, null)
-    })
-    writeAnimeMetadata(paths.metadataFile(record.mal_id), record)
-  }
+  const addedGroups = groupsToAdd(row, options)
+  if (!options.dryRun && row && addedGroups.length > 0 && fresh.length === 0) await addGroups(ctx, queue, row, record, options)
+  if (!options.dryRun && fresh.length > 0)
+    record = await writeImportOrNothing(ctx, queue, {record, isNew: !row && options.malId === undefined, parsed, fresh, hashes})
 
-  if (!options.dryRun && fresh.length > 0) {
-    // the anime row, its groups and its jobs in one transaction: an import that fails half-way
-    // (a full disk, a value the database refuses) leaves no anime without episodes, and takes back
-    // the transcripts it wrote
-    const written: string[] = []
-    try {
-      record = await queue.transaction((q) => writeImport(ctx, q, {record, isNew: !row && options.malId === undefined, parsed, fresh, hashes, written}))
-    } catch (error) {
-      for (const file of written) rmSync(file, {force: true})
-      throw error
-    }
-  }
-
-  const result = {
+  const status = (p: Parsed): ImportFileStatus =>
+    existing.has(p.episode!) ? 'already imported' : duplicates.has(p) ? 'duplicate, skipped' : options.dryRun ? 'would import' : 'imported'
+  const files = parsed.map((p) => ({file: p.file, episode: p.episode!, format: p.format, encoding: p.encoding, cues: p.cues.length, status: status(p)}))
+  const result: ImportResult = {
     dry_run: options.dryRun,
     anime: {mal_id: record.mal_id, title: record.title},
-    files: plan,
+    files,
     imported: options.dryRun ? 0 : fresh.length,
-    already_imported: already.length,
+    already_imported: parsed.length - candidates.length,
     groups_added: addedGroups,
-    bad: bad,
+    bad,
   }
+  const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
+  return {code, result, text: importReport(result, fresh.length)}
+}
+
+/** The lines for a person: the count, one line per file and per bad file, the groups added, what comes next. */
+function importReport(result: ImportResult, fresh: number): string[] {
+  const {dry_run: dryRun, anime, already_imported: already, bad, groups_added: addedGroups} = result
   const text = [
-    `${options.dryRun ? 'dry run: would import' : 'imported'} ${fresh.length} episode(s) of "${record.title}" (MAL ${record.mal_id})` +
-      `${already.length ? `, ${already.length} already imported` : ''}${bad.length ? `, ${bad.length} bad file(s) skipped` : ''}`,
+    `${dryRun ? 'dry run: would import' : 'imported'} ${fresh} episode(s) of "${anime.title}" (MAL ${anime.mal_id})` +
+      `${already ? `, ${already} already imported` : ''}${bad.length ? `, ${bad.length} bad file(s) skipped` : ''}`,
   ]
-  for (const p of plan)
+  for (const p of result.files)
     text.push(`  ep ${String(p.episode).padStart(3)}  ${p.status.padEnd(16)} ${printable(path.basename(p.file))} (${p.format}, ${p.encoding}, ${p.cues} cues)`)
   for (const b of bad) text.push(`  bad      ${printable(path.basename(b.file))}: ${b.error}`)
   if (addedGroups.length > 0)
     text.push(
-      `${options.dryRun ? 'would add' : 'added'} to "${record.title}": ${addedGroups.join(', ')}${options.dryRun ? '' : ' (`animezipf analyze --force` recomputes the group figures)'}`,
+      `${dryRun ? 'would add' : 'added'} to "${anime.title}": ${addedGroups.join(', ')}${dryRun ? '' : ' (`animezipf analyze --force` recomputes the group figures)'}`,
     )
-  if (fresh.length > 0 && !options.dryRun) text.push('next: `animezipf tokenize`')
-  const code = parsed.length === 0 ? EXIT.USAGE : bad.length > 0 ? EXIT.JOBS_FAILED : EXIT.OK
-  return {code, result, text}
+  if (fresh > 0 && !dryRun) text.push('next: `animezipf tokenize`')
+  return text
+}
+
+/** What an import writes: the anime, every parsed file (for the episode count), the fresh ones, their digests. */
+interface ImportWrite {
+  record: AnimeRecord
+  isNew: boolean
+  parsed: Parsed[]
+  fresh: Parsed[]
+  hashes: Map<Parsed, string>
+  /** The files written so far, for the caller to take back if the transaction fails. */
+  written: string[]
 }
 
 /** Write an import's rows and files (inside the caller's transaction); returns the anime's record with its id. */
-async function writeImport(
-  ctx: AppContext,
-  queue: Queue,
-  w: {record: AnimeRecord; isNew: boolean; parsed: Parsed[]; fresh: Parsed[]; hashes: Map<Parsed, string>; written: string[]},
-): Promise<AnimeRecord> {
+async function writeImport(ctx: AppContext, queue: Queue, w: ImportWrite): Promise<AnimeRecord> {
   const {paths, config} = ctx
   let {record} = w
   if (w.isNew) {

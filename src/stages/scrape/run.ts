@@ -2,6 +2,7 @@ import type {AppContext} from '../../app/context.js'
 import type {ServiceResult} from '../../app/result.js'
 import {EXIT, UserError} from '../../errors.js'
 import {writeAnimeMetadata} from '../../formats/metadata.js'
+import type {Queue} from '../../queue/index.js'
 import type {AnimeRecord, NewJob} from '../../queue/rows.js'
 import {type AnimeItem, type Category, type CategoryKind, JikanApi, toRecord} from './jikan-api.js'
 import {JikanClient, JikanError} from './jikan-client.js'
@@ -135,7 +136,8 @@ async function episodePlan(api: JikanApi, ctx: AppContext, a: AnimeItem): Promis
   return {episodes: a.episodes, recaps: new Set()}
 }
 
-export interface ScrapeSummary {
+/** `animezipf scrape --json` (the same shape under --dry-run, with `dry_run: true` and what would be stored). */
+export interface ScrapeResult {
   dry_run: boolean
   categories_read: number
   anime_found: number
@@ -156,15 +158,20 @@ export function animeLookup(ctx: AppContext, dryRun: boolean): (malId: number) =
   }
 }
 
-/** `animezipf scrape`: the top anime of every category, stored once each, one job per episode. */
-export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<ServiceResult<ScrapeSummary>> {
-  const {output, paths, config} = ctx
-  const wanted = options.categories.map(parseCategoryFlag)
-  const api = createJikan(ctx, options)
-  const queue = await ctx.queue({readonly: options.dryRun})
-  const n = options.limit ?? config.scrape.top_n
-  const summary: ScrapeSummary = {
-    dry_run: options.dryRun,
+/** What one scrape carries from list to list: the API, the queue, the figures so far and the anime stored. */
+interface ScrapeRun {
+  ctx: AppContext
+  options: ScrapeOptions
+  api: JikanApi
+  queue: Queue
+  summary: ScrapeResult
+  /** mal_id -> anime row id, of the anime stored by this run (-1 under --dry-run) */
+  stored: Map<number, number>
+}
+
+function emptySummary(dryRun: boolean): ScrapeResult {
+  return {
+    dry_run: dryRun,
     categories_read: 0,
     anime_found: 0,
     unique_anime: 0,
@@ -175,100 +182,116 @@ export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<S
     retries: 0,
     categories: [],
   }
-  const stored = new Map<number, number>() // mal_id -> anime row id (this run)
-  const text: string[] = []
-  const finish = (code: number): ServiceResult<ScrapeSummary> => {
-    Object.assign(summary, {
-      requests: api.client.stats.requests,
-      from_cache: api.client.stats.cached,
-      retries: api.client.stats.retries,
-      unique_anime: stored.size,
-    })
-    return {code, result: summary, text}
-  }
+}
 
-  const store = async (a: AnimeItem, category: Category | undefined, rank: number | null) => {
-    summary.anime_found++
-    const known = stored.get(a.mal_id)
-    if (known !== undefined) {
-      if (category && !options.dryRun) await queue.anime.addCategory(known, category.kind, category.name, rank, category.id)
-      return
-    }
-    const isNew = !(await queue.anime.byMalId(a.mal_id))
-    const plan = await episodePlan(api, ctx, a)
-    const record = toRecord(a)
-    if (options.dryRun) {
-      stored.set(a.mal_id, -1)
-      if (isNew) summary.new_anime++
-      const existing = isNew ? 0 : (await queue.jobs.episodesOf({malId: a.mal_id})).length
-      summary.jobs_enqueued += Math.max(0, plan.episodes - existing)
-      return
-    }
-    writeAnimeMetadata(paths.metadataFile(a.mal_id), {...record, episodes_total: record.episodes_total ?? plan.episodes})
-    const jobs: NewJob[] = []
-    // the anime, its categories and its jobs appear together or not at all
-    const animeId = await queue.transaction(async (q) => {
-      const id = await q.anime.upsert(record)
-      if (category) await q.anime.addCategory(id, category.kind, category.name, rank, category.id)
-      else
-        for (const [kind, list] of [
-          ['genre', a.genres],
-          ['theme', a.themes],
-          ['demographic', a.demographics],
-          ['studio', a.studios],
-        ] as const)
-          for (const c of list) await q.anime.addCategory(id, kind, c.name, null, c.mal_id)
-      for (let e = 1; e <= plan.episodes; e++) {
-        jobs.push({
-          animeId: id,
-          malId: a.mal_id,
-          animeTitle: a.title,
-          animeTitleEnglish: a.title_english,
-          episode: e,
-          year: a.year,
-          priority: plan.recaps.has(e) ? -1 : 0,
-        })
-      }
-      summary.jobs_enqueued += await q.jobs.enqueue(jobs, config.queue.max_retries)
-      return id
-    })
-    stored.set(a.mal_id, animeId)
-    if (isNew) summary.new_anime++
-    if (plan.note) output.debug(`${a.title}: ${plan.note}`)
-  }
-
+/** `animezipf scrape`: the top anime of every category, stored once each, one job per episode. */
+export async function scrape(ctx: AppContext, options: ScrapeOptions): Promise<ServiceResult<ScrapeResult>> {
+  const wanted = options.categories.map(parseCategoryFlag)
+  const api = createJikan(ctx, options)
+  const queue = await ctx.queue({readonly: options.dryRun})
+  const run: ScrapeRun = {ctx, options, api, queue, summary: emptySummary(options.dryRun), stored: new Map()}
   try {
-    if (options.malId !== undefined) {
-      const a = await api.anime(options.malId)
-      await store(a, undefined, null)
-    } else {
-      const categories = await categoriesToRead(api, ctx, wanted)
-      output.log(`scrape: ${categories.length} categories, top ${n} of each (${config.scrape.order_by}, ${config.scrape.types.join('/')})`)
-      for (const category of categories) {
-        const listed = await topOfCategory(api, ctx, category, n)
-        let rank = 0
-        for (const a of listed.anime) await store(a, category, ++rank)
-        summary.categories_read++
-        summary.categories.push({kind: category.kind, name: category.name, anime: listed.anime.length, pages: listed.pages})
-        output.log(`${category.kind} ${category.name}: ${listed.anime.length} anime (${listed.pages} page(s)); ${stored.size} unique so far`)
-      }
-    }
+    if (options.malId !== undefined) await storeAnime(run, await api.anime(options.malId), undefined, null)
+    else await readCategories(run, wanted)
   } catch (error) {
-    if (error instanceof JikanError) {
-      const code = error.transient ? EXIT.TRY_LATER : EXIT.JOBS_FAILED
-      const kept = options.dryRun ? '' : `; ${stored.size} anime stored so far are kept, run again to continue`
-      output.warn(`scrape stopped: ${error.url}: ${error.message}${kept}`)
-      if (error.status === 404 && options.malId !== undefined)
-        throw new UserError(`MyAnimeList has no anime ${options.malId}`, "check the id in the anime's MyAnimeList URL")
-      return finish(code)
-    }
+    if (error instanceof JikanError) return stopped(run, error)
     throw error
   }
-
-  const r = finish(EXIT.OK)
-  text.push(
-    `${options.dryRun ? 'dry run: would store' : 'scrape:'} ${summary.categories_read} categories read, ${summary.anime_found} anime found, ${stored.size} unique, ${summary.new_anime} new, ` +
+  const summary = finishSummary(run)
+  const text = [
+    `${options.dryRun ? 'dry run: would store' : 'scrape:'} ${summary.categories_read} categories read, ${summary.anime_found} anime found, ${summary.unique_anime} unique, ${summary.new_anime} new, ` +
       `${summary.jobs_enqueued} job(s) ${options.dryRun ? 'to enqueue' : 'enqueued'}; ${summary.requests} request(s), ${summary.from_cache} from cache, ${summary.retries} retr${summary.retries === 1 ? 'y' : 'ies'}`,
-  )
-  return r
+  ]
+  return {code: EXIT.OK, result: summary, text}
+}
+
+/** The request figures and the unique count, read into the summary once the run ends. */
+function finishSummary(run: ScrapeRun): ScrapeResult {
+  const {stats} = run.api.client
+  return Object.assign(run.summary, {requests: stats.requests, from_cache: stats.cached, retries: stats.retries, unique_anime: run.stored.size})
+}
+
+/** Jikan failed for good: what was stored stays, the exit code says whether to try later. */
+function stopped(run: ScrapeRun, error: JikanError): ServiceResult<ScrapeResult> {
+  const {options} = run
+  const code = error.transient ? EXIT.TRY_LATER : EXIT.JOBS_FAILED
+  const kept = options.dryRun ? '' : `; ${run.stored.size} anime stored so far are kept, run again to continue`
+  run.ctx.output.warn(`scrape stopped: ${error.url}: ${error.message}${kept}`)
+  if (error.status === 404 && options.malId !== undefined)
+    throw new UserError(`MyAnimeList has no anime ${options.malId}`, "check the id in the anime's MyAnimeList URL")
+  return {code, result: finishSummary(run), text: []}
+}
+
+/** Every category's top list, one after the other, each anime stored with its rank there. */
+async function readCategories(run: ScrapeRun, wanted: {kind: CategoryKind; name: string}[]): Promise<void> {
+  const {ctx, api, summary} = run
+  const s = ctx.config.scrape
+  const n = run.options.limit ?? s.top_n
+  const categories = await categoriesToRead(api, ctx, wanted)
+  ctx.output.log(`scrape: ${categories.length} categories, top ${n} of each (${s.order_by}, ${s.types.join('/')})`)
+  for (const category of categories) {
+    const listed = await topOfCategory(api, ctx, category, n)
+    let rank = 0
+    for (const a of listed.anime) await storeAnime(run, a, category, ++rank)
+    summary.categories_read++
+    summary.categories.push({kind: category.kind, name: category.name, anime: listed.anime.length, pages: listed.pages})
+    ctx.output.log(`${category.kind} ${category.name}: ${listed.anime.length} anime (${listed.pages} page(s)); ${run.stored.size} unique so far`)
+  }
+}
+
+/** One anime of a list (or of --anime-id, with no category): stored once per run, its jobs enqueued; later lists add their category. */
+async function storeAnime(run: ScrapeRun, a: AnimeItem, category: Category | undefined, rank: number | null): Promise<void> {
+  const {ctx, queue, summary, options} = run
+  summary.anime_found++
+  const known = run.stored.get(a.mal_id)
+  if (known !== undefined) {
+    if (category && !options.dryRun) await queue.anime.addCategory(known, category.kind, category.name, rank, category.id)
+    return
+  }
+  const isNew = !(await queue.anime.byMalId(a.mal_id))
+  const plan = await episodePlan(run.api, ctx, a)
+  if (options.dryRun) {
+    run.stored.set(a.mal_id, -1)
+    if (isNew) summary.new_anime++
+    const existing = isNew ? 0 : (await queue.jobs.episodesOf({malId: a.mal_id})).length
+    summary.jobs_enqueued += Math.max(0, plan.episodes - existing)
+    return
+  }
+  const record = toRecord(a)
+  writeAnimeMetadata(ctx.paths.metadataFile(a.mal_id), {...record, episodes_total: record.episodes_total ?? plan.episodes})
+  // the anime, its categories and its jobs appear together or not at all
+  const animeId = await queue.transaction(async (q) => {
+    const id = await q.anime.upsert(record)
+    if (category) await q.anime.addCategory(id, category.kind, category.name, rank, category.id)
+    else
+      for (const [kind, list] of [
+        ['genre', a.genres],
+        ['theme', a.themes],
+        ['demographic', a.demographics],
+        ['studio', a.studios],
+      ] as const)
+        for (const c of list) await q.anime.addCategory(id, kind, c.name, null, c.mal_id)
+    summary.jobs_enqueued += await q.jobs.enqueue(episodeJobs(id, a, plan), ctx.config.queue.max_retries)
+    return id
+  })
+  run.stored.set(a.mal_id, animeId)
+  if (isNew) summary.new_anime++
+  if (plan.note) ctx.output.debug(`${a.title}: ${plan.note}`)
+}
+
+/** One job per episode; recaps last (priority -1). */
+function episodeJobs(animeId: number, a: AnimeItem, plan: EpisodePlan): NewJob[] {
+  const jobs: NewJob[] = []
+  for (let e = 1; e <= plan.episodes; e++) {
+    jobs.push({
+      animeId,
+      malId: a.mal_id,
+      animeTitle: a.title,
+      animeTitleEnglish: a.title_english,
+      episode: e,
+      year: a.year,
+      priority: plan.recaps.has(e) ? -1 : 0,
+    })
+  }
+  return jobs
 }
