@@ -12,7 +12,7 @@ import {minutesSeconds} from '../../util/text.js'
 import {AniCliError, downloadArgs} from '../select/ani-cli.js'
 import {aniCliSaid, classifyAniCli} from './failures.js'
 import {type MediaProbe, ProbeError, probeMedia} from './probe.js'
-import {type DownloadDeps, started} from './stage.js'
+import {type DownloadDeps, started} from './deps.js'
 
 /** The file ani-cli left: the largest regular file that is not a downloader's partial. */
 export function downloadedFile(dir: string): {file: string; size: number} | undefined {
@@ -66,8 +66,8 @@ export async function downloadJob(job: JobRow, lease: Lease, deps: DownloadDeps)
     size = got.size
     deps.figures.bytesWritten += got.size
     return {
-      fields: {video_path: stored, video_size_bytes: got.size, duration_seconds: Math.round(probe.duration!), video_host: deps.ctx.host, video_deleted: 0},
-      message: `${formatBytes(got.size)}, ${minutesSeconds(probe.duration!)} long (${probe.extension}), in ${minutesSeconds((Date.now() - t0) / 1000)} -> ${stored}`,
+      fields: {video_path: stored, video_size_bytes: got.size, duration_seconds: Math.round(probe.duration), video_host: deps.ctx.host, video_deleted: 0},
+      message: `${formatBytes(got.size)}, ${minutesSeconds(probe.duration)} long (${probe.extension}), in ${minutesSeconds((Date.now() - t0) / 1000)} -> ${stored}`,
     }
   } finally {
     clearInterval(ticker)
@@ -122,8 +122,11 @@ async function fetchEpisode(job: JobRow, lease: Lease, deps: DownloadDeps, t: Ta
   return got
 }
 
+/** What ffprobe found in a file that passed: an episode with a duration. */
+type CheckedEpisode = MediaProbe & {duration: number}
+
 /** ffprobe: a media file with sound and a duration, of about the length MyAnimeList gives for an episode. */
-async function checkEpisode(lease: Lease, deps: DownloadDeps, got: {file: string; size: number}, anime: AnimeRow | undefined): Promise<MediaProbe> {
+async function checkEpisode(lease: Lease, deps: DownloadDeps, got: {file: string; size: number}, anime: AnimeRow | undefined): Promise<CheckedEpisode> {
   const {media, download} = deps.config
   let probe: MediaProbe
   try {
@@ -145,7 +148,7 @@ async function checkEpisode(lease: Lease, deps: DownloadDeps, got: {file: string
         `the downloaded file lasts ${minutesSeconds(probe.duration)}, over three times MyAnimeList's ${minutes} min per episode: is the selection the right show? (\`animezipf select --review\`)`,
       )
   }
-  return probe
+  return {...probe, duration: probe.duration}
 }
 
 /** Move the file into the episode's place; a video of this episode under another extension (an earlier attempt) would be a second copy. */

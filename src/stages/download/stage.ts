@@ -4,10 +4,9 @@ import type {AppContext} from '../../app/context.js'
 import type {ServiceResult} from '../../app/result.js'
 import type {Config} from '../../config/defaults.js'
 import {EXIT, UserError} from '../../errors.js'
-import type {DataPaths} from '../../paths.js'
 import type {Queue} from '../../queue/index.js'
 import {STAGES} from '../../queue/stages.js'
-import {type JobStageFigures, type Stage, type StageDeps, type StageIdle, type StagePlan, type StageRun, jobStageResult, runStage} from '../../runner/stage.js'
+import {type JobStageFigures, type Stage, type StageIdle, type StagePlan, type StageRun, jobStageResult, runStage} from '../../runner/stage.js'
 import {planClaims} from '../../runner/stage-result.js'
 import {removeStaleAttempts} from '../../util/attempts.js'
 import {ensureWritableDir} from '../../util/atomic.js'
@@ -21,7 +20,9 @@ import {downloadJob} from './job.js'
 import {DownloadPause} from './pause.js'
 import {DownloadPlanner} from './plan.js'
 import {acceptedConfidences} from './selection.js'
+import {type DownloadDeps, type WaitingForSelect, started} from './deps.js'
 
+export type {DownloadDeps, WaitingForSelect} from './deps.js'
 
 export interface DownloadOptions {
   workers?: number | undefined
@@ -31,15 +32,6 @@ export interface DownloadOptions {
   noWait: boolean
   quality?: string | undefined
   dryRun: boolean
-}
-
-/** Anime whose episodes wait for `animezipf select`, by why. */
-export interface WaitingForSelect {
-  anime: number
-  jobs: number
-  unselected: number
-  low_confidence: number
-  no_candidates: number
 }
 
 /** `download --json`: the pool's figures, what was written, the disk's pauses, and what waits for select. */
@@ -53,36 +45,6 @@ export interface DownloadResult extends JobStageFigures {
 }
 export type DownloadPlan = StagePlan & {waiting_for_select: WaitingForSelect}
 export type DownloadIdle = StageIdle & {waiting_for_select: WaitingForSelect}
-
-/** What `start` sets up once the queue is open. */
-interface Live {
-  queue: Queue
-  monitor: DiskMonitor
-  checks: IndexChecks
-  pause: DownloadPause | undefined
-  planner: DownloadPlanner | undefined
-  waitingBefore: WaitingForSelect
-}
-
-export interface DownloadDeps extends StageDeps {
-  ctx: AppContext
-  config: Config
-  paths: DataPaths
-  quality: string
-  ani: AniCli
-  ffprobe: string
-  selected: readonly string[]
-  timeoutMs: number
-  noWait: boolean
-  live: Live | undefined
-  figures: {bytesWritten: number; moved: number}
-}
-
-/** The run's disk monitor, index checks and pause machine; there once `start` ran. */
-export function started(deps: DownloadDeps): Live {
-  if (!deps.live) throw new Error('the download stage was not started')
-  return deps.live
-}
 
 /** One line on the anime that wait for select, by why; undefined when none does. */
 function waitLine(w: WaitingForSelect, config: Config): string | undefined {
