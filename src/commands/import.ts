@@ -2,8 +2,9 @@ import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
 import {EPISODE_RANGE, YEAR_RANGE} from '../stages/import/ranges.js'
+import type {ImportResult} from '../stages/import/run.js'
 
-export default class Import extends BaseCommand<typeof Import> {
+export default class Import extends BaseCommand<typeof Import, ImportResult> {
   static override summary = 'Register existing Japanese subtitle files (.srt, .ass/.ssa, .vtt, .txt) as transcripts'
   static override description = `Each file becomes one episode's transcript (times kept, ASS tags and drawings removed, duplicate
 overlapping cues merged) and a job in 'transcribed', ready for \`animezipf tokenize\`. Episodes are numbered by

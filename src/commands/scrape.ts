@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, stageFlags} from '../cli/base-command.js'
+import type {ScrapeResult} from '../stages/scrape/run.js'
 
-export default class Scrape extends BaseCommand<typeof Scrape> {
+export default class Scrape extends BaseCommand<typeof Scrape, ScrapeResult> {
   static override summary = 'Find the top anime of every MyAnimeList genre, theme, demographic and studio (Jikan API); one job per episode'
   static override description = `Reads the category lists, then the top N anime of each (by score unless [scrape] order_by says otherwise),
 deduplicated across pages, categories and runs. Stores every anime's metadata (database and videos/<mal_id>/metadata.json),
