@@ -9,7 +9,7 @@ import {Writable} from 'node:stream'
 import {AppContext} from '../../src/app/context.js'
 import {Output} from '../../src/app/output.js'
 import {type Config, DEFAULTS} from '../../src/config/defaults.js'
-import {cleanup} from '../../src/ops/cleanup.js'
+import {type CleanupResult, cleanup} from '../../src/ops/cleanup.js'
 import {DataPaths, episodeStem} from '../../src/paths.js'
 import {type Queue, openQueue, queueLocation} from '../../src/queue/index.js'
 import {freshPg} from './queue.js'
@@ -78,13 +78,13 @@ async function timeCleanup(
   dataDir: string,
   url: string,
   seed: (q: Queue, paths: DataPaths) => Promise<void>,
-  check: (result: Record<string, unknown>) => void,
+  check: (result: CleanupResult) => void,
 ): Promise<number> {
   const ctx = context(dataDir, url)
   await seed(await ctx.queue(), ctx.paths)
-  let result: Record<string, unknown> = {}
+  let result: CleanupResult | undefined
   const s = await seconds(async () => (result = (await cleanup(ctx, {dryRun: false, vacuum: false})).result))
-  check(result)
+  check(result!)
   await ctx.close()
   return s
 }
@@ -136,7 +136,7 @@ export async function benchCleanup(): Promise<BenchResult[]> {
           writeMedia(paths, jobs)
         },
         (r) => {
-          const freed = (r.actions as unknown[]).length
+          const freed = r.actions.length
           if (freed !== 2 * jobs) throw new Error(`cleanup removed ${freed} files, expected ${2 * jobs}`)
         },
       )
@@ -149,7 +149,7 @@ export async function benchCleanup(): Promise<BenchResult[]> {
         await target('animezipf_bench_cleanup_moves'),
         (q) => seedJobs(q, jobs, 'tokenized'),
         (r) => {
-          const moved = (r.moves as unknown[]).length
+          const moved = r.moves.length
           if (moved !== jobs) throw new Error(`cleanup moved ${moved} jobs, expected ${jobs}`)
         },
       )

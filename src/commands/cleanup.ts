@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import type {CleanupResult} from '../ops/cleanup.js'
 
-export default class Cleanup extends BaseCommand<typeof Cleanup> {
+export default class Cleanup extends BaseCommand<typeof Cleanup, CleanupResult> {
   static override summary = 'Recover from crashes and free disk: expired leases, jobs whose input is gone, media of transcribed episodes, temp and orphan files'
   static override description = `Jobs whose lease expired go back to their input stage; a 'downloaded' job whose video is gone goes back to
 'queued' (a transcript or tokens file that is gone, likewise to the stage that makes it). Videos and audio of

@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
+import type {DoctorResult, DoctorStage} from '../ops/doctor.js'
 
-export default class Doctor extends BaseCommand<typeof Doctor> {
+export default class Doctor extends BaseCommand<typeof Doctor, DoctorResult> {
   static override summary = 'Check this machine for what the stages need, one line per check with its fix'
   static override description = `Node.js and the native SQLite module, the configuration, the data and storage folders (writable, free
 space, one filesystem or two; a sqlite queue on a network filesystem is an error), the queue (reachable; the
@@ -17,6 +18,6 @@ mecab (optional). Exit 0 only when every required check passes.`
 
   public async run(): Promise<void> {
     const {doctor} = await import('../ops/doctor.js')
-    this.finish(await doctor(this.context(), {stage: this.flags.stage as 'scrape' | 'select' | 'download' | 'transcribe' | 'tokenize' | 'analyze' | undefined}))
+    this.finish(await doctor(this.context(), {stage: this.flags.stage as DoctorStage | undefined}))
   }
 }

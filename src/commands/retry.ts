@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
+import type {RetryResult, RetryStage} from '../ops/retry.js'
 
-export default class Retry extends BaseCommand<typeof Retry> {
+export default class Retry extends BaseCommand<typeof Retry, RetryResult> {
   static override summary = 'Send failed jobs back to the stage that failed (or earlier, when what it needs is gone)'
   static override description = `A transcription failure is transcribed again if its video is still there, and downloaded again only if not;
 a tokenize failure goes back to 'transcribed' (or earlier when the transcript is gone); and so on. Jobs that used up
@@ -29,7 +30,7 @@ again the anime whose selection failed or found no candidates. Every revival is 
     const {retry} = await import('../ops/retry.js')
     this.finish(
       await retry(this.context(), {
-        stage: this.flags.stage as 'select' | 'download' | 'transcribe' | 'tokenize' | 'analyze' | undefined,
+        stage: this.flags.stage as RetryStage | undefined,
         malId: this.flags['anime-id'],
         error: this.flags.error,
         force: this.flags.force,

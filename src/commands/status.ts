@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
-import {showStatus, watchStatus} from '../status/show.js'
+import {type StatusView, showStatus, watchStatus} from '../status/show.js'
 
-export default class Status extends BaseCommand<typeof Status> {
+export default class Status extends BaseCommand<typeof Status, StatusView> {
   static override summary = 'Show the queue: jobs per stage, progress per anime, failures, running jobs, disk, throughput, workers'
   static override examples = [
     '<%= config.bin %> status',

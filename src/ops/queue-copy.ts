@@ -1,14 +1,24 @@
 import type {AppContext} from '../app/context.js'
 import type {ServiceResult} from '../app/result.js'
 import {EXIT, UserError} from '../errors.js'
-import {QueueCopyRefused, copyQueue} from '../queue/copy.js'
+import {QueueCopyRefused, type TableCounts, copyQueue} from '../queue/copy.js'
 import {openQueue, queueLocation} from '../queue/index.js'
+
+/** `animezipf queue copy --json`. */
+export interface QueueCopyResult {
+  /** The source and the target as shown (a PostgreSQL password masked). */
+  from: string
+  to: string
+  /** Rows copied per table, each verified against the source. */
+  tables: TableCounts
+  seconds: number
+}
 
 /**
  * `animezipf queue copy --to URL`: the whole queue this config names, copied into an empty one
  * (typically SQLite -> PostgreSQL when a corpus moves to several machines).
  */
-export async function queueCopy(ctx: AppContext, options: {to: string}): Promise<ServiceResult> {
+export async function queueCopy(ctx: AppContext, options: {to: string}): Promise<ServiceResult<QueueCopyResult>> {
   if (!options.to.trim()) throw new UserError('--to is empty', 'give the target queue, e.g. --to postgres://user@host:5432/animezipf')
   const from = ctx.queueLocation
   const to = queueLocation(options.to, '', '--to')
@@ -19,7 +29,7 @@ export async function queueCopy(ctx: AppContext, options: {to: string}): Promise
   try {
     const t0 = Date.now()
     const counts = await copyQueue(source, target, ctx.clock.now(), (table, rows) => ctx.output.log(`queue copy: ${table}: ${rows} row(s)`))
-    const result = {from: from.display, to: to.display, tables: counts, seconds: (Date.now() - t0) / 1000}
+    const result: QueueCopyResult = {from: from.display, to: to.display, tables: counts, seconds: (Date.now() - t0) / 1000}
     const text = [
       `copied ${from.display} -> ${to.display} in ${result.seconds.toFixed(1)}s; counts verified:`,
       ...Object.entries(counts).map(([t, n]) => `  ${t.padEnd(22)} ${n}`),

@@ -4,6 +4,7 @@ import type {AppContext} from '../app/context.js'
 import type {ServiceResult} from '../app/result.js'
 import {EXIT} from '../errors.js'
 import {requireAnime} from '../queue/anime.js'
+import type {Queue} from '../queue/index.js'
 import type {FailedJob} from '../queue/maintenance.js'
 import {type JobStage, STAGES} from '../queue/stages.js'
 
@@ -22,6 +23,39 @@ export interface RetryOptions {
   dryRun: boolean
 }
 
+/** Failed jobs of one stage and one error, and how many went (or would go) back to each stage. */
+export interface RetryGroup {
+  stage: string | null
+  error: string | null
+  count: number
+  to: Record<string, number>
+}
+
+/** `animezipf retry --json` for failed jobs. */
+export interface RetryJobsResult {
+  dry_run: boolean
+  /** Failed jobs that match the filters. */
+  failed: number
+  /** 0 under --dry-run. */
+  revived: number
+  /** Only under --dry-run. */
+  would_revive?: number | undefined
+  at_max_retries: number
+  by: RetryGroup[]
+  /** Only under --dry-run: each job and where it would go. */
+  jobs?: {job_id: number; from: string | null; to: JobStage; why: string}[] | undefined
+}
+
+/** `animezipf retry --stage select --json`. */
+export interface RetrySelectionsResult {
+  dry_run: boolean
+  stage: 'select'
+  anime: {mal_id: number; title: string; why: 'attempts' | 'no_candidates'}[]
+}
+
+/** `animezipf retry --json`. */
+export type RetryResult = RetryJobsResult | RetrySelectionsResult
+
 interface Plan {
   job: FailedJob
   to: JobStage
@@ -29,76 +63,115 @@ interface Plan {
   why: string
 }
 
+/** Which failed jobs go back, and how many were left alone (retries used up; no stage to go back to). */
+interface Revivals {
+  plans: Plan[]
+  atMax: number
+  unknown: number
+}
+
 /** `animezipf retry`: failed jobs back to the stage that failed (or earlier, when its input is gone). */
-export async function retry(ctx: AppContext, options: RetryOptions): Promise<ServiceResult> {
-  const {paths, config} = ctx
+export async function retry(ctx: AppContext, options: RetryOptions): Promise<ServiceResult<RetryResult>> {
   const queue = await ctx.queue({readonly: options.dryRun})
   await requireAnime(queue.anime, options.malId)
   if (options.stage === 'select') return retrySelections(ctx, options)
 
   const running = options.stage ? STAGES[options.stage].running : undefined
   const failed = await queue.maintenance.failedJobs({failedStage: running, malId: options.malId, error: options.error})
-  const local = (j: FailedJob) => config.data.storage_shared || j.video_host === null || j.video_host === ctx.host
-  // the audio of an earlier attempt is enough for transcribe too
-  const videoThere = (j: FailedJob) =>
-    (j.video_path !== null && j.video_deleted !== 1 && (!local(j) || existsSync(paths.videoAbsolute(j.video_path)))) ||
-    (local(j) && j.mal_id !== null && existsSync(paths.audioFile(j.mal_id, j.episode)))
-  const transcriptThere = (j: FailedJob) => j.transcript_path !== null && existsSync(paths.absolute(j.transcript_path))
-  const tokensThere = (j: FailedJob) => j.tokens_path !== null && existsSync(paths.absolute(j.tokens_path))
-
-  /** The earliest stage whose input still exists, from the one that failed backwards. */
-  const plan = (j: FailedJob): Plan | undefined => {
-    const fromVideo = (why: string, clear: Plan['clear']): Plan =>
-      videoThere(j)
-        ? {job: j, to: 'downloaded', clear, why: `${why}; the video (or its audio) is still there`}
-        : {job: j, to: 'queued', clear: [...clear, 'video'], why: `${why}; the video is gone: downloaded again`}
-    switch (j.failed_stage) {
-      case 'downloading':
-        return {job: j, to: 'queued', clear: ['video'], why: 'downloaded again'}
-      case 'transcribing':
-        return fromVideo('transcribed again', [])
-      case 'tokenizing':
-        return transcriptThere(j) ? {job: j, to: 'transcribed', clear: [], why: 'tokenized again'} : fromVideo('the transcript is gone', ['transcript'])
-      case 'analyzing':
-        if (tokensThere(j)) return {job: j, to: 'tokenized', clear: [], why: 'analyzed again'}
-        return transcriptThere(j)
-          ? {job: j, to: 'transcribed', clear: ['tokens'], why: 'the tokens are gone: tokenized again'}
-          : fromVideo('the transcript is gone', ['transcript', 'tokens'])
-      default:
-        return undefined
-    }
+  const revivals = chooseRevivals(ctx, failed, options)
+  const revived = options.dryRun ? 0 : await revive(queue, revivals.plans, options)
+  const {plans, atMax} = revivals
+  const by = failureGroups(plans)
+  return {
+    code: EXIT.OK,
+    result: {
+      dry_run: options.dryRun,
+      failed: failed.length,
+      revived: options.dryRun ? 0 : revived,
+      would_revive: options.dryRun ? plans.length : undefined,
+      at_max_retries: atMax,
+      by,
+      jobs: options.dryRun ? plans.map((p) => ({job_id: p.job.id, from: p.job.failed_stage, to: p.to, why: p.why})) : undefined,
+    },
+    text: failed.length === 0 ? [nothingToRetry(options)] : retryReport(revivals, by, revived, options),
   }
+}
 
-  const plans: Plan[] = []
-  let atMax = 0
-  let unknown = 0
+/** Whether this host may look at the job's video: shared storage, or the video is on this host (or nowhere yet). */
+function local(ctx: AppContext, j: FailedJob): boolean {
+  return ctx.config.data.storage_shared || j.video_host === null || j.video_host === ctx.host
+}
+
+/** The video is still there, or the audio of an earlier attempt (enough for transcribe too). */
+function videoThere(ctx: AppContext, j: FailedJob): boolean {
+  const {paths} = ctx
+  return (
+    (j.video_path !== null && j.video_deleted !== 1 && (!local(ctx, j) || existsSync(paths.videoAbsolute(j.video_path)))) ||
+    (local(ctx, j) && j.mal_id !== null && existsSync(paths.audioFile(j.mal_id, j.episode)))
+  )
+}
+
+/** The earliest stage whose input still exists, from the one that failed backwards. */
+function planOf(ctx: AppContext, j: FailedJob): Plan | undefined {
+  const {paths} = ctx
+  const transcriptThere = () => j.transcript_path !== null && existsSync(paths.absolute(j.transcript_path))
+  const tokensThere = () => j.tokens_path !== null && existsSync(paths.absolute(j.tokens_path))
+  const fromVideo = (why: string, clear: Plan['clear']): Plan =>
+    videoThere(ctx, j)
+      ? {job: j, to: 'downloaded', clear, why: `${why}; the video (or its audio) is still there`}
+      : {job: j, to: 'queued', clear: [...clear, 'video'], why: `${why}; the video is gone: downloaded again`}
+  switch (j.failed_stage) {
+    case 'downloading':
+      return {job: j, to: 'queued', clear: ['video'], why: 'downloaded again'}
+    case 'transcribing':
+      return fromVideo('transcribed again', [])
+    case 'tokenizing':
+      return transcriptThere() ? {job: j, to: 'transcribed', clear: [], why: 'tokenized again'} : fromVideo('the transcript is gone', ['transcript'])
+    case 'analyzing':
+      if (tokensThere()) return {job: j, to: 'tokenized', clear: [], why: 'analyzed again'}
+      return transcriptThere()
+        ? {job: j, to: 'transcribed', clear: ['tokens'], why: 'the tokens are gone: tokenized again'}
+        : fromVideo('the transcript is gone', ['transcript', 'tokens'])
+    default:
+      return undefined
+  }
+}
+
+/** Failed jobs with retries left (all with --force), each with where it goes back to. */
+function chooseRevivals(ctx: AppContext, failed: FailedJob[], options: RetryOptions): Revivals {
+  const revivals: Revivals = {plans: [], atMax: 0, unknown: 0}
   // a job that kept killing its workers (failed by lease recovery) has used up its retries too
   const poison = (j: FailedJob) => j.expiries > j.max_retries || /lease of .* expired/.test(j.error_message ?? '')
   for (const j of failed) {
     if (!options.force && (j.retry_count >= j.max_retries || poison(j))) {
-      atMax++
+      revivals.atMax++
       continue
     }
-    const p = plan(j)
-    if (p) plans.push(p)
-    else unknown++
+    const p = planOf(ctx, j)
+    if (p) revivals.plans.push(p)
+    else revivals.unknown++
   }
+  return revivals
+}
 
+/** Each planned job moved back, its reason in its history; how many moved (a job taken meanwhile does not). */
+async function revive(queue: Queue, plans: Plan[], options: RetryOptions): Promise<number> {
   let revived = 0
-  if (!options.dryRun) {
-    for (const p of plans) {
-      const moved = await queue.maintenance.move(p.job.id, 'failed', p.to, {
-        event: 'revived',
-        message: `retry: failed in ${p.job.failed_stage} (${p.job.error_message ?? 'no message'}): ${p.why}${options.resetCount ? '; retry count reset' : ''}`,
-        resetCount: options.resetCount,
-        clear: p.clear,
-      })
-      if (moved) revived++
-    }
+  for (const p of plans) {
+    const moved = await queue.maintenance.move(p.job.id, 'failed', p.to, {
+      event: 'revived',
+      message: `retry: failed in ${p.job.failed_stage} (${p.job.error_message ?? 'no message'}): ${p.why}${options.resetCount ? '; retry count reset' : ''}`,
+      resetCount: options.resetCount,
+      clear: p.clear,
+    })
+    if (moved) revived++
   }
+  return revived
+}
 
-  // the summary: by the stage that failed and the error, with where the jobs went
-  const groups = new Map<string, {stage: string | null; error: string | null; count: number; to: Record<string, number>}>()
+/** The summary: by the stage that failed and the error, with where the jobs went; the largest first. */
+function failureGroups(plans: Plan[]): RetryGroup[] {
+  const groups = new Map<string, RetryGroup>()
   for (const p of plans) {
     const key = `${p.job.failed_stage}\u0000${p.job.error_message}`
     let g = groups.get(key)
@@ -106,10 +179,17 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
     g.count++
     g.to[p.to] = (g.to[p.to] ?? 0) + 1
   }
-  const by = [...groups.values()].sort((a, b) => b.count - a.count)
-  const text: string[] = []
+  return [...groups.values()].sort((a, b) => b.count - a.count)
+}
+
+function nothingToRetry(options: RetryOptions): string {
+  return `retry: nothing to do (no failed job${options.stage ? ` in ${options.stage}` : ''}${options.malId !== undefined ? ` of anime ${options.malId}` : ''}${options.error ? ` whose error contains ${JSON.stringify(options.error)}` : ''})`
+}
+
+/** The lines for a person: the count, the groups, under --dry-run the first jobs, and what was left alone. */
+function retryReport({plans, atMax, unknown}: Revivals, by: RetryGroup[], revived: number, options: RetryOptions): string[] {
   const verb = options.dryRun ? 'would revive' : 'revived'
-  text.push(`retry: ${verb} ${options.dryRun ? plans.length : revived} failed job(s)${options.dryRun ? ' (dry run: nothing was changed)' : ''}`)
+  const text = [`retry: ${verb} ${options.dryRun ? plans.length : revived} failed job(s)${options.dryRun ? ' (dry run: nothing was changed)' : ''}`]
   for (const g of by) {
     text.push(
       `  ${String(g.count).padStart(5)}  ${(g.stage ?? '?').padEnd(13)} ${g.error ?? ''}  -> ${Object.entries(g.to)
@@ -124,29 +204,11 @@ export async function retry(ctx: AppContext, options: RetryOptions): Promise<Ser
       `  ${atMax} failed job(s) used up their retries (max_retries, or their lease expired that often): add --force to revive them too (--reset-count for a fresh budget)`,
     )
   if (unknown > 0) text.push(`  ${unknown} failed job(s) with no stage to go back to were left alone`)
-  if (failed.length === 0)
-    text.splice(
-      0,
-      text.length,
-      `retry: nothing to do (no failed job${options.stage ? ` in ${options.stage}` : ''}${options.malId !== undefined ? ` of anime ${options.malId}` : ''}${options.error ? ` whose error contains ${JSON.stringify(options.error)}` : ''})`,
-    )
-  return {
-    code: EXIT.OK,
-    result: {
-      dry_run: options.dryRun,
-      failed: failed.length,
-      revived: options.dryRun ? 0 : revived,
-      would_revive: options.dryRun ? plans.length : undefined,
-      at_max_retries: atMax,
-      by,
-      jobs: options.dryRun ? plans.map((p) => ({job_id: p.job.id, from: p.job.failed_stage, to: p.to, why: p.why})) : undefined,
-    },
-    text,
-  }
+  return text
 }
 
 /** `retry --stage select`: anime whose selection failed or found nothing, tried again at the next `select`. */
-async function retrySelections(ctx: AppContext, options: RetryOptions): Promise<ServiceResult> {
+async function retrySelections(ctx: AppContext, options: RetryOptions): Promise<ServiceResult<RetrySelectionsResult>> {
   const queue = await ctx.queue({readonly: options.dryRun})
   const rows = await queue.maintenance.failedSelections(options.malId)
   const chosen = options.error ? rows.filter((r) => (r.detail ?? '').toLowerCase().includes(options.error!.toLowerCase())) : rows

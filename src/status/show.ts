@@ -6,7 +6,7 @@ import {existsSync} from 'node:fs'
 
 import {EXIT, UserError} from '../errors.js'
 import {requireAnime} from '../queue/anime.js'
-import {collectJob, collectStatus} from './collect.js'
+import {type JobReport, type StatusReport, collectJob, collectStatus} from './collect.js'
 import {renderJob, renderStatus} from './render.js'
 
 export interface StatusOptions {
@@ -16,8 +16,11 @@ export interface StatusOptions {
   watchSeconds?: number | undefined
 }
 
+/** `animezipf status --json`: the queue's report, or with --job one job and its history. */
+export type StatusView = StatusReport | JobReport
+
 /** `animezipf status` (one view): it reads the queue and writes nothing to it. */
-export async function showStatus(ctx: AppContext, options: StatusOptions): Promise<ServiceResult<object>> {
+export async function showStatus(ctx: AppContext, options: StatusOptions): Promise<ServiceResult<StatusView>> {
   // read-only: works on read-only media, never waits for a writer, creates nothing
   const queue = await ctx.queue({readonly: true})
   const color = ctx.output.color

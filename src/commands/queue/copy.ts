@@ -1,8 +1,9 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
+import type {QueueCopyResult} from '../../ops/queue-copy.js'
 
-export default class QueueCopy extends BaseCommand<typeof QueueCopy> {
+export default class QueueCopy extends BaseCommand<typeof QueueCopy, QueueCopyResult> {
   static override summary = 'Copy the whole queue into an empty one (SQLite -> PostgreSQL, to go on with several machines)'
   static override description = `Copies anime, categories, jobs (with their stages, paths and hosts), job events, analyses, selections and the
 aggregate's signature into an empty database, in one transaction, and verifies the row counts (any difference rolls
