@@ -1,8 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
+import type {StageIdle, StagePlan} from '../runner/stage.js'
+import type {AnalyzePlan, AnalyzeResult} from '../stages/analyze/stage.js'
 
-export default class Analyze extends BaseCommand<typeof Analyze> {
+export default class Analyze extends BaseCommand<typeof Analyze, AnalyzeResult | AnalyzePlan | StagePlan | StageIdle> {
   static override summary = "Fit Zipf's law per anime, genre, studio and overall; write CSV/JSON, HTML plots and a report"
   static override description = `For every anime whose episodes are all tokenized (--partial: also those with episodes still on their way),
 aggregates the episodes' word frequencies and fits: log-log least squares (as the original design), the discrete power law
@@ -32,7 +34,7 @@ per-genre and per-studio fits, comparison.html and reports/final_report.html. An
   }
 
   public async run(): Promise<void> {
-    const {analyze} = await import('../stages/analyze/run.js')
+    const {analyze} = await import('../stages/analyze/stage.js')
     const r = await analyze(this.context(), {
       malId: this.flags['anime-id'],
       limit: this.flags.limit,

@@ -5,7 +5,7 @@ import {fileURLToPath} from 'node:url'
 import type {AppContext} from '../app/context.js'
 import type {ServiceResult} from '../app/result.js'
 import {EXIT, UserError} from '../errors.js'
-import {analyze} from '../stages/analyze/run.js'
+import {analyze} from '../stages/analyze/stage.js'
 import {importSubtitles} from '../stages/import/run.js'
 import {tokenize} from '../stages/tokenize/stage.js'
 import {showStatus} from '../status/show.js'
@@ -69,7 +69,8 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
   show(await showStatus(ctx, {}))
 
   const tokenized = 'done' in tok.result ? tok.result.done : 0
-  const nothingNew = imported === 0 && tokenized === 0 && ana.result.analyzed === 0
+  const analyzed = 'analyzed' in ana.result ? ana.result.analyzed : 0
+  const nothingNew = imported === 0 && tokenized === 0 && analyzed === 0
   const global = existsSync(paths.globalFit) ? (JSON.parse(readFileSync(paths.globalFit, 'utf8')) as Record<string, unknown>) : undefined
   const plots = readdirSync(paths.perAnimeRoot).map((id) => paths.zipfPlot(Number(id)))
   const pl = global?.power_law as {alpha: number; alpha_se: number; s: number; xmin: number; ks_d: number} | undefined
@@ -79,7 +80,7 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
     nothing_new: nothingNew,
     imported_episodes: imported,
     tokenized,
-    analyzed: ana.result.analyzed,
+    analyzed,
     corpus: global?.corpus ?? null,
     global_fit: pl ? {alpha: pl.alpha, alpha_se: pl.alpha_se, s: pl.s, xmin: pl.xmin, ks_d: pl.ks_d, least_squares_slope: ls?.rank_slope ?? null} : null,
     coverage: global?.coverage ?? null,
