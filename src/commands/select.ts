@@ -48,15 +48,16 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
 
   public async run(): Promise<void> {
     const ctx = this.context()
-    const run = await import('../stages/select/run.js')
     if (this.flags.set) {
       if (this.flags.set.length !== 2)
         throw new UserError('--set takes two numbers: the MyAnimeList id and the candidate index', 'e.g. animezipf select --set 5114 2')
-      this.finish(await run.setSelection(ctx, this.flags.set[0]!, this.flags.set[1]!))
+      const {setSelection} = await import('../stages/select/review.js')
+      this.finish(await setSelection(ctx, this.flags.set[0]!, this.flags.set[1]!))
       return
     }
     if (this.flags.review) {
-      this.finish(await run.reviewSelections(ctx, this.flags['anime-id']))
+      const {reviewSelections} = await import('../stages/select/review.js')
+      this.finish(await reviewSelections(ctx, this.flags['anime-id']))
       return
     }
     const raw = this.flags['max-cost']
@@ -65,16 +66,15 @@ Every candidate list, decision, token and dollar is kept in the queue; download 
       throw new UserError(`--max-cost ${JSON.stringify(this.flags['max-cost'])} is not an amount of dollars`, 'e.g. --max-cost 0.50')
     if (maxCost !== undefined && maxCost > MAX_COST_USD)
       throw new UserError(`--max-cost ${maxCost} is more than $${MAX_COST_USD}`, 'leave --max-cost out for no budget, or give a real one such as 5')
-    const {createSelectionModel} = await import('../stages/select/model.js')
+    const {select} = await import('../stages/select/stage.js')
     this.finish(
-      await run.select(ctx, {
+      await select(ctx, {
         workers: this.flags.workers,
         limit: this.flags.limit,
         malId: this.flags['anime-id'],
         force: this.flags.force,
         dryRun: this.flags['dry-run'],
         maxCost,
-        model: await createSelectionModel(ctx),
       }),
     )
   }

@@ -131,3 +131,9 @@ export function manualDecision(anime: AnimeRow, query: string, c: Candidate): De
     cost_usd: 0,
   }
 }
+
+/** A decision in one line, for the log and `select --set`: `#2 "Title" (high, rule, 64 episodes, exact)`. */
+export function describeDecision(d: Decision): string {
+  if (d.confidence === 'no_candidates') return 'no candidates'
+  return `#${d.selected_index} "${d.selected_title}" (${d.confidence}, ${d.method}${d.selected_episodes !== null ? `, ${d.selected_episodes} episodes, ${d.episode_match}` : ''})`
+}
