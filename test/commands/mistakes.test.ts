@@ -71,6 +71,13 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
       args: () => ['analyze', '--data-dir', data, '--anime-id', '999999'],
       message: /no anime with MyAnimeList id 999999/,
     },
+    {
+      // like every other stage (select answered 0 with an empty result before it ran through the one runner)
+      name: 'select --anime-id of no anime',
+      args: () => ['select', '--data-dir', data, '--anime-id', '999999'],
+      env: () => ({PATH: `${FAKES}:${process.env.PATH}`}),
+      message: /no anime with MyAnimeList id 999999/,
+    },
     {name: 'retry --anime-id of no anime', args: () => ['retry', '--data-dir', data, '--anime-id', '999999'], message: /no anime with MyAnimeList id 999999/},
     {
       name: 'transcribe --download-model of no model',
