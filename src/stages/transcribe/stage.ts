@@ -94,6 +94,8 @@ export const transcribeStage: Stage<TranscribeOptions, TranscribeDeps, unknown, 
     const {config, paths} = ctx
     const name = options.model ?? config.transcribe.model
     checkModelLanguage(name, config.transcribe.language)
+    // the model's name is checked before anything runs (a path is not a name)
+    const modelFile = modelFileFor(paths, name)
     const bin = await inspectWhisper(resolveWhisper(config.transcribe.whisper_bin))
     const ffmpeg = findProgram(config.media.ffmpeg)
     if (!ffmpeg) throw new UserError(`ffmpeg not found: ${config.media.ffmpeg}`, 'install ffmpeg (apt install ffmpeg), or set [media] ffmpeg')
@@ -103,7 +105,7 @@ export const transcribeStage: Stage<TranscribeOptions, TranscribeDeps, unknown, 
       ...workersAndThreads(ctx, options),
       ctx,
       paths,
-      model: {name, file: modelFileFor(paths, name), label: `whisper-${name}`},
+      model: {name, file: modelFile, label: `whisper-${name}`},
       bin,
       ffmpeg,
       language: config.transcribe.language,
