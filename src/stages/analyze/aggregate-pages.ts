@@ -3,15 +3,13 @@ import path from 'node:path'
 import type {DataPaths} from '../../paths.js'
 import type {AnalyzedAnime} from '../../queue/rows.js'
 import {writeFileAtomic} from '../../util/atomic.js'
-import type {AggregateResult, DifficultyRow, GroupSummary} from './aggregate.js'
+import type {AggregateResult, CorpusFit, GroupSummary} from './aggregate.js'
 import {DIFFICULTY_SHARES} from './difficulty.js'
-import type {WordListFigures} from './figures/anime.js'
 import {type ForestItem, forestSvg, growthCurvesSvg} from './figures/comparison.js'
 import {figureBlock} from './figures/figure.js'
 import {type FitReport, rankExponentSe} from './fit.js'
 import type {AnimeGrowth} from './growth.js'
 import {escapeHtml, fmt, page} from './html.js'
-import type {HeapsFit} from './rank-fits.js'
 
 /** An anime's rank exponent outside these usually means a tokenizer or transcription problem. */
 export const OUTLIER_LOW = 0.7
@@ -21,19 +19,12 @@ export const OUTLIER_HIGH = 1.5
 const REPORT_FOREST = 60
 
 /** What comparison.html and the final report are drawn from: the corpus's counts, fits and group summaries. */
-export interface CorpusPages {
+export interface CorpusPages extends CorpusFit {
   paths: DataPaths
   analyzed: AnalyzedAnime[]
   figureName: (a: AnalyzedAnime) => string
   rarefied: Map<number, number>
   commonN: number
-  corpus: AggregateResult['corpus']
-  globalFit: FitReport
-  corpusHeaps: HeapsFit | null
-  globalFigures: WordListFigures
-  streams: (AnimeGrowth | undefined)[]
-  normalizedSvg: string | null
-  difficulty: DifficultyRow[]
   summaries: GroupSummary[]
   groupMin: number
   outliers: AggregateResult['outliers']

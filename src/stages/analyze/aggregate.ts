@@ -75,7 +75,7 @@ interface CorpusCounts {
 }
 
 /** What the global fit wrote and what the pages draw from it. */
-interface CorpusFit {
+export interface CorpusFit {
   corpus: AggregateResult['corpus']
   globalFit: FitReport
   corpusHeaps: HeapsFit | null
