@@ -2,8 +2,9 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
+import type {DemoFailure, DemoResult} from '../demo/run.js'
 
-export default class Demo extends BaseCommand<typeof Demo> {
+export default class Demo extends BaseCommand<typeof Demo, DemoResult | DemoFailure> {
   static override summary = 'Run the offline pipeline on the bundled sample: import, tokenize, analyze, status'
   static override description = `Creates (or reuses) a data folder, imports three short fictional shows shipped with animezipf
 (Japanese dialogue written for the project, with made-up genres and studios), tokenizes and analyzes them through the real

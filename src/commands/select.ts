@@ -2,11 +2,14 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX, stageFlags} from '../cli/base-command.js'
 import {UserError} from '../errors.js'
+import type {StageIdle, StagePlan} from '../runner/stage.js'
+import type {ReviewResult, SetSelectionResult} from '../stages/select/review.js'
+import type {SelectPlan, SelectResult} from '../stages/select/stage.js'
 
 /** A budget past this is a typo (or meant as no budget at all). */
 const MAX_COST_USD = 1_000_000
 
-export default class Select extends BaseCommand<typeof Select> {
+export default class Select extends BaseCommand<typeof Select, SelectResult | SelectPlan | StagePlan | StageIdle | ReviewResult | SetSelectionResult> {
   static override summary = 'Pick, for every anime, the show ani-cli finds that is the one MyAnimeList describes (Claude only where it is ambiguous)'
   static override description = `For each anime with episodes to download: the candidates the installed ani-cli lists for its title (then its
 English title and synonyms when a query finds nothing), with the episode count ani-cli shows for the first few. When

@@ -29,11 +29,29 @@ function samples(dir: string): {dir: string; meta: ShowMeta}[] {
     .sort((a, b) => a.meta.title.localeCompare(b.meta.title))
 }
 
+/** `demo --json`: what was imported, tokenized and analyzed, the global fit, and where the pages are. */
+export interface DemoResult {
+  data_dir: string
+  nothing_new: boolean
+  imported_episodes: number
+  tokenized: number
+  analyzed: number
+  corpus: unknown
+  global_fit: {alpha: number; alpha_se: number; s: number; xmin: number; ks_d: number; least_squares_slope: number | null} | null
+  coverage: unknown
+  report: string
+  comparison: string
+  plots: string[]
+}
+
+/** `demo --json` when a step failed: which one, and that step's own result. */
+export type DemoFailure = {failed_step: 'import' | 'tokenize' | 'analyze'} & object
+
 /**
  * `animezipf demo`: the offline half of the pipeline on the bundled sample, through the real queue:
  * import -> tokenize -> analyze -> status, then the global fit and where the report and plots are.
  */
-export async function runDemo(ctx: AppContext, options: {workers: number; samplesDir?: string}): Promise<ServiceResult> {
+export async function runDemo(ctx: AppContext, options: {workers: number; samplesDir?: string}): Promise<ServiceResult<DemoResult | DemoFailure>> {
   const {output, paths} = ctx
   // the steps' summaries go to stdout, or to stderr when stdout carries the one JSON result
   const say = (text: string) => (output.json ? process.stderr.write(`${text}\n`) : output.print(text))
@@ -75,7 +93,7 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
   const plots = readdirSync(paths.perAnimeRoot).map((id) => paths.zipfPlot(Number(id)))
   const pl = global?.power_law as {alpha: number; alpha_se: number; s: number; xmin: number; ks_d: number} | undefined
   const ls = global?.zipf_fit as {rank_slope: number; r_squared: number} | undefined
-  const result = {
+  const result: DemoResult = {
     data_dir: paths.root,
     nothing_new: nothingNew,
     imported_episodes: imported,
