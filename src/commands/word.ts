@@ -1,8 +1,9 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand, FLAG_MAX} from '../cli/base-command.js'
+import type {WordResult} from '../stages/analyze/word.js'
 
-export default class Word extends BaseCommand<typeof Word> {
+export default class Word extends BaseCommand<typeof Word, WordResult> {
   static override summary = 'Look a word up: its rank and count overall and per anime, genre and studio, and lines where it is said'
   static override description = `Reads the frequency lists that analyze wrote (for ranks and counts) and the tokens files (for the lines, with the
 episode and the time). A surface form (食べた) finds its base form (食べる) too.`

@@ -60,34 +60,52 @@ describe('analyze stage: handleJob in-process', function () {
   this.timeout(120_000)
   const state = freshHarness()
 
-  it('fits one claimed anime into its four files and an analysis row; unchanged inputs are not fitted again', async () => {
+  it('fits one claimed anime into its four files and an analysis row, and the queue keeps its fields', async () => {
     const h = state.h
     const malId = await tokenizedSample(h)
     const deps = await analyzeStage.prepare(h.ctx, OPTIONS)
     try {
       const jobs = await claimAnime(h)
       expect(jobs.map((j) => j.episode)).to.deep.equal([1, 2, 3, 4])
-      const lease = leaseOn(h, stage, jobs)
-      const first = await analyzeAnimeJob(jobs[0]!, lease, deps)
-      const record = first.record!
+      const outcome = await analyzeAnimeJob(jobs[0]!, leaseOn(h, stage, jobs), deps)
+      const record = outcome.record!
       expect(record).to.include({mal_id: malId, title: 'Hagane no Hane', status: 'analyzed', episodes: 4, partial: false})
-      expect(first.message).to.equal(`analyzed, s = ${record.s!.toFixed(3)}`)
-      expect(first.fields).to.deep.equal({analysis_path: h.ctx.paths.relative(h.ctx.paths.zipfParams(malId))})
+      expect(outcome.message).to.equal(`analyzed, s = ${record.s!.toFixed(3)}`)
+      expect(outcome.fields).to.deep.equal({analysis_path: h.ctx.paths.relative(h.ctx.paths.zipfParams(malId))})
       // the words counted are the episodes' words as tokenize counted them
       const words = jobs.reduce((n, j) => n + (j.word_count ?? 0), 0)
       expect(record.total_words).to.equal(words)
+      expect(Object.keys(record.files!).sort()).to.deep.equal(['params', 'plot', 'statistics', 'word_freq'])
       for (const file of Object.values(record.files!)) expect(existsSync(file), file).to.equal(true)
       const params = JSON.parse(readFileSync(h.ctx.paths.zipfParams(malId), 'utf8')) as Record<string, unknown>
       expect(params).to.include({anime_id: malId, episodes_analyzed: 4, partial: false})
       const row = await h.queue.analysis.latest(jobs[0]!.anime_id)
       expect(row?.total_words).to.equal(words)
+      for (const j of jobs) expect(await finishJob(h, stage, j, outcome)).to.equal(true)
+      const done = await h.queue.jobs.getJob(jobs[0]!.id)
+      expect(done?.stage).to.equal('complete')
+      expect(done?.analysis_path).to.equal(outcome.fields?.analysis_path)
+    } finally {
+      await deps.close!()
+    }
+  })
+
+  it('reports an anime whose inputs did not change as unchanged on a second call, writing nothing; --force fits it again', async () => {
+    const h = state.h
+    const malId = await tokenizedSample(h)
+    const deps = await analyzeStage.prepare(h.ctx, OPTIONS)
+    try {
+      const jobs = await claimAnime(h)
+      const lease = leaseOn(h, stage, jobs)
+      expect((await analyzeAnimeJob(jobs[0]!, lease, deps)).record?.status).to.equal('analyzed')
       const analysisId = await latestAnalysis(h, jobs[0]!.anime_id)
       expect(analysisId).to.be.a('number')
-
       const written = statSync(h.ctx.paths.zipfParams(malId)).mtimeMs
+
       const second = await analyzeAnimeJob(jobs[0]!, lease, deps)
       expect(second.message).to.equal('unchanged')
       expect(second.record).to.deep.equal({mal_id: malId, title: 'Hagane no Hane', status: 'unchanged', episodes: 4})
+      expect(second.fields).to.deep.equal({analysis_path: h.ctx.paths.relative(h.ctx.paths.zipfParams(malId))})
       expect(statSync(h.ctx.paths.zipfParams(malId)).mtimeMs).to.equal(written)
       expect(await latestAnalysis(h, jobs[0]!.anime_id)).to.equal(analysisId)
 
@@ -95,8 +113,6 @@ describe('analyze stage: handleJob in-process', function () {
       const forced = await analyzeAnimeJob(jobs[0]!, lease, {...deps, force: true})
       expect(forced.record?.status).to.equal('analyzed')
       expect(await latestAnalysis(h, jobs[0]!.anime_id)).to.not.equal(analysisId)
-      for (const j of jobs) expect(await finishJob(h, stage, j, second)).to.equal(true)
-      expect((await h.queue.jobs.getJob(jobs[0]!.id))?.stage).to.equal('complete')
     } finally {
       await deps.close!()
     }
