@@ -1,6 +1,7 @@
 import type {AppContext} from '../app/context.js'
 import type {ServiceResult} from '../app/result.js'
 import {EXIT} from '../errors.js'
+import {jikanCheck} from './doctor-api.js'
 import {folderChecks, queueCheck, runtimeChecks} from './doctor-system.js'
 import {toolChecks} from './doctor-tools.js'
 
@@ -35,6 +36,8 @@ const ALL = [...DOCTOR_STAGES]
 /** `animezipf doctor`: one line per check with its fix; exit 0 only when every required check passes. */
 export async function doctor(ctx: AppContext, options: {stage?: DoctorStage | undefined}): Promise<ServiceResult<DoctorResult>> {
   const checks: Check[] = [...(await runtimeChecks(ctx)), ...folderChecks(ctx), await queueCheck(ctx), ...(await toolChecks(ctx))]
+  // the network only when asked about scrape: a plain doctor stays offline and instant
+  if (options.stage === 'scrape') checks.push(await jikanCheck(ctx))
   const shown = options.stage ? checks.filter((c) => !c.stages || c.stages.includes(options.stage!)) : checks
   const failed = shown.filter((c) => c.status === 'fail' && !c.optional)
   const mark: Record<CheckStatus, string> = {ok: 'ok  ', warn: 'warn', fail: 'FAIL'}
