@@ -44,6 +44,30 @@ describe('Jikan client against the local stand-in', function () {
     expect(c.stats).to.include({requests: 6, retries: 0})
   })
 
+  it('gives up after one retry when the name of the API does not resolve (offline), saying so', async () => {
+    // what Node's fetch throws when getaddrinfo fails, without asking any resolver
+    const real = globalThis.fetch
+    let calls = 0
+    globalThis.fetch = (async () => {
+      calls++
+      throw new TypeError('fetch failed', {cause: Object.assign(new Error('getaddrinfo ENOTFOUND api.jikan.moe'), {code: 'ENOTFOUND'})})
+    }) as typeof fetch
+    try {
+      const said: string[] = []
+      const err = await client({baseUrl: 'https://api.jikan.moe/v4', maxRetries: 7, log: (m) => said.push(m)})
+        .get('/anime/1001')
+        .catch((e: unknown) => e)
+      expect(err).to.be.instanceOf(JikanError)
+      expect((err as JikanError).transient).to.equal(true)
+      expect((err as Error).message).to.equal('cannot resolve api.jikan.moe (ENOTFOUND): no network, or no DNS (gave up after 2 attempts)')
+      expect(calls).to.equal(2)
+      expect(said).to.have.length(1)
+      expect(said[0]).to.match(/retry 1\/1 in/)
+    } finally {
+      globalThis.fetch = real
+    }
+  })
+
   it('retries a 429 burst with backoff, then succeeds', async () => {
     server.scenario = {burst429: 3}
     const c = client()

@@ -107,14 +107,15 @@ export class JikanClient {
         return await this.fetchOnce(url)
       } catch (error) {
         const e = error instanceof JikanError ? error : new JikanError(`${(error as Error).message}`, url, undefined, true)
-        if (!e.transient || attempt >= this.options.maxRetries) {
+        const retries = (e as JikanError & {unresolved?: boolean}).unresolved ? Math.min(1, this.options.maxRetries) : this.options.maxRetries
+        if (!e.transient || attempt >= retries) {
           throw new JikanError(`${e.message}${e.transient ? ` (gave up after ${attempt + 1} attempts)` : ''}`, url, e.status, e.transient)
         }
         const wait =
           (e as JikanError & {retryAfterMs?: number}).retryAfterMs ??
           backoffDelay(attempt + 1, {baseMs: this.options.backoffBaseMs, maxMs: this.options.backoffMaxMs, random: this.random})
         this.stats.retries++
-        this.options.log?.(`${url}: ${e.message}; retry ${attempt + 1}/${this.options.maxRetries} in ${(wait / 1000).toFixed(1)}s`)
+        this.options.log?.(`${url}: ${e.message}; retry ${attempt + 1}/${retries} in ${(wait / 1000).toFixed(1)}s`)
         await sleep(wait)
       }
     }
@@ -128,6 +129,11 @@ export class JikanClient {
       response = await fetch(url, {signal: AbortSignal.timeout(this.options.timeoutMs), headers: {accept: 'application/json', 'user-agent': 'animezipf'}})
     } catch (error) {
       const cause = (error as {cause?: {code?: string}}).cause?.code
+      // a name that does not resolve is no network (or no DNS), not a busy server: retried once, not with the full backoff
+      if (cause === 'ENOTFOUND' || cause === 'EAI_AGAIN')
+        throw Object.assign(new JikanError(`cannot resolve ${new URL(url).hostname} (${cause}): no network, or no DNS`, url, undefined, true), {
+          unresolved: true,
+        })
       throw new JikanError(`network error: ${cause ?? (error as Error).message}`, url, undefined, true)
     }
     const text = await response.text().catch(() => '')
