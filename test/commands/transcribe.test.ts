@@ -416,6 +416,25 @@ describe('transcribe --download-model (CLI)', function () {
   })
 })
 
+describe('transcribe --download-model with the model host unreachable (CLI)', function () {
+  this.timeout(60_000)
+
+  it('names the host and the reason, exit 75', async () => {
+    // a port nothing listens on: what an unreachable host looks like, without a network
+    const server = createServer()
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const port = (server.address() as AddressInfo).port
+    await new Promise<void>((r) => server.close(() => r()))
+    const data = path.join(tempDir(), 'data')
+    const r = await runCliAsync(['transcribe', '--data-dir', data, '--download-model', 'tiny'], {
+      env: {ANIMEZIPF_TRANSCRIBE_MODEL_URL: `http://127.0.0.1:${port}/models/ggml-{model}.bin`},
+    })
+    expect(r.code).to.equal(75)
+    expect(r.stderr).to.include(`the model download failed: cannot reach 127.0.0.1:${port}: ECONNREFUSED`)
+    expect(existsSync(path.join(data, 'models', 'ggml-tiny.bin'))).to.equal(false)
+  })
+})
+
 describe('transcribe with the real whisper.cpp (CLI)', function () {
   this.timeout(600_000)
   let whisper: string | undefined

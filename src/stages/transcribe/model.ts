@@ -69,7 +69,14 @@ export async function downloadModel(
   mkdirSync(path.dirname(target), {recursive: true})
   const part = `${target}.part`
   const have = existsSync(part) ? statSync(part).size : 0
-  const response = await fetch(url, {headers: have > 0 ? {Range: `bytes=${have}-`} : {}, signal, redirect: 'follow'})
+  let response: Response
+  try {
+    response = await fetch(url, {headers: have > 0 ? {Range: `bytes=${have}-`} : {}, signal, redirect: 'follow'})
+  } catch (error) {
+    // fetch says only "fetch failed": the host and the resolver's or the socket's reason say what to fix
+    const e = error as {cause?: {code?: string; message?: string}; message?: string}
+    throw new Error(`cannot reach ${new URL(url).host}: ${e.cause?.code ?? e.cause?.message ?? e.message ?? 'unknown error'}`)
+  }
   if (response.status === 416 && have > 0) {
     // the part file is already as long as the model, or longer: start again
     rmSync(part, {force: true})
