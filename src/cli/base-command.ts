@@ -86,7 +86,11 @@ export abstract class BaseCommand<T extends typeof Command, R extends object = o
         .replaceAll(/\s{2,}/g, ' — ')
         .replace(/(Parsing --?[\w-]+)\s+/, '$1: ')
         .replace(/:\s*:/g, ':')
-      hint = `see \`animezipf ${this.id ? `${this.id} ` : ''}--help\``
+        // oclif's wrapper and its own pointer to the help (in the colon form of the command's name)
+        .replace(/^The following errors? occurred:\s*/i, '')
+        .replace(/\s*\(see `[^`]*--help`\)/g, '')
+        .replace(/^Missing required flag:?\s+-*([\w-]+)/i, 'missing required flag --$1')
+      hint = `see \`animezipf ${this.id ? `${this.id.replaceAll(':', ' ')} ` : ''}--help\``
       code = EXIT.USAGE
     } else {
       message = `internal error: ${err.message.split('\n')[0]}`

@@ -78,6 +78,11 @@ describe('mistakes: one line, exit 2, nothing changed', function () {
       env: () => ({PATH: `${FAKES}:${process.env.PATH}`}),
       message: /no anime with MyAnimeList id 999999/,
     },
+    {
+      name: 'queue copy without --to',
+      args: () => ['queue', 'copy', '--data-dir', data],
+      message: /^animezipf: missing required flag --to \(see `animezipf queue copy --help`\)$/m,
+    },
     {name: 'retry --anime-id of no anime', args: () => ['retry', '--data-dir', data, '--anime-id', '999999'], message: /no anime with MyAnimeList id 999999/},
     {
       name: 'transcribe --download-model of no model',
