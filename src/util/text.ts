@@ -76,3 +76,8 @@ export function printable(text: string, mode: 'name' | 'line' | 'lines' = 'name'
 export function terminalJson(json: string): string {
   return json.replaceAll(/[\u007F-\u009F\u061C\u200E\u200F\u2028-\u202E\u2066-\u2069]/g, (c) => `\\u${c.codePointAt(0)!.toString(16).padStart(4, '0')}`)
 }
+
+/** A count with its noun: "1 time", "2 times" ("1 episode", "3 episodes"; an irregular plural given). */
+export function counted(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`
+}

@@ -63,6 +63,11 @@ describe('Jikan client against the local stand-in', function () {
       expect(calls).to.equal(2)
       expect(said).to.have.length(1)
       expect(said[0]).to.match(/retry 1\/1 in/)
+      // with no retry allowed, one attempt, said in the singular
+      const once = await client({baseUrl: 'https://api.jikan.moe/v4', maxRetries: 0})
+        .get('/anime/1002')
+        .catch((e: unknown) => e)
+      expect((once as Error).message).to.match(/\(gave up after 1 attempt\)$/)
     } finally {
       globalThis.fetch = real
     }

@@ -8,6 +8,7 @@ import {requireAnime} from '../../queue/anime.js'
 import type {Queue} from '../../queue/index.js'
 import {readFrequencyCsv} from '../../formats/frequency-csv.js'
 import {readTextFile} from '../../util/gzip-file.js'
+import {counted} from '../../util/text.js'
 import {normalizeWidth} from '../tokenize/clean.js'
 import type {Token} from '../tokenize/token.js'
 
@@ -163,11 +164,11 @@ function wordText(r: WordResult, withoutLines: number, ranksWritten: boolean): s
   if (r.overall.length === 0 && r.lines.length === 0) {
     text.push(`${r.word}: not in the corpus${ranksWritten ? '' : ' (run `animezipf analyze` for ranks and counts)'}`)
   } else {
-    for (const o of r.overall) text.push(`${o.word} (${o.pos}): rank ${o.rank} overall, ${o.count} times`)
+    for (const o of r.overall) text.push(`${o.word} (${o.pos}): rank ${o.rank} overall, ${counted(o.count, 'time')}`)
     if (r.overall.length === 0) text.push(`${r.word}: no ranks yet (run \`animezipf analyze\`)`)
-    for (const a of r.anime.slice(0, 20)) text.push(`  ${a.title}: rank ${a.rank}, ${a.count} times`)
+    for (const a of r.anime.slice(0, 20)) text.push(`  ${a.title}: rank ${a.rank}, ${counted(a.count, 'time')}`)
     // genres sort before studios, as the groups were read
-    for (const g of [...r.genres, ...r.studios]) text.push(`  ${g.kind} ${g.name}: rank ${g.rank}, ${g.count} times`)
+    for (const g of [...r.genres, ...r.studios]) text.push(`  ${g.kind} ${g.name}: rank ${g.rank}, ${counted(g.count, 'time')}`)
     if (r.lines.length > 0) text.push('', 'said in:')
     for (const l of r.lines) text.push(`  ${l.anime} ep ${l.episode} ${clockTime(l.start)}-${clockTime(l.end)}  ${l.text}`)
   }

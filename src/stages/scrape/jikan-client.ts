@@ -5,6 +5,7 @@ import type {DataPaths} from '../../paths.js'
 import {writeFileAtomic} from '../../util/atomic.js'
 import {Pacer, type PaceLimit} from './pacer.js'
 import {backoffDelay} from '../../util/backoff.js'
+import {counted} from '../../util/text.js'
 
 /** An answer of the API that retrying will not change (404, 400, a body without the fields we need). */
 export class JikanError extends Error {
@@ -109,7 +110,7 @@ export class JikanClient {
         const e = error instanceof JikanError ? error : new JikanError(`${(error as Error).message}`, url, undefined, true)
         const retries = (e as JikanError & {unresolved?: boolean}).unresolved ? Math.min(1, this.options.maxRetries) : this.options.maxRetries
         if (!e.transient || attempt >= retries) {
-          throw new JikanError(`${e.message}${e.transient ? ` (gave up after ${attempt + 1} attempts)` : ''}`, url, e.status, e.transient)
+          throw new JikanError(`${e.message}${e.transient ? ` (gave up after ${counted(attempt + 1, 'attempt')})` : ''}`, url, e.status, e.transient)
         }
         const wait =
           (e as JikanError & {retryAfterMs?: number}).retryAfterMs ??
