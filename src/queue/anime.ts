@@ -33,6 +33,16 @@ const FIELDS = [
 /** Anime without a MyAnimeList entry (imported by title) get ids from 1,000,000,001 up. */
 export const LOCAL_ID_BASE = 1_000_000_000
 
+/**
+ * An anime's id as said beside its title: "MAL 5114" for a MyAnimeList id, "imported 1000000001"
+ * for a local one (an anime imported by title has no MyAnimeList entry); `long` for pages.
+ */
+export function animeIdLabel(malId: number | null | undefined, long = false): string {
+  if (malId === null || malId === undefined) return long ? 'no id' : '-'
+  if (malId > LOCAL_ID_BASE) return long ? `imported (local id ${malId})` : `imported ${malId}`
+  return long ? `MyAnimeList id ${malId}` : `MAL ${malId}`
+}
+
 function recordParams(record: AnimeRecord): Record<string, unknown> {
   const params: Record<string, unknown> = {}
   for (const f of FIELDS) {

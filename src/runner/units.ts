@@ -3,6 +3,7 @@ import type {FailOutcome} from '../queue/jobs.js'
 import type {JobFields, JobRow} from '../queue/rows.js'
 import type {StageDef} from '../queue/stages.js'
 import type {Backoff} from '../util/backoff.js'
+import {animeIdLabel} from '../queue/anime.js'
 
 /** A piece of work the pool claims under one lease: one job, the jobs of one anime, one anime to select. */
 export interface Unit {
@@ -92,7 +93,11 @@ export function animeUnits(queue: Queue, stage: StageDef, filter: {malId?: numbe
     claim: async (owner, leaseMs) => {
       const jobs = await queue.jobs.claimAnime({stage, owner, leaseMs, malId: filter.malId, whole: filter.whole})
       if (jobs.length === 0) return undefined
-      return {label: `${jobs[0]!.anime_title} (MAL ${jobs[0]!.mal_id}, ${jobs.length} episode${jobs.length === 1 ? '' : 's'})`, jobs, currentJobId: jobs[0]!.id}
+      return {
+        label: `${jobs[0]!.anime_title} (${animeIdLabel(jobs[0]!.mal_id)}, ${jobs.length} episode${jobs.length === 1 ? '' : 's'})`,
+        jobs,
+        currentJobId: jobs[0]!.id,
+      }
     },
   }
 }

@@ -2,6 +2,7 @@ import type {ChalkInstance} from 'chalk'
 
 import {formatBytes} from '../util/disk.js'
 import type {JobReport, StatusReport} from './collect.js'
+import {animeIdLabel} from '../queue/anime.js'
 
 function pad(s: string | number, n: number): string {
   return String(s).padEnd(n)
@@ -163,7 +164,7 @@ export function renderStatus(r: StatusReport, c: ChalkInstance): string {
 export function renderJob(r: JobReport, c: ChalkInstance): string {
   const j = r.job
   const lines = [
-    c.bold(`job ${j.id}: ${j.anime_title} ep ${j.episode} (MAL ${j.mal_id ?? '-'})`),
+    c.bold(`job ${j.id}: ${j.anime_title} ep ${j.episode} (${animeIdLabel(j.mal_id)})`),
     `  stage ${j.stage}${j.failed_stage ? ` (failed in ${j.failed_stage})` : ''}, priority ${j.priority}, attempts ${j.attempts}, retries ${j.retry_count}/${j.max_retries}`,
   ]
   if (j.lease_owner) lines.push(`  leased by ${j.lease_owner} until ${j.lease_expires_at}`)

@@ -106,7 +106,7 @@ describe('import and tokenize (CLI)', () => {
     expect(runCli(['import', ep1, '--title', 'First Name', '--genre', 'Drama', '--data-dir', data]).code).to.equal(0)
     const again = runCli(['import', ep1, '--title', 'Second Name', '--data-dir', data, '--json'])
     expect(again.code).to.equal(2)
-    expect(again.stderr).to.match(/skipped .*show-a-ep01\.srt: the same text as "First Name" ep 1 \(MAL \d+\), imported already/)
+    expect(again.stderr).to.match(/skipped .*show-a-ep01\.srt: the same text as "First Name" ep 1 \(imported 1000000001\), imported already/)
     expect(again.stderr).to.match(/animezipf: no file could be imported: show-a-ep01\.srt: the same text as "First Name" ep 1/)
     const db = openDatabase(path.join(data, 'jobs.db'))
     expect((db.prepare('SELECT COUNT(*) AS n FROM anime').get() as {n: number}).n, 'no anime row for the refused title').to.equal(1)

@@ -14,6 +14,7 @@ import {normalizedCurvesSvg} from './figures/comparison.js'
 import {type AnimeGrowth, corpusGrowth, readGrowth} from './growth.js'
 import {type HeapsFit, fitHeaps, rarefiedVocabulary} from './rank-fits.js'
 import {type AnimeWords, DIFFICULTY_SHARES, type DifficultyShare, corpusRanks, wordsToKnow} from './difficulty.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 /** How many of the corpus's most frequent words a viewer must know for a share of an anime's words. */
 export interface DifficultyRow {
@@ -128,7 +129,7 @@ async function countCorpus(queue: Queue, paths: DataPaths): Promise<CorpusCounts
   const counts: CorpusCounts = {
     analyzed,
     membership,
-    figureName: (a) => (titleCount.get(a.title)! > 1 ? `${a.title} (MAL ${a.mal_id})` : a.title),
+    figureName: (a) => (titleCount.get(a.title)! > 1 ? `${a.title} (${animeIdLabel(a.mal_id)})` : a.title),
     vocabulary,
     global: new CountVector(vocabulary),
     groups: new Map(),

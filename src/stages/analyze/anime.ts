@@ -11,6 +11,7 @@ import {figureBlock} from './figures/figure.js'
 import {type WordListFigures, wordListFigures, wordListInput} from './figures/anime.js'
 import {streamGrowth, writeGrowth} from './growth.js'
 import {type HeapsFit, fitHeaps} from './rank-fits.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 export interface AnimeInfo {
   anime_id: number
@@ -158,7 +159,7 @@ export async function analyzeAnime(
   writeFileAtomic(paths.animeWordFreq(malId), table.csv())
   writeFileAtomic(paths.zipfParams(malId), `${JSON.stringify(params, null, 2)}\n`)
   writeFileAtomic(paths.statistics(malId), `${JSON.stringify(statistics, null, 2)}\n`)
-  const note = `${episodes.length} episode(s)${params.partial ? `, ${options.pending} still pending (partial)` : ''}; MyAnimeList id ${malId}`
+  const note = `${episodes.length} episode(s)${params.partial ? `, ${options.pending} still pending (partial)` : ''}; ${animeIdLabel(malId, true)}`
   const figures = await wordListFigures(wordListInput(fit, rows, stream?.points ?? growth, heaps))
   writeFileAtomic(paths.zipfPlot(malId), plotPage(anime.title, note, fit, heaps, figures))
   return {params, statistics, fit, heaps, totalTokens}

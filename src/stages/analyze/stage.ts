@@ -15,6 +15,7 @@ import {useRenderer} from './figures/figure.js'
 import type {FitOptions} from './fit.js'
 import {refreshAggregate} from './refresh.js'
 import {type AnalyzePlan, type AnalyzeResult, type AnimeOutcome, analyzeResult, analyzeText, animeOutcomes, planAnalysis} from './result.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 export type {AnalyzeGlobal, AnalyzePlan, AnalyzeResult, AnimeOutcome} from './result.js'
 
@@ -165,7 +166,7 @@ export const analyzeStage: Stage<AnalyzeOptions, AnalyzeDeps, AnimeOutcome, Anal
 
   handleJob: analyzeAnimeJob,
 
-  describe: (job) => `analyze ${job.anime_title} (MAL ${job.mal_id})`,
+  describe: (job) => `analyze ${job.anime_title} (${animeIdLabel(job.mal_id)})`,
 
   plan: (run) => planAnalysis(run.queue, run.options),
 

@@ -5,6 +5,7 @@ import type {SelectionRow} from '../../queue/selections.js'
 import type {StageDef} from '../../queue/stages.js'
 import {type AniCli, AniCliError} from '../select/ani-cli.js'
 import {type IndexCheck, findSelected} from './selection.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 /**
  * One check per selection per run that the selected title is still where it was in ani-cli's list,
@@ -42,7 +43,7 @@ export class IndexChecks {
       if (error instanceof AniCliError && !error.transient) throw new StopRunError(error.message, 'check that [ani_cli] path is ani-cli 5.x')
       throw error
     }
-    const who = `${sel.anime_title} (MAL ${sel.mal_id})`
+    const who = `${sel.anime_title} (${animeIdLabel(sel.mal_id)})`
     if (found.kind === 'found') {
       await this.queue.selections.recordIndexCheck(sel.mal_id, sel.selected_index, found.index)
       if (found.movedFrom !== undefined)

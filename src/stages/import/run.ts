@@ -7,7 +7,7 @@ import {EXIT, UserError, errorMessage} from '../../errors.js'
 import {writeAnimeMetadata} from '../../formats/metadata.js'
 import {type Transcript, transcriptText} from '../../formats/transcript.js'
 import type {ServiceResult} from '../../app/result.js'
-import {LOCAL_ID_BASE, parseList} from '../../queue/anime.js'
+import {animeIdLabel, LOCAL_ID_BASE, parseList} from '../../queue/anime.js'
 import type {Queue} from '../../queue/index.js'
 import type {AnimeRecord, AnimeRow, NewJob} from '../../queue/rows.js'
 import {writeTextFile} from '../../util/gzip-file.js'
@@ -242,7 +242,7 @@ async function refuseDuplicates(
   for (const p of d.candidates) {
     const h = d.hashes.get(p)!
     const before = (await queue.jobs.byContentHash(h))[0]
-    if (before) duplicates.set(p, `the same text as "${before.anime_title}" ep ${before.episode} (MAL ${before.mal_id}), imported already`)
+    if (before) duplicates.set(p, `the same text as "${before.anime_title}" ep ${before.episode} (${animeIdLabel(before.mal_id)}), imported already`)
     else if (seen.has(h)) duplicates.set(p, `the same text as ${printable(path.basename(seen.get(h)!.file))} of this import`)
     else seen.set(h, p)
   }
@@ -334,7 +334,7 @@ export async function importSubtitles(ctx: AppContext, options: ImportOptions): 
 function importReport(result: ImportResult, fresh: number): string[] {
   const {dry_run: dryRun, anime, already_imported: already, bad, groups_added: addedGroups} = result
   const text = [
-    `${dryRun ? 'dry run: would import' : 'imported'} ${fresh} episode(s) of "${anime.title}" (MAL ${anime.mal_id})` +
+    `${dryRun ? 'dry run: would import' : 'imported'} ${fresh} episode(s) of "${anime.title}" (${animeIdLabel(anime.mal_id)})` +
       `${already ? `, ${already} already imported` : ''}${bad.length ? `, ${bad.length} bad file(s) skipped` : ''}`,
   ]
   for (const p of result.files)

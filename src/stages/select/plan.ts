@@ -6,6 +6,7 @@ import type {Candidate} from '../../queue/selections.js'
 import {listCandidates} from './candidates.js'
 import {ruleDecision} from './decide.js'
 import type {SelectDeps, SelectOptions} from './stage.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 /** One anime of `select --dry-run --json`: what ani-cli lists now and what the run would do. */
 export interface PlannedAnime {
@@ -27,7 +28,7 @@ export interface SelectPlan {
 
 /** One anime planned: its entry and its lines. */
 async function planAnime(anime: AnimeRow, deps: SelectDeps): Promise<{item: PlannedAnime; lines: string[]}> {
-  const who = `${anime.title} (MAL ${anime.mal_id})`
+  const who = `${anime.title} (${animeIdLabel(anime.mal_id)})`
   const listed = await listCandidates(deps.ani, anime, deps.probe)
   if ('none' in listed) {
     return {
@@ -54,7 +55,7 @@ export async function planSelections(queue: Queue, deps: SelectDeps, options: Se
       text.push(...lines)
     } catch (error) {
       plan.push({mal_id: anime.mal_id, title: anime.title, candidates: [], action: `error: ${errorMessage(error)}`})
-      text.push(`  ${anime.title} (MAL ${anime.mal_id}): ${errorMessage(error)}`)
+      text.push(`  ${anime.title} (${animeIdLabel(anime.mal_id)}): ${errorMessage(error)}`)
     }
   }
   return {code: EXIT.OK, result: {dry_run: true, anime: plan}, text}

@@ -3,6 +3,7 @@ import {EXIT} from '../../errors.js'
 import type {PoolSummary} from '../../runner/pool.js'
 import type {SelectionBudget} from './budget.js'
 import type {AnimeOutcome, Outcome} from './select-anime.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 /** `select --json`: what the run decided, what it left for later, and what the model cost. */
 export interface SelectResult {
@@ -69,7 +70,7 @@ export function selectSummaryText(r: SelectResult, maxCost: number | undefined):
     `  API: ${r.api.calls} call(s), $${r.api.cost_usd.toFixed(4)} this run (${r.api.calls_per_selected_anime.toFixed(2)} calls per selected anime, $${r.api.usd_per_1000_anime.toFixed(2)} per 1,000 anime); $${r.api.total_spent_usd.toFixed(4)} in all`,
   ]
   for (const o of r.anime.filter((x) => x.outcome !== 'rule' && x.outcome !== 'model'))
-    text.push(`  ${o.title} (MAL ${o.mal_id}): ${o.outcome.replaceAll('_', ' ')}`)
+    text.push(`  ${o.title} (${animeIdLabel(o.mal_id)}): ${o.outcome.replaceAll('_', ' ')}`)
   for (const f of r.failures) text.push(`  failed: ${f.label}: ${f.error}`)
   if (r.needs_api_key) text.push(`  ${r.needs_api_key} anime are ambiguous and were left unselected: ${NEEDS_KEY_HINT}`)
   if (r.api_refused) text.push(`  ${r.api_refused}; nothing more was asked in this run`)

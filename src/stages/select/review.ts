@@ -3,6 +3,7 @@ import type {ServiceResult} from '../../app/result.js'
 import {EXIT, UserError} from '../../errors.js'
 import type {Candidate, Decision, SelectionRow} from '../../queue/selections.js'
 import {describeDecision, manualDecision} from './decide.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 /** One selection to look at, with the candidates it was chosen from. */
 export type SelectionToReview = SelectionRow & {candidates: Candidate[]}
@@ -32,7 +33,7 @@ export async function reviewSelections(ctx: AppContext, malId?: number): Promise
     const candidates = await queue.selections.candidates(r.mal_id, r.search_query)
     items.push({...r, candidates})
     text.push(
-      `  ${r.anime_title} (MAL ${r.mal_id}, ${r.mal_episodes ?? '?'} episodes): ${r.confidence}${r.episode_match ? `, episodes ${r.episode_match}` : ''}: ${r.reason ?? ''}`,
+      `  ${r.anime_title} (${animeIdLabel(r.mal_id)}, ${r.mal_episodes ?? '?'} episodes): ${r.confidence}${r.episode_match ? `, episodes ${r.episode_match}` : ''}: ${r.reason ?? ''}`,
     )
     for (const c of candidates)
       text.push(`    ${c.idx === r.selected_index ? '*' : ' '} ${String(c.idx).padStart(2)}. ${c.text} (${c.episodes ?? '?'} episodes)`)
@@ -58,5 +59,5 @@ export async function setSelection(ctx: AppContext, malId: number, index: number
     )
   const d = manualDecision(anime, query, c)
   await queue.selections.record(d)
-  return {code: EXIT.OK, result: {selection: d}, text: [`select: ${anime.title} (MAL ${malId}) -> ${describeDecision(d)}`]}
+  return {code: EXIT.OK, result: {selection: d}, text: [`select: ${anime.title} (${animeIdLabel(malId)}) -> ${describeDecision(d)}`]}
 }

@@ -2,6 +2,7 @@ import type {Queue} from '../../queue/index.js'
 import type {AnimeRow} from '../../queue/rows.js'
 import {SELECT_STAGE} from '../../queue/stages.js'
 import type {Unit, UnitSource} from '../../runner/units.js'
+import {animeIdLabel} from '../../queue/anime.js'
 
 export interface AnimeToSelect extends Unit {
   anime: AnimeRow
@@ -25,7 +26,7 @@ export function selectUnits(
     claim: async (owner, leaseMs) => {
       const anime = await s.claim(owner, leaseMs, {...filter, after})
       if (anime) after = Math.max(after, anime.mal_id)
-      return anime ? {anime, jobs: [], currentJobId: null, label: `${anime.title} (MAL ${anime.mal_id})`} : undefined
+      return anime ? {anime, jobs: [], currentJobId: null, label: `${anime.title} (${animeIdLabel(anime.mal_id)})`} : undefined
     },
     extend: (u, owner, leaseMs) => s.extend(u.anime.mal_id, owner, leaseMs),
     finish: (u, owner) => s.release(u.anime.mal_id, owner),
