@@ -6,7 +6,7 @@ import type {ScrapeResult} from '../stages/scrape/run.js'
 export default class Scrape extends BaseCommand<typeof Scrape, ScrapeResult> {
   static override summary = 'Find the top anime of every MyAnimeList genre, theme, demographic and studio (Jikan API); one job per episode'
   static override description = `Reads the category lists, then the top N anime of each (by score unless [scrape] order_by says otherwise),
-deduplicated across pages, categories and runs. Stores every anime's metadata (database and videos/<mal_id>/metadata.json),
+deduplicated across pages, categories and runs. Stores every anime's metadata (database and metadata/<mal_id>.json),
 which categories it came from and at what rank, and enqueues one job per episode. Every response is cached in
 data/cache/mal_cache/, so a second run (or one after Ctrl-C) makes no request for what it already read.`
   static override examples = [

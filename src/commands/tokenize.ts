@@ -7,7 +7,7 @@ import type {TokenizeResult} from '../stages/tokenize/stage.js'
 export default class Tokenize extends BaseCommand<typeof Tokenize, TokenizeResult | StagePlan | StageIdle> {
   static override summary = 'Tokenize transcripts with kuromoji (IPADIC) into tokens and per-episode word frequencies'
   static override description = `Claims jobs in 'transcribed', cleans the text (speaker labels, sound notes, music marks, ruby readings, width),
-tokenizes it in worker threads (one kuromoji dictionary per thread, ~0.6 s and ~400 MB each) and writes
+tokenizes it in worker threads (one kuromoji dictionary per thread, about 0.6–1.5 s and 300–400 MB each) and writes
 tokens/<mal_id>/epNNN_tokens.json(.gz) and epNNN_freq.csv. Jobs move to 'tokenized'.`
   static override examples = [
     '<%= config.bin %> tokenize',
