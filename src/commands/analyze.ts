@@ -10,7 +10,7 @@ export default class Analyze extends BaseCommand<typeof Analyze, AnalyzeResult |
 aggregates the episodes' word frequencies and fits: log-log least squares (as the original design), the discrete power law
 by maximum likelihood (Clauset, Shalizi & Newman: α, s = 1/(α−1), xmin by KS distance, standard error, optional bootstrap
 p-value, Vuong test against a lognormal), Zipf–Mandelbrot, Heaps' law and coverage. Then rebuilds the corpus-wide lists, the
-per-genre and per-studio fits, comparison.html and reports/final_report.html. Anime whose inputs did not change are not recomputed.`
+per-genre and per-studio fits, analysis/aggregated/comparison.html and analysis/reports/final_report.html. Anime whose inputs did not change are not recomputed.`
   static override examples = [
     '<%= config.bin %> analyze',
     '<%= config.bin %> analyze --anime-id 5114 --bootstrap 500',
