@@ -1,4 +1,7 @@
+import {existsSync} from 'node:fs'
+
 import type {Config} from '../config/defaults.js'
+import {UserError} from '../errors.js'
 import type {DataPaths} from '../paths.js'
 import {type Clock, systemClock} from '../queue/clock.js'
 import {type Queue, type QueueLocation, openQueue, queueLocation} from '../queue/index.js'
@@ -22,6 +25,24 @@ export class AppContext {
   /** Where the queue lives ([queue] url; default jobs.db under root_dir). */
   get queueLocation(): QueueLocation {
     return queueLocation(this.config.queue.url, this.paths.jobsDb)
+  }
+
+  /** False for an SQLite queue whose file is not there yet (a fresh folder, or a mistyped --data-dir). */
+  get queueExists(): boolean {
+    const location = this.queueLocation
+    return location.backend !== 'sqlite' || existsSync(location.target)
+  }
+
+  /**
+   * A command that reads the corpus (word, analyze) on a folder with no queue says so, and creates
+   * none: a typo in --data-dir must not look like an empty corpus.
+   */
+  requireCorpus(): void {
+    if (this.queueExists) return
+    throw new UserError(
+      `no corpus at ${this.paths.root}: no queue there (${this.queueLocation.display})`,
+      '`animezipf demo`, `import` or `scrape` make one; or pass --data-dir (the demo writes ./demo-data)',
+    )
   }
 
   /** This machine's name in the queue. */

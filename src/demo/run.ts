@@ -29,6 +29,20 @@ function samples(dir: string): {dir: string; meta: ShowMeta}[] {
     .sort((a, b) => a.meta.title.localeCompare(b.meta.title))
 }
 
+/** The commands to try next, on the demo's folder (every command reads ./data unless told otherwise). */
+function nextCommands(root: string): string[] {
+  const rel = path.relative(process.cwd(), root)
+  const dir = rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : root
+  const flag = `--data-dir ${/^[\w./-]+$/.test(dir) ? dir : JSON.stringify(dir)}`
+  const next: [string, string][] = [
+    [`animezipf word の ${flag}`, "a word's rank and count, and lines where it is said"],
+    [`animezipf status ${flag}`, 'the queue and the disk'],
+    ['animezipf import DIR --title "…"', 'your own subtitles, into ./data (see the README)'],
+  ]
+  const width = Math.max(...next.map(([c]) => c.length))
+  return ['next:', ...next.map(([c, what]) => `  ${c.padEnd(width)}  ${what}`)]
+}
+
 /** `demo --json`: what was imported, tokenized and analyzed, the global fit, and where the pages are. */
 export interface DemoResult {
   data_dir: string
@@ -110,6 +124,6 @@ export async function runDemo(ctx: AppContext, options: {workers: number; sample
   if (nothingNew) text.push('nothing new to do: every sample episode was already imported, tokenized and analyzed in this folder')
   if (pl) text.push(`global fit: α = ${pl.alpha.toFixed(4)} ± ${pl.alpha_se.toFixed(4)} (s = ${pl.s.toFixed(3)}), xmin ${pl.xmin}, KS D ${pl.ks_d.toFixed(4)}`)
   text.push(`report:     ${paths.finalReport}\ncomparison: ${paths.comparisonHtml}\nplots:\n${plots.map((p) => `  ${p}`).join('\n')}`)
-  text.push('\nopen the report in a browser; it works offline. Next: `animezipf import` your own subtitles (see README).')
+  text.push('\nopen the report in a browser; it works offline.', ...nextCommands(paths.root))
   return {code: EXIT.OK, result, text}
 }

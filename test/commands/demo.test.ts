@@ -38,6 +38,19 @@ describe('demo', function () {
     const second = runCli(['demo'], {cwd})
     expect(second.code, second.stderr).to.equal(0)
     expect(second.stdout).to.contain('nothing new to do')
+    // what to run next names the demo's folder: a bare `word` would read ./data
+    expect(second.stdout).to.match(/^ {2}animezipf word の --data-dir demo-data +a word's rank/m)
+    expect(second.stdout).to.match(/^ {2}animezipf status --data-dir demo-data /m)
+    const next = runCli(['word', 'の', '--data-dir', 'demo-data'], {cwd})
+    expect(next.code, next.stderr).to.equal(0)
+    expect(next.stdout).to.match(/rank \d+ overall/)
+    // and in the folder where the demo ran, ./data is no corpus: said so, and none created
+    for (const args of [['word', 'の'], ['analyze']]) {
+      const bare = runCli(args, {cwd})
+      expect(bare.code, args.join(' ')).to.equal(2)
+      expect(bare.stderr).to.match(/^animezipf: no corpus at .*\/data: no queue there .*demo.*--data-dir/m)
+      expect(existsSync(path.join(cwd, 'data')), `${args.join(' ')} created ./data`).to.equal(false)
+    }
     expect(second.stdout).to.contain('global fit: α =')
   })
 })

@@ -123,6 +123,7 @@ export const analyzeStage: Stage<AnalyzeOptions, AnalyzeDeps, AnimeOutcome, Anal
   def: STAGES.analyze,
 
   prepare(ctx, options) {
+    ctx.requireCorpus()
     const figures = new FigureThread()
     useRenderer(figures)
     return Promise.resolve({

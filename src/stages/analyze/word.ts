@@ -185,6 +185,7 @@ export async function lookUpWord(ctx: AppContext, options: WordOptions): Promise
   const trimmed = options.word.trim()
   const word = ctx.config.tokenize.cleaning.normalize_width ? normalizeWidth(trimmed) : trimmed
   if (!word) throw new UserError('which word?', 'e.g. animezipf word 食べる (a base form or a surface form)')
+  ctx.requireCorpus()
   const queue = await ctx.queue({readonly: true})
   await requireAnime(queue.anime, options.malId)
   const episodes = await queue.analysis.tokenizedEpisodes(options.malId)
