@@ -120,7 +120,7 @@ function cleanupReport(r: CleanupResult): string[] {
   const nothing = actions.length === 0 && moves.length === 0 && recovered === 0
   const text = [
     nothing
-      ? `cleanup: nothing to do${vacuumed ? ' (database vacuumed)' : ''}`
+      ? `cleanup: nothing to delete${vacuumed ? '; database vacuumed' : ''}`
       : `cleanup: ${dryRun ? 'would free' : 'freed'} ${formatBytes(total)} (media ${formatBytes(bytes.media)}, temporary ${formatBytes(bytes.temporary)}, orphans ${formatBytes(bytes.orphan)}); ${moves.length} job(s) ${dryRun ? 'would go' : 'went'} back${recovered ? `; ${recovered} expired lease(s) ${dryRun ? 'would be ' : ''}recovered` : ''}${vacuumed ? '; database vacuumed' : ''}${dryRun ? ' (dry run: nothing was changed)' : ''}`,
   ]
   for (const m of moves.slice(0, 50)) text.push(`  job ${m.job}: ${m.from} -> ${m.to}: ${m.why}`)

@@ -68,7 +68,10 @@ export interface StatusReport {
   backend: 'sqlite' | 'postgres'
   /** This process's host id. */
   host: string
+  /** Anime in the queue (all of them, also under --anime-id). */
   anime: number
+  /** --anime-id: the one anime the jobs and the progress below are of; null for the whole queue. */
+  anime_id: number | null
   jobs: {total: number; by_stage: Record<string, number>}
   anime_progress: AnimeProgress[]
   failures: {stage: string | null; error: string | null; count: number}[]
@@ -201,6 +204,7 @@ export async function collectStatus(options: CollectOptions): Promise<StatusRepo
     backend: location.backend,
     host: queue.host,
     anime: await stats.animeCount(),
+    anime_id: options.malId ?? null,
     jobs: {total: Object.values(byStage).reduce((a, b) => a + b, 0), by_stage: byStage},
     anime_progress: await stats.animeProgress(options.animeLimit ?? 10, options.malId),
     failures: (await stats.failures(20, options.malId)).map((f) => ({stage: f.failed_stage, error: f.error_message, count: f.count})),

@@ -21,7 +21,8 @@ function overview(r: StatusReport, c: ChalkInstance): string[] {
   const lines = [
     c.bold(`animezipf status — ${r.generated_at}`),
     `database: ${r.database} (${r.backend})   this host: ${r.host}`,
-    `anime: ${r.anime}   jobs: ${r.jobs.total}`,
+    // under --anime-id the jobs are that anime's: said so, not beside the whole queue's anime count
+    r.anime_id === null ? `anime: ${r.anime}   jobs: ${r.jobs.total}` : `anime ${animeIdLabel(r.anime_id)} only: ${r.jobs.total} job(s)`,
     '',
     c.bold('Jobs per stage'),
   ]

@@ -47,6 +47,8 @@ describe('status', () => {
       'database',
       // false in a folder with no queue yet (a fresh one, or a typo)
       'database_exists',
+      // --anime-id's anime (null: the whole queue)
+      'anime_id',
       // added by the queue rewrite (src/status/collect.ts StatusReport): the backend, this host, jobs and workers per host
       'backend',
       'host',
@@ -93,6 +95,10 @@ describe('status', () => {
     expect(one.jobs.total).to.equal(10)
     expect(one.anime_progress).to.have.length(1)
     expect(one.anime_progress[0]).to.include({mal_id: 1002, failed: 2, complete: 0})
+    expect(one.anime_id).to.equal(1002)
+    // the header says whose jobs these are, not the whole queue's anime count beside them
+    const header = runCli(['status', '--data-dir', dir, '--anime-id', '1002']).stdout.split('\n')[2]
+    expect(header).to.equal('anime MAL 1002 only: 10 job(s)')
 
     const failedId = JSON.parse(runCli(['status', '--json', '--data-dir', dir]).stdout).running[0].id
     const job = JSON.parse(runCli(['status', '--json', '--data-dir', dir, '--job', String(failedId)]).stdout)
