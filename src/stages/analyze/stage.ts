@@ -2,11 +2,11 @@ import {existsSync} from 'node:fs'
 
 import type {AppContext} from '../../app/context.js'
 import type {ServiceResult} from '../../app/result.js'
-import {PermanentJobError, errorMessage} from '../../errors.js'
+import {EXIT, PermanentJobError, errorMessage} from '../../errors.js'
 import type {AnalysisCandidate, EpisodeInput, JobRow} from '../../queue/rows.js'
 import type {Queue} from '../../queue/index.js'
 import {STAGES} from '../../queue/stages.js'
-import type {Lease, UnitOutcome} from '../../runner/pool.js'
+import {type Lease, type UnitOutcome, emptySummary} from '../../runner/pool.js'
 import {type Stage, type StageDeps, type StageIdle, type StagePlan, poolExitCode, runStage} from '../../runner/stage.js'
 import {animeUnits} from '../../runner/units.js'
 import {SIGNATURE_PREFIX, analysisRow, analyzeAnime, inputSignature} from './anime.js'
@@ -123,7 +123,6 @@ export const analyzeStage: Stage<AnalyzeOptions, AnalyzeDeps, AnimeOutcome, Anal
   def: STAGES.analyze,
 
   prepare(ctx, options) {
-    ctx.requireCorpus()
     const figures = new FigureThread()
     useRenderer(figures)
     return Promise.resolve({
@@ -184,6 +183,12 @@ export const analyzeStage: Stage<AnalyzeOptions, AnalyzeDeps, AnimeOutcome, Anal
   },
 }
 
-export function analyze(ctx: AppContext, options: AnalyzeOptions): Promise<ServiceResult<AnalyzeResult | AnalyzePlan | StagePlan | StageIdle>> {
+export async function analyze(ctx: AppContext, options: AnalyzeOptions): Promise<ServiceResult<AnalyzeResult | AnalyzePlan | StagePlan | StageIdle>> {
+  // before the first import or scrape (a cron chain's first runs, or a mistyped --data-dir):
+  // nothing to analyze, said with the folder, and no queue made for it
+  if (!ctx.queueExists) {
+    const line = `analyze: nothing to analyze: no corpus at ${ctx.paths.root} yet (\`animezipf demo\`, \`import\` or \`scrape\` make one; or pass --data-dir)`
+    return {code: EXIT.OK, result: analyzeResult([], emptySummary(STAGES.analyze), undefined), text: [line]}
+  }
   return runStage(ctx, analyzeStage, options)
 }
