@@ -93,7 +93,7 @@ export async function queueCheck(ctx: AppContext): Promise<Check> {
         fix: 'keep jobs.db on a local disk, or use PostgreSQL for several machines ([queue] url)',
       }
   }
-  if (location.backend === 'sqlite' && !existsSync(location.target)) {
+  if (!ctx.queueExists) {
     return {name: 'queue', status: 'ok', detail: `${location.display} does not exist yet (the first writing command creates it)`}
   }
   try {

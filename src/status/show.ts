@@ -2,8 +2,6 @@ import {setTimeout as sleep} from 'node:timers/promises'
 
 import type {AppContext} from '../app/context.js'
 import type {ServiceResult} from '../app/result.js'
-import {existsSync} from 'node:fs'
-
 import {EXIT, UserError} from '../errors.js'
 import {requireAnime} from '../queue/anime.js'
 import {type JobReport, type StatusReport, collectJob, collectStatus} from './collect.js'
@@ -33,7 +31,7 @@ export async function showStatus(ctx: AppContext, options: StatusOptions): Promi
   const report = await collectStatus({queue, config: ctx.config, paths: ctx.paths, clock: ctx.clock, malId: options.malId, animeLimit: options.top})
   const location = ctx.queueLocation
   // a typo in --data-dir must not look like an empty corpus
-  const missing = location.backend === 'sqlite' && !existsSync(location.target)
+  const missing = !ctx.queueExists
   report.database_exists = !missing
   const text = [renderStatus(report, color)]
   if (missing)
